@@ -1,14 +1,12 @@
 import {
   ApiException,
-  AppsV1Api,
-  CoreV1Api,
-  KubeConfig,
   PatchStrategy,
   setHeaderOptions,
   type V1Deployment,
   type V1Pod,
   type V1StatefulSet,
 } from '@kubernetes/client-node';
+import type { ClusterClients } from '@upshift/runtime/kubernetes.ts';
 import type { ObservedPod, ObservedWorkload } from '../core/rollout-status.ts';
 
 /** One workload container that a rollout moves to a new image. */
@@ -20,25 +18,10 @@ export interface WorkloadRef {
   container: string;
 }
 
-/** API clients for one cluster (one kubeconfig context). */
-export interface ClusterClients {
-  cluster: string;
-  apps: AppsV1Api;
-  core: CoreV1Api;
-}
-
 /** The field manager recorded on every change upshift makes, so `managedFields` show who changed what. */
 export const fieldManager = 'upshift-rollout';
 /** Annotations written on a patched workload: which run changed it and what it ran before. */
 export const annotations = { runId: 'upshift.dev/run-id', previousImage: 'upshift.dev/previous-image' } as const;
-
-/** Clients for a kubeconfig context; the context name is the cluster name of the policy. */
-export function clusterClients(kubeConfig: KubeConfig, cluster: string): ClusterClients {
-  const config = new KubeConfig();
-  config.loadFromString(kubeConfig.exportConfig());
-  config.setCurrentContext(cluster);
-  return { cluster, apps: config.makeApiClient(AppsV1Api), core: config.makeApiClient(CoreV1Api) };
-}
 
 type Workload = V1Deployment | V1StatefulSet;
 

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parsePolicy } from '@upshift/events';
+import { autoShards, buildPlan, runTargets, unchangedTargets } from '../../src/core/plan.ts';
+
+const policy = parsePolicy({
+  apiVersion: 'upshift.dev/v1alpha1',
+  kind: 'UpgradePolicy',
+  metadata: { name: 'shop-2' },
+  spec: {
+    clusters: [{ name: 'upshift-a', context: 'upshift-a' }, { name: 'upshift-b', context: 'upshift-b' }],
+    services: [
+      { name: 'web', clusters: ['upshift-a', 'upshift-b'], namespace: 'shop', workload: { kind: 'Deployment', name: 'web' }, container: 'app', image: 'registry.local/shop/web:2.0.0', dependsOn: ['api'] },
+      { name: 'api', clusters: ['upshift-a', 'upshift-b'], namespace: 'shop', workload: { kind: 'Deployment', name: 'api' }, container: 'app', image: 'registry.local/shop/api:2.0.0' },
+    ],
+    migrations: [{ ref: 'orders-currency@1', shards: 'auto' }, { ref: 'customers-profile@1', shards: 8 }],
+    strategy: { clusterOrder: ['upshift-b', 'upshift-a'] },
+  },
+});
+
+test('plan: waves carry targets with their previous images, canary cluster first', () => {
+  assert.ok(policy.ok, JSON.stringify(policy));
+  const result = buildPlan('run-1', policy.policy, {
+    currentImages: new Map([['api@upshift-a', 'registry.local/shop/api:1.0.0'], ['api@upshift-b', 'registry.local/shop/api:1.0.0'], ['web@upshift-a', 'registry.local/shop/web:2.0.0'], ['web@upshift-b', 'registry.local/shop/web:1.0.0']]),
+    migrations: new Map([['orders-currency@1', { store: 'postgres', estimatedRows: 200_000 }], ['customers-profile@1', { store: 'mongodb', estimatedRows: 50_000 }]]),
+  });
+  assert.ok(result.ok);
+  const { plan } = result;
+  assert.deepEqual(plan.waves.map((w) => w.targets.map((t) => `${t.service}@${t.cluster}`)), [['api@upshift-b'], ['api@upshift-a'], ['web@upshift-b'], ['web@upshift-a']]);
+  assert.equal(plan.waves[0]?.targets[0]?.previousImage, 'registry.local/shop/api:1.0.0');
+  assert.deepEqual(plan.migrations.map((m) => [m.ref, m.store, m.shards]), [['orders-currency@1', 'postgres', 8], ['customers-profile@1', 'mongodb', 8]]);
+  assert.deepEqual(unchangedTargets(plan).map((t) => `${t.service}@${t.cluster}`), ['web@upshift-a']);
+  assert.deepEqual(runTargets(plan).map((t) => t.target), [
+    'upshift-b/shop/Deployment/api', 'upshift-a/shop/Deployment/api', 'upshift-b/shop/Deployment/web', 'upshift-a/shop/Deployment/web',
+    'orders-currency', 'customers-profile',
+  ]);
+});
+
+test('plan: a target whose current image was not observed is refused, not guessed', () => {
+  assert.ok(policy.ok);
+  const result = buildPlan('run-1', policy.policy, { currentImages: new Map(), migrations: new Map() });
+  assert.deepEqual(result, { ok: false, message: 'no current image was observed for api in cluster upshift-b' });
+});
+
+test('plan: auto shards aim at 25k rows each, between 1 and 64', () => {
+  assert.deepEqual([0, 1, 25_000, 25_001, 200_000, 10_000_000].map(autoShards), [1, 1, 1, 2, 8, 64]);
+});
