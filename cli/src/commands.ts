@@ -1,0 +1,52 @@
+/**
+ * The `upshift` command table: every command with a one-line summary; commands of later issues
+ * are listed honestly as not built yet until their module lands.
+ */
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { runRequest } from './request.ts';
+
+/** Process exit codes: 0 success, 1 the run/operation failed, 2 usage or invalid input. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** One command: its summary for `--help`, and its implementation once built. */
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly run?: (args: readonly string[]) => Promise<number>;
+}
+
+const demoScript = new URL('./demo.ts', import.meta.url);
+
+async function runDemo(args: readonly string[]): Promise<number> {
+  const result = spawnSync(process.execPath, [demoScript.pathname, ...args], { stdio: 'inherit' });
+  return result.status ?? EXIT.failed;
+}
+
+/** All commands, in the order `--help` lists them. */
+export const commands: readonly Command[] = [
+  { name: 'request', summary: 'validate a policy, publish upgrade.requested, print the run id (--wait: until the run ends)', run: runRequest },
+  { name: 'watch', summary: 'follow a run live: stages, waves, shards, progress' },
+  { name: 'status', summary: 'show a run\'s state from the control store' },
+  { name: 'dev', summary: 'run the four functions and the dispatcher locally against the stack' },
+  { name: 'catalog', summary: 'list, checksum and lint the migration catalog' },
+  { name: 'demo', summary: 'upgrade the sample shop end to end on the local stack', ...(existsSync(demoScript) ? { run: runDemo } : {}) },
+];
+
+/** The `upshift --help` text. */
+export function helpText(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}${c.run ? '' : ' (not built yet)'}`);
+  return [
+    'upshift — upgrade a fleet of Kubernetes services together with their data',
+    '',
+    'Usage: upshift <command> [options]      upshift <command> --help',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Environment: KAFKA_BROKERS (host:port,...) is the default for --brokers.',
+    'Exit codes: 0 success, 1 the run or operation failed, 2 usage error or invalid input.',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { logLevel } from 'kafkajs';
+import {
+  brokersFrom, connectProducer, consume, createEvent, ensureTopics, fixture, kafkaClient, publishEvents, topicEnd,
+  type AnyUpshiftEvent,
+} from '@upshift/events';
+import { examplePolicy, upshift } from './support/run.ts';
+
+const brokers = brokersFrom(process.env.KAFKA_BROKERS);
+const needsKafka = brokers.length === 0 ? 'KAFKA_BROKERS not set: eval "$(node stack/src/cli.ts env)" with the stack up' : false;
+const kafkaConfig = { clientId: 'upshift-cli-test', brokers, logLevel: logLevel.NOTHING };
+
+async function planTopicConsumer(seen: AnyUpshiftEvent[]): Promise<{ stop: () => Promise<void> }> {
+  const admin = kafkaClient(kafkaConfig).admin();
+  await admin.connect();
+  const start = await ensureTopics(admin).then(() => topicEnd(admin, 'upshift.plan')).finally(() => admin.disconnect());
+  return consume(kafkaConfig, { 'upgrade.requested': (_data, event) => void seen.push(event) }, { startOffsets: start });
+}
+
+function waitFor<T>(seen: T[], predicate: (value: T) => boolean, ms = 30_000): Promise<T> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      const hit = seen.find(predicate);
+      if (hit !== undefined) { clearInterval(timer); resolve(hit); }
+      else if (Date.now() - started > ms) { clearInterval(timer); reject(new Error('not seen in time')); }
+    }, 50);
+  });
+}
+
+test('upshift request publishes a request a typed consumer receives with the printed run id', { skip: needsKafka }, async () => {
+  const seen: AnyUpshiftEvent[] = [];
+  const subscription = await planTopicConsumer(seen);
+  try {
+    const { code, stdout, stderr } = await upshift(['request', examplePolicy]);
+    assert.equal(code, 0, stderr);
+    const runId = stdout.trim();
+    assert.match(runId, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a UUIDv7');
+    const received = await waitFor(seen, (e) => e.data.runId === runId);
+    assert.equal(received.type, 'dev.upshift.upgrade.requested.v1');
+    assert.equal(received.source, '/upshift/cli');
+  } finally {
+    await subscription.stop();
+  }
+});
+
+async function answer(runId: string, name: 'upgrade.completed' | 'upgrade.rolled-back'): Promise<void> {
+  const golden = fixture(name);
+  const event = createEvent(name, { ...golden.data, runId }, { producer: 'verify', id: `${runId}-${name}` });
+  const producer = await connectProducer(kafkaClient(kafkaConfig));
+  await publishEvents(producer, [event]).finally(() => producer.disconnect());
+}
+
+for (const [terminal, exitCode] of [['upgrade.completed', 0], ['upgrade.rolled-back', 1]] as const) {
+  test(`request --wait exits ${exitCode} when the run ends with ${terminal}`, { skip: needsKafka }, async () => {
+    const runId = `t-${Date.now().toString(36)}-${terminal.replace(/\W/g, '')}`;
+    let answered: Promise<void> | undefined;
+    const outcome = await upshift(['request', examplePolicy, '--wait', '--timeout', '60', '--run-id', runId], process.env, (out) => {
+      if (out.includes(runId) && answered === undefined) answered = answer(runId, terminal);
+    });
+    await answered;
+    assert.equal(outcome.code, exitCode, outcome.stderr);
+    assert.match(outcome.stderr, new RegExp(`run ${runId}: ${terminal}`));
+  });
+}
+
+test('request --wait gives up after --timeout and exits 1', { skip: needsKafka }, async () => {
+  const outcome = await upshift(['request', examplePolicy, '--wait', '--timeout', '2', '--run-id', `t-timeout-${Date.now().toString(36)}`]);
+  assert.equal(outcome.code, 1);
+  assert.match(outcome.stderr, /did not end within 2s/);
+});

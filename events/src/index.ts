@@ -1,0 +1,14 @@
+/**
+ * @upshift/events — the contract between upshift's functions and its users: the CloudEvents
+ * catalogue, the UpgradePolicy schema, the Kafka/HTTP bindings and the typed producer/consumer.
+ */
+export * from './contract.ts';
+export { activeTraceContext } from './otel.ts';
+export type { ContentMode } from './bindings/sdk.ts';
+export * from './bindings/kafka.ts';
+export * from './bindings/http.ts';
+export * from './kafka/topics.ts';
+export { brokersFrom, connectProducer, kafkaClient } from './kafka/client.ts';
+export * from './kafka/produce.ts';
+export * from './kafka/consume.ts';
+export { fixture, fixtureJson, fixturesDir } from './fixtures.ts';

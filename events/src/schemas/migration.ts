@@ -1,0 +1,85 @@
+/** Data of the migration, shard and rollback events. Migrations are named, never carried as SQL. */
+import { z } from 'zod';
+import { MigrationRef, RunId, ShardId } from '../names.ts';
+import { Count, KeyRange, PlannedMigration, Reason, Stage } from './common.ts';
+
+/** Run the additive (expand) DDL of these migrations before any image changes — consumed by migrate-shard. */
+export const MigrationExpandRequested = z.object({ runId: RunId, migrations: z.array(MigrationRef).min(1) });
+export type MigrationExpandRequested = z.infer<typeof MigrationExpandRequested>;
+
+/** Expand DDL applied; rollout may start wave 0 — consumed by rollout. */
+export const MigrationExpandDone = z.object({ runId: RunId, migrations: z.array(MigrationRef).min(1) });
+export type MigrationExpandDone = z.infer<typeof MigrationExpandDone>;
+
+/** Verified with `strategy.contract`: run the contract DDL, then announce completion — consumed by migrate-shard. */
+export const MigrationContractRequested = z.object({ runId: RunId, migrations: z.array(MigrationRef).min(1) });
+export type MigrationContractRequested = z.infer<typeof MigrationContractRequested>;
+
+/** One planned shard of a migration. */
+export const PlannedShard = z.object({ shardId: ShardId, index: Count, range: KeyRange });
+export type PlannedShard = z.infer<typeof PlannedShard>;
+
+/** All waves done; backfill the data — consumed by migrate-shard, which fans out `shard.requested`. */
+export const MigrationRequested = z.object({
+  runId: RunId,
+  migrations: z.array(PlannedMigration.extend({ plannedShards: z.array(PlannedShard).min(1) })).min(1),
+});
+export type MigrationRequested = z.infer<typeof MigrationRequested>;
+
+/** Migrate one shard (partition key = shard id, so shards spread over partitions) — consumed by migrate-shard. */
+export const ShardRequested = z.object({
+  runId: RunId,
+  shardId: ShardId,
+  migration: MigrationRef,
+  index: Count,
+  shards: z.int().min(1),
+  range: KeyRange,
+  batchSize: z.int().min(1).max(100000),
+  backup: z.boolean(),
+});
+export type ShardRequested = z.infer<typeof ShardRequested>;
+
+/** A shard reached its end — consumed by verify (fan-in). */
+export const ShardCompleted = z.object({
+  runId: RunId,
+  shardId: ShardId,
+  migration: MigrationRef,
+  rowsMigrated: Count,
+  batches: Count,
+  durationMs: Count,
+});
+export type ShardCompleted = z.infer<typeof ShardCompleted>;
+
+/** A shard failed permanently (a domain failure, not a retry) — consumed by verify (fan-in). */
+export const ShardFailed = z.object({
+  runId: RunId,
+  shardId: ShardId,
+  migration: MigrationRef,
+  reason: Reason,
+  rowsMigrated: Count,
+});
+export type ShardFailed = z.infer<typeof ShardFailed>;
+
+/** Undo the run per its failure policy — consumed by migrate-shard (fans out restores; no data → image revert). */
+export const RollbackRequested = z.object({ runId: RunId, stage: Stage, reason: Reason });
+export type RollbackRequested = z.infer<typeof RollbackRequested>;
+
+/** Restore one shard from its backups — consumed by migrate-shard. */
+export const ShardRestoreRequested = z.object({
+  runId: RunId,
+  shardId: ShardId,
+  migration: MigrationRef,
+  reason: Reason,
+});
+export type ShardRestoreRequested = z.infer<typeof ShardRestoreRequested>;
+
+/** A shard restore finished (`restored` or `failed`) — consumed by verify (fan-in, then image revert). */
+export const ShardRestoreDone = z.object({
+  runId: RunId,
+  shardId: ShardId,
+  migration: MigrationRef,
+  outcome: z.enum(['restored', 'failed']),
+  rowsRestored: Count,
+  reason: Reason.optional(),
+});
+export type ShardRestoreDone = z.infer<typeof ShardRestoreDone>;
