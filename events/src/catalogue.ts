@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import type { FunctionName } from './schemas/common.ts';
 import { MigrationContractRequested, MigrationExpandDone, MigrationExpandRequested, MigrationRequested, RollbackRequested, ShardCompleted, ShardFailed, ShardRequested, ShardRestoreDone, ShardRestoreRequested } from './schemas/migration.ts';
 import { RunProgress, VerifyRequested, VerifyResults } from './schemas/observe.ts';
-import { ImageRevertRequested, RolloutWaveCheck, RolloutWaveCompleted, RolloutWaveFailed, RolloutWaveRequested } from './schemas/rollout.ts';
+import { ImageRevertCheck, ImageRevertRequested, RolloutWaveCheck, RolloutWaveCompleted, RolloutWaveFailed, RolloutWaveRequested } from './schemas/rollout.ts';
 import { UpgradeCompleted, UpgradeFailed, UpgradePlanned, UpgradeRejected, UpgradeRequested, UpgradeRolledBack } from './schemas/upgrade.ts';
 
 /** Prefix of every upshift CloudEvent type (reverse DNS of upshift.dev). */
@@ -87,6 +87,7 @@ export const catalogue = Object.freeze({
   'shard.restore.requested': entry('shard.restore.requested', 1, ShardRestoreRequested, { consumer: 'migrate-shard' }, 'Restore one shard from its backups.', 'shardId'),
   'shard.restore.done': entry('shard.restore.done', 1, ShardRestoreDone, { consumer: 'verify' }, 'A shard restore finished (fan-in).', 'shardId'),
   'image.revert.requested': entry('image.revert.requested', 1, ImageRevertRequested, { consumer: 'rollout' }, 'Put the previous images back.'),
+  'image.revert.check': entry('image.revert.check', 1, ImageRevertCheck, { consumer: 'rollout' }, 'Continuation: look at a reverted wave again instead of blocking.'),
   'verify.requested': entry('verify.requested', 1, VerifyRequested, { consumer: 'verify' }, 'Verify a run with no shards to wait for (no migrations).'),
   'migration.contract.requested': entry('migration.contract.requested', 1, MigrationContractRequested, { consumer: 'migrate-shard' }, 'Verified and strategy.contract: run contract DDL, then upgrade.completed.'),
   'verify.results': entry('verify.results', 1, VerifyResults, lifecycle, 'Verification verdict per check.'),

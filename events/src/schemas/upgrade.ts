@@ -23,8 +23,11 @@ export const UpgradeRequested = z.object({
 });
 export type UpgradeRequested = z.infer<typeof UpgradeRequested>;
 
-/** One wave of the plan: (service × cluster) targets rolled out together. */
-export const PlannedWave = z.object({ index: Count, targets: z.array(WorkloadTarget).min(1) });
+/** One wave of the plan: (service × cluster) targets rolled out together, with the image each runs now. */
+export const PlannedWave = z.object({
+  index: Count,
+  targets: z.array(WorkloadTarget.extend({ previousImage: ImageReference })).min(1),
+});
 export type PlannedWave = z.infer<typeof PlannedWave>;
 
 /** plan computed the run (lifecycle); with `dryRun` this is the run's last event. */
@@ -41,7 +44,7 @@ export type UpgradePlanned = z.infer<typeof UpgradePlanned>;
 export const UpgradeRejected = z.object({
   runId: RunId,
   policyName: Dns1123Subdomain.optional(),
-  code: z.enum(['invalid-policy', 'target-busy', 'unknown-migration', 'cluster-unreachable']),
+  code: z.enum(['invalid-policy', 'preflight-failed', 'target-busy', 'unknown-migration', 'cluster-unreachable', 'no-safe-order']),
   reason: Reason,
   problems: z.array(FieldProblem),
 });

@@ -47,7 +47,7 @@ test('the flow\'s events are all in the catalogue, each with a golden fixture', 
     'upgrade.requested', 'upgrade.planned', 'upgrade.rejected', 'upgrade.completed', 'upgrade.failed', 'upgrade.rolled-back',
     'migration.expand.requested', 'migration.expand.done', 'rollout.wave.requested', 'rollout.wave.check', 'rollout.wave.completed',
     'rollout.wave.failed', 'migration.requested', 'shard.requested', 'shard.completed', 'shard.failed', 'rollback.requested',
-    'shard.restore.requested', 'shard.restore.done', 'image.revert.requested', 'verify.requested', 'migration.contract.requested',
+    'shard.restore.requested', 'shard.restore.done', 'image.revert.requested', 'image.revert.check', 'verify.requested', 'migration.contract.requested',
     'verify.results', 'run.progress',
   ];
   assert.deepEqual([...eventNames].sort(), expected.sort());
