@@ -35,13 +35,15 @@ export function runningPid(runDir: string, name: string): number | undefined {
   return isAlive(pid) ? pid : undefined;
 }
 
+/** Alive and not a zombie: an exited child that nobody has reaped yet still answers kill(pid, 0). */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  const stat = safeRead(`/proc/${pid}/stat`);
+  return stat === undefined || stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 }
 
 /** Starts a detached daemon (its own process group) logging to <runDir>/<name>.log; no-op if already running. */

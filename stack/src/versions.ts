@@ -11,9 +11,10 @@ export const versions = {
   kubernetes: 'v1.36.3',
   etcd: 'v3.6.16',
   kwok: 'v0.8.0',
+  /** Knative 1.23 (module v0.N+27); the Go proxy serves eventing-kafka-broker v0.50.1 but not v0.50.0. */
   knativeServing: 'v0.50.0',
   knativeEventing: 'v0.50.0',
-  knativeEventingKafkaBroker: 'v0.50.0',
+  knativeEventingKafkaBroker: 'v0.50.1',
 } as const;
 
 /** Ports are offset by UPSHIFT_PORT_OFFSET so two stacks can share a machine. */

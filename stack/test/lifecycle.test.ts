@@ -28,7 +28,7 @@ test('status --json reports every component ready with its endpoint', async () =
   const { stdout } = await stack(['status', '--json']);
   const { components } = JSON.parse(stdout) as { components: Array<{ name: string; state: string; endpoints: Record<string, string> }> };
   const names = components.map((c) => c.name);
-  for (const expected of ['postgres', 'kafka']) assert.ok(names.includes(expected), `${expected} listed`);
+  for (const expected of ['postgres', 'kafka', 'ferretdb', 'jaeger', 'k8s/upshift-a', 'k8s/upshift-b']) assert.ok(names.includes(expected), `${expected} listed`);
   for (const component of components) {
     assert.ok(['ready', 'external'].includes(component.state), `${component.name} is ${component.state}`);
     assert.ok(Object.values(component.endpoints).every((v) => v.length > 0), `${component.name} has endpoints`);

@@ -1,0 +1,134 @@
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import type { Component, ComponentStatus } from '../component.ts';
+import { cacheDirFor, runDirFor } from '../paths.ts';
+import { assertPortsFree, groupRssMiB, logFile, runningPid, startDaemon, stopDaemon, waitUntil } from '../process.ts';
+import { run } from '../run.ts';
+import { ports, versions } from '../versions.ts';
+import { goEnv, goModDownload } from '../go.ts';
+
+const name = 'ferretdb';
+const modulePath = 'github.com/FerretDB/FerretDB';
+const cacheDir = cacheDirFor(name, versions.ferretdb);
+const binary = join(cacheDir, 'bin', 'ferretdb');
+const runDir = runDirFor(name);
+const dataDir = join(runDir, 'data');
+const stateDir = join(runDir, 'state');
+const url = `mongodb://127.0.0.1:${ports.ferretdb}/`;
+
+/**
+ * FerretDB 1.x with its SQLite backend: a pure-Go server speaking the MongoDB wire protocol,
+ * built from the Go module proxy. Real MongoDB is used instead when MONGODB_URL is set.
+ */
+export const ferretdb: Component = {
+  name,
+  version: versions.ferretdb,
+  externalEnv: 'MONGODB_URL',
+
+  async install() {
+    if (existsSync(binary)) return;
+    await buildFerretdb();
+  },
+
+  async start() {
+    if (runningPid(runDir, name)) return;
+    await assertPortsFree(name, [ports.ferretdb]);
+    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(stateDir, { recursive: true });
+    startDaemon({
+      name,
+      runDir,
+      command: binary,
+      args: [
+        '--handler=sqlite',
+        // FerretDB wants an existing directory, given as a file: URL ending in a slash.
+        `--sqlite-url=file:${dataDir}/`,
+        `--listen-addr=127.0.0.1:${ports.ferretdb}`,
+        `--state-dir=${stateDir}`,
+        '--debug-addr=-',
+        '--log-level=info',
+      ],
+      env: { FERRETDB_TELEMETRY: 'disable' },
+    });
+    await waitUntil(name, canPing, { timeoutMs: 60_000, log: logFile(runDir, name), daemon: { runDir, name } });
+  },
+
+  async stop() {
+    await stopDaemon(runDir, name);
+  },
+
+  async status(): Promise<ComponentStatus[]> {
+    const pid = runningPid(runDir, name);
+    const ready = pid ? await canPing() : false;
+    return [
+      {
+        name,
+        version: versions.ferretdb,
+        state: ready ? 'ready' : pid ? 'not-ready' : 'stopped',
+        endpoints: { url },
+        pids: pid ? [pid] : [],
+        ...(pid ? { rssMiB: groupRssMiB([pid]) } : {}),
+        log: logFile(runDir, name),
+        details: { backend: 'sqlite', dataDir },
+      },
+    ];
+  },
+
+  env() {
+    return { MONGODB_URL: url };
+  },
+};
+
+/**
+ * Builds cmd/ferretdb in a wrapper module whose replace directive points at a copy of FerretDB's
+ * module with build/version/version.txt filled in. FerretDB panics at start without that file,
+ * both when built with `go install …@version` and from a plain wrapper module.
+ */
+async function buildFerretdb(): Promise<void> {
+  const srcDir = join(cacheDir, 'src');
+  const moduleCopy = join(srcDir, 'ferretdb-module');
+  const logTo = join(cacheDir, 'build.log');
+  const step = (what: string, args: string[]) => run('go', args, { cwd: srcDir, env: goEnv, logTo, what: `ferretdb: ${what}` });
+  rmSync(srcDir, { recursive: true, force: true });
+  mkdirSync(srcDir, { recursive: true });
+  await step('creating the wrapper module', ['mod', 'init', 'upshift.local/ferretdb-build']);
+  const upstream = await goModDownload(modulePath, versions.ferretdb, srcDir);
+  copyWritable(upstream.Dir, moduleCopy);
+  writeFileSync(join(moduleCopy, 'build', 'version', 'version.txt'), `${versions.ferretdb}\n`);
+  copyFileSync(join(moduleCopy, 'go.sum'), join(srcDir, 'go.sum'));
+  await step('pinning the module', [
+    'mod', 'edit', `-require=${modulePath}@${versions.ferretdb}`, `-replace=${modulePath}=./ferretdb-module`,
+  ]);
+  await step(`fetching the dependencies of ${modulePath} ${versions.ferretdb}`, ['get', `${modulePath}/cmd/ferretdb@${versions.ferretdb}`]);
+  // Build next to the target and rename, so an interrupted build never leaves a half-written binary.
+  await step(`building ferretdb ${versions.ferretdb}`, ['build', '-trimpath', '-o', `${binary}.tmp`, `${modulePath}/cmd/ferretdb`]);
+  renameSync(`${binary}.tmp`, binary);
+}
+
+/** Copies a (read-only) module cache directory and makes the copy writable, so it can be edited and removed. */
+function copyWritable(from: string, to: string): void {
+  cpSync(from, to, { recursive: true });
+  const walk = (dir: string): void => {
+    chmodSync(dir, 0o755);
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else chmodSync(path, 0o644);
+    }
+  };
+  walk(to);
+}
+
+async function canPing(): Promise<boolean> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 1000, connectTimeoutMS: 1000 });
+  try {
+    await client.connect();
+    const reply = await client.db('admin').command({ ping: 1 });
+    return reply.ok === 1;
+  } catch {
+    return false;
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
