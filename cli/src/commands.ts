@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { runDevCommand } from './dev.ts';
 import { runRequest } from './request.ts';
 
 /** Process exit codes: 0 success, 1 the run/operation failed, 2 usage or invalid input. */
@@ -28,7 +29,7 @@ export const commands: readonly Command[] = [
   { name: 'request', summary: 'validate a policy, publish upgrade.requested, print the run id (--wait: until the run ends)', run: runRequest },
   { name: 'watch', summary: 'follow a run live: stages, waves, shards, progress' },
   { name: 'status', summary: 'show a run\'s state from the control store' },
-  { name: 'dev', summary: 'run the four functions and the dispatcher locally against the stack' },
+  { name: 'dev', summary: 'run the four functions and the dispatcher locally against the stack', run: runDevCommand },
   { name: 'catalog', summary: 'list, checksum and lint the migration catalog' },
   { name: 'demo', summary: 'upgrade the sample shop end to end on the local stack', ...(existsSync(demoScript) ? { run: runDemo } : {}) },
 ];

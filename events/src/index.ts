@@ -12,3 +12,4 @@ export { brokersFrom, connectProducer, kafkaClient } from './kafka/client.ts';
 export * from './kafka/produce.ts';
 export * from './kafka/consume.ts';
 export { fixture, fixtureJson, fixturesDir } from './fixtures.ts';
+export type { PlannedTarget, RunPlan } from './run-plan.ts';

@@ -8,7 +8,8 @@ const usage = `usage: node stack/src/cli.ts <command>
   down [component...]    stop it
   status [--json]        what runs where (endpoints, state, pids, memory)
   env                    print 'export NAME=value' lines for the stack's endpoints
-  test [--unit] [files]  start the stack, then run the test suites against it`;
+  test [--unit] [files]  start the stack, then run the test suites against it
+  exec -- <cmd> [args]   start the stack, then run a command with its env (bench, demo)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -26,6 +27,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'test':
       return runTests(rest);
+    case 'exec':
+      return runWithStack(rest[0] === '--' ? rest.slice(1) : rest);
     default:
       process.stderr.write(`${usage}\n`);
       return command === undefined || command === '--help' ? 0 : 2;
@@ -60,6 +63,17 @@ async function runTests(args: string[]): Promise<number> {
     stdio: 'inherit',
     env: { ...process.env, ...stackEnv() },
   });
+  return new Promise((resolve) => child.once('close', (code) => resolve(code ?? 1)));
+}
+
+async function runWithStack(command: string[]): Promise<number> {
+  const [program, ...args] = command;
+  if (!program) {
+    process.stderr.write(`${usage}\n`);
+    return 2;
+  }
+  await up();
+  const child = spawn(program === 'node' ? process.execPath : program, args, { stdio: 'inherit', env: { ...process.env, ...stackEnv() } });
   return new Promise((resolve) => child.once('close', (code) => resolve(code ?? 1)));
 }
 

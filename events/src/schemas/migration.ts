@@ -19,10 +19,13 @@ export type MigrationContractRequested = z.infer<typeof MigrationContractRequest
 export const PlannedShard = z.object({ shardId: ShardId, index: Count, range: KeyRange });
 export type PlannedShard = z.infer<typeof PlannedShard>;
 
-/** All waves done; backfill the data — consumed by migrate-shard, which fans out `shard.requested`. */
+/**
+ * All waves done; backfill the data — consumed by migrate-shard, which splits each key space into the
+ * planned number of shards (it owns the store access) and fans out `shard.requested`.
+ */
 export const MigrationRequested = z.object({
   runId: RunId,
-  migrations: z.array(PlannedMigration.extend({ plannedShards: z.array(PlannedShard).min(1) })).min(1),
+  migrations: z.array(PlannedMigration).min(1),
 });
 export type MigrationRequested = z.infer<typeof MigrationRequested>;
 

@@ -1,0 +1,23 @@
+/**
+ * The run plan: what plan persists with a run in the control store and the other functions read back
+ * (waves with previous images, migrations, strategy, how to reach each cluster). Not an event, but a
+ * contract between the functions all the same, so it lives here.
+ */
+import type { PlannedMigration } from './schemas/common.ts';
+import type { PlannedWave } from './schemas/upgrade.ts';
+import type { ClusterSpec, StrategySpec } from './policy/schema.ts';
+
+/** The persisted plan of one run. */
+export interface RunPlan {
+  runId: string;
+  policyName: string;
+  dryRun: boolean;
+  strategy: StrategySpec;
+  /** How to reach each cluster (kubeconfig context or mounted Secret). */
+  clusters: ClusterSpec[];
+  waves: PlannedWave[];
+  migrations: PlannedMigration[];
+}
+
+/** A wave target with the image it ran before the run: what a rollback puts back. */
+export type PlannedTarget = PlannedWave['targets'][number];

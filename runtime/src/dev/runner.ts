@@ -1,0 +1,97 @@
+/**
+ * `upshift dev`: creates the catalogue topics, starts the functions as local HTTP servers and runs the
+ * dispatcher (what KafkaSources do in the cluster). The CLI calls `runDev` (or `devCommand`).
+ */
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { HostConfig, parseConfig } from '../config.ts';
+import { createLogger } from '../log.ts';
+import type { Logger } from '../log.ts';
+import { createKafka } from '../transport/kafka.ts';
+import { ensureCatalogueTopics } from '../transport/topics.ts';
+import type { DeliveryOutcome, RetryPolicy } from './deliver.ts';
+import { Dispatcher } from './dispatcher.ts';
+import type { DispatchTarget } from './dispatcher.ts';
+import { startFunction } from './functions.ts';
+import type { DevFunctionSpec, StartedFunction } from './functions.ts';
+
+/** What the dev runner itself needs from the environment (functions parse their own). */
+export const DevConfig = z.object({
+  KAFKA_BROKERS: HostConfig.shape.KAFKA_BROKERS,
+  LOG_LEVEL: HostConfig.shape.LOG_LEVEL,
+  UPSHIFT_TOPIC_PREFIX: HostConfig.shape.UPSHIFT_TOPIC_PREFIX,
+});
+
+/** Options of runDev. */
+export interface DevOptions {
+  readonly functions: readonly DevFunctionSpec[];
+  /** Environment for the runner and the functions (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Deliver every event twice (fault tests). */
+  readonly duplicate?: boolean;
+  readonly retry?: Partial<RetryPolicy>;
+  /** Silence the functions' stdout (tests). */
+  readonly quiet?: boolean;
+  readonly onOutcome?: (target: DispatchTarget, outcome: DeliveryOutcome) => void;
+}
+
+/** A running dev environment. */
+export interface DevRunner {
+  readonly functions: readonly StartedFunction[];
+  readonly log: Logger;
+  stop(): Promise<void>;
+}
+
+/** Starts topics, functions and dispatcher; stop() tears all of it down. */
+export async function runDev(options: DevOptions): Promise<DevRunner> {
+  const env = options.env ?? process.env;
+  const config = parseConfig(DevConfig, env);
+  const log = createLogger('dev', config.LOG_LEVEL);
+  const kafka = createKafka(config.KAFKA_BROKERS, 'upshift-dev');
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureCatalogueTopics(admin, config.UPSHIFT_TOPIC_PREFIX).finally(() => admin.disconnect());
+  const started: StartedFunction[] = [];
+  const stopAll = async (): Promise<void> => {
+    await Promise.allSettled(started.map((fn) => fn.stop()));
+  };
+  try {
+    for (const spec of options.functions) {
+      started.push(await startFunction({ restart: true, ...spec }, env, options.quiet ?? false));
+    }
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  const dispatcher = new Dispatcher({
+    kafka, log, topicPrefix: config.UPSHIFT_TOPIC_PREFIX,
+    targets: started.map((fn) => ({ functionName: fn.name, url: fn.url })),
+    ...(options.retry ? { retry: options.retry } : {}),
+    duplicate: options.duplicate ?? false,
+    ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
+  });
+  await dispatcher.start().catch(async (err: unknown) => {
+    await dispatcher.stop();
+    await stopAll();
+    throw err;
+  });
+  log.info({ functions: started.map((fn) => `${fn.name}=${fn.url}`) }, 'upshift dev running');
+  return { functions: started, log, stop: async () => { await dispatcher.stop(); await stopAll(); } };
+}
+
+/** The four real functions at their default local ports (8081–8084). */
+export function defaultDevFunctions(repoRoot: string = fileURLToPath(new URL('../../../', import.meta.url))): DevFunctionSpec[] {
+  const names = ['plan', 'rollout', 'migrate-shard', 'verify'] as const;
+  return names.map((name, index) => ({ name, module: `${repoRoot}functions/${name}/src/index.ts`, port: 8081 + index }));
+}
+
+/** Entry for `upshift dev [--duplicate]`: runs until SIGINT/SIGTERM, then resolves with an exit code. */
+export async function devCommand(options: { duplicate?: boolean; functions?: readonly DevFunctionSpec[] } = {}): Promise<number> {
+  const runner = await runDev({ functions: options.functions ?? defaultDevFunctions(), duplicate: options.duplicate ?? false });
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await runner.stop();
+  return 0;
+}

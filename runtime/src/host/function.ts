@@ -1,0 +1,106 @@
+/**
+ * defineFunction: turns a handler into a Knative-functions-shaped module (`handle(context, event)`,
+ * `init`, `shutdown`, `readiness`, `liveness`) that runs under faas-js-runtime or our host. The module
+ * owns the control-store pool, the Kafka publisher and the outbox relay, and runs every event through
+ * the exactly-once path in handle-event.ts.
+ */
+import type { AnyUpshiftEvent, EventData, EventName, FunctionName, UpshiftEvent } from '@upshift/events';
+import type { Pool } from 'pg';
+import type { z } from 'zod';
+import type { HostConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { TxClient } from '../store/pool.ts';
+import type { Publisher } from '../transport/types.ts';
+import { handleEvent } from './handle-event.ts';
+import type { HandleResult } from './handle-event.ts';
+import { checkHealth, replyIfFastify } from './health.ts';
+import type { HealthReport } from './health.ts';
+import { openResources, closeResources } from './resources.ts';
+import type { Resources } from './resources.ts';
+import { createFunctionMetrics } from './metrics.ts';
+import type { FunctionMetrics } from './metrics.ts';
+
+/** What a handler gets besides the event: the transaction, a logger, emit, and its config. */
+export interface HandlerContext<C extends HostConfig = HostConfig> {
+  /** The handling transaction: every state change goes through it (committed with inbox + outbox). */
+  readonly tx: TxClient;
+  readonly log: Logger;
+  readonly config: C;
+  /**
+   * Produces an event in this transaction (published after commit). Its id derives from the input
+   * event and `key` (default: emit order), so a re-run after a rollback emits the same ids.
+   */
+  emit<N extends EventName>(name: N, data: EventData<N>, options?: { key?: string }): UpshiftEvent<N>;
+}
+
+/** Dependencies handed to a function's own init/readiness. */
+export interface FunctionDeps<C extends HostConfig = HostConfig> {
+  readonly config: C;
+  readonly pool: Pool;
+  readonly log: Logger;
+  readonly metrics: FunctionMetrics;
+}
+
+/** What a function author writes. */
+export interface FunctionDefinition<C extends HostConfig = HostConfig> {
+  /** The catalogue function name: decides `source`, routing and the consumer group. */
+  readonly name: FunctionName;
+  /** The process config schema (HostConfig extended); defaults to HostConfig. */
+  readonly config?: z.ZodType<C>;
+  /** Handles one decoded event inside the handling transaction; a domain failure emits `*.failed`. */
+  handle(ctx: HandlerContext<C>, event: AnyUpshiftEvent): Promise<void>;
+  init?(deps: FunctionDeps<C>): Promise<void>;
+  shutdown?(deps: FunctionDeps<C>): Promise<void>;
+  /** Extra readiness checks (e.g. a Kubernetes API); throw when not ready. */
+  readiness?(deps: FunctionDeps<C>): Promise<void>;
+}
+
+/** Overrides for tests: another environment or transport. */
+export interface InitOverrides {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly publisher?: Publisher;
+}
+
+/** The Knative functions module shape (faas-js-runtime), plus what our host uses. */
+export interface FunctionModule {
+  readonly name: FunctionName;
+  readonly metrics: FunctionMetrics;
+  init(overrides?: InitOverrides): Promise<void>;
+  shutdown(): Promise<void>;
+  handle(context: unknown, event: unknown): Promise<HandleResult>;
+  readiness(request?: unknown, reply?: unknown): Promise<HealthReport>;
+  liveness(request?: unknown, reply?: unknown): Promise<HealthReport>;
+  /** The open resources, once init ran (tests and the dev runner). */
+  resources(): Resources | undefined;
+}
+
+/** Builds the module for `definition`; export its members from the function's index.ts. */
+export function defineFunction<C extends HostConfig>(definition: FunctionDefinition<C>): FunctionModule {
+  const metrics = createFunctionMetrics(definition.name);
+  let resources: Resources<C> | undefined;
+  const deps = (r: Resources<C>): FunctionDeps<C> => ({ config: r.config, pool: r.pool, log: r.log, metrics });
+  return {
+    name: definition.name,
+    metrics,
+    async init(overrides = {}) {
+      resources ??= await openResources(definition, metrics, overrides);
+      await definition.init?.(deps(resources));
+    },
+    async shutdown() {
+      if (!resources) return;
+      const open = resources;
+      resources = undefined;
+      await definition.shutdown?.(deps(open)).catch(() => undefined);
+      await closeResources(open);
+    },
+    handle: (_context, event) => handleEvent(definition, resources, metrics, event),
+    async readiness(_request, reply) {
+      const report = await checkHealth(resources, 'readiness', resources && definition.readiness ? () => definition.readiness!(deps(resources!)) : undefined);
+      return replyIfFastify(reply, report);
+    },
+    async liveness(_request, reply) {
+      return replyIfFastify(reply, await checkHealth(resources, 'liveness'));
+    },
+    resources: () => resources,
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * The exactly-once path of one delivery: decode (400 on contract violation), open a CONSUMER span that
+ * continues the event's trace, and in ONE transaction dedupe in the inbox, run the handler with the
+ * transaction client, and put what it emitted in the outbox. A redelivery replays the first outputs.
+ */
+import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
+import { createEvent, decode, derivedId, entryForType, routesFor } from '@upshift/events';
+import type { AnyUpshiftEvent, EventData, EventName, FunctionName, UpshiftEvent } from '@upshift/events';
+import { UpshiftError } from '../errors.ts';
+import type { HostConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { beginAndClaimInbox } from '../store/inbox.ts';
+import type { InboxClaim, InboxKey } from '../store/inbox.ts';
+import { replayOutbox, storeOutputs } from '../store/outbox.ts';
+import type { OutboxEntry } from '../store/outbox.ts';
+import { withTransactionFrom } from '../store/pool.ts';
+import type { TxClient } from '../store/pool.ts';
+import { contextOfEvent, traceAttributesOf } from '../telemetry/propagation.ts';
+import { wrapError } from '../wrap-error.ts';
+import type { FunctionDefinition, HandlerContext } from './function.ts';
+import type { FunctionMetrics } from './metrics.ts';
+import type { Resources } from './resources.ts';
+
+/** The HTTP answer for a delivery (faas-js-runtime response object shape). */
+export interface HandleResult {
+  readonly statusCode: number;
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+const tracer = trace.getTracer('@upshift/runtime');
+
+/** Handles one delivery end to end; never throws (errors become their delivery status). */
+export async function handleEvent<C extends HostConfig>(
+  definition: FunctionDefinition<C>,
+  resources: Resources<C> | undefined,
+  metrics: FunctionMetrics,
+  raw: unknown,
+): Promise<HandleResult> {
+  if (!resources) return failure(new UpshiftError('UNAVAILABLE', `function ${definition.name} is not initialised`));
+  let event: AnyUpshiftEvent;
+  try {
+    event = decodeFor(definition.name, raw);
+  } catch (err) {
+    const violation = new UpshiftError('CONTRACT_VIOLATION', (err as Error).message, { cause: err });
+    resources.log.warn({ error: violation.toJSON() }, 'contract violation: event refused');
+    metrics.handled.inc({ type: typeOf(raw), outcome: violation.code });
+    return failure(violation);
+  }
+  const topic = `${resources.config.UPSHIFT_TOPIC_PREFIX}${entryForType(event.type)?.topic ?? 'unknown'}`;
+  const httpSpan = trace.getSpan(context.active());
+  const options = {
+    kind: SpanKind.CONSUMER,
+    attributes: messagingAttributes(event, topic, definition.name),
+    links: httpSpan ? [{ context: httpSpan.spanContext() }] : [],
+  };
+  return tracer.startActiveSpan(`process ${topic}`, options, contextOfEvent(event), (span) =>
+    runTraced(span, definition, resources, metrics, event),
+  );
+}
+
+async function runTraced<C extends HostConfig>(
+  span: Span, definition: FunctionDefinition<C>, resources: Resources<C>, metrics: FunctionMetrics, event: AnyUpshiftEvent,
+): Promise<HandleResult> {
+  const log = resources.log.child({ eventId: event.id, eventType: event.type, runId: runIdOf(event), subject: event.subject });
+  const timer = metrics.handlingSeconds.startTimer({ type: event.type });
+  try {
+    const outcome = await handleOnce(definition, resources, event, log);
+    metrics.handled.inc({ type: event.type, outcome: outcome.duplicate ? 'duplicate' : 'ok' });
+    span.setAttribute('upshift.duplicate', outcome.duplicate);
+    log.debug({ outputs: outcome.outputs.length, duplicate: outcome.duplicate }, 'event handled');
+    return { statusCode: 200, body: { outcome: outcome.duplicate ? 'duplicate' : 'handled', outputs: outcome.outputs } };
+  } catch (err) {
+    const error = wrapError(err, { eventId: event.id });
+    span.recordException(error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
+    metrics.handled.inc({ type: event.type, outcome: error.code });
+    log[error.status >= 500 ? 'error' : 'warn']({ error: error.toJSON() }, 'event handling failed');
+    return failure(error);
+  } finally {
+    timer();
+    span.end();
+  }
+}
+
+interface Outcome {
+  readonly duplicate: boolean;
+  readonly outputs: readonly string[];
+}
+
+async function handleOnce<C extends HostConfig>(
+  definition: FunctionDefinition<C>, resources: Resources<C>, event: AnyUpshiftEvent, log: Logger,
+): Promise<Outcome> {
+  const key: InboxKey = { consumer: definition.name, source: event.source, id: event.id };
+  const source = `/upshift/${definition.name}`;
+  const begin = (client: TxClient): Promise<InboxClaim> => beginAndClaimInbox(client, key, event.type);
+  const outcome = await withTransactionFrom(resources.pool, begin, async (tx, claim): Promise<Outcome> => {
+    if (!claim.first) {
+      await replayOutbox(tx, source, claim.outputs);
+      return { duplicate: true, outputs: claim.outputs };
+    }
+    const emitted: OutboxEntry[] = [];
+    const ctx: HandlerContext<C> = { tx, log, config: resources.config, emit: emitterFor(definition, resources, event, emitted) };
+    await definition.handle(ctx, event);
+    await storeOutputs(tx, key, emitted);
+    return { duplicate: false, outputs: emitted.map((entry) => entry.id) };
+  });
+  if (resources.config.UPSHIFT_CRASH_POINT === 'after-commit-before-publish' && !outcome.duplicate) {
+    process.exit(86); // fault injection: committed, not yet published
+  }
+  if (outcome.outputs.length > 0) resources.relay.wake(); // NOTIFY wakes other processes' relays too
+  return outcome;
+}
+
+function emitterFor<C extends HostConfig>(
+  definition: FunctionDefinition<C>, resources: Resources<C>, input: AnyUpshiftEvent, emitted: OutboxEntry[],
+): HandlerContext<C>['emit'] {
+  return <N extends EventName>(name: N, data: EventData<N>, options: { key?: string } = {}): UpshiftEvent<N> => {
+    const key = options.key ?? String(emitted.length);
+    const event = createEvent(name, data, {
+      producer: definition.name,
+      id: derivedId(input.source, input.id, name, key),
+      ...traceAttributesOf(),
+    });
+    const topic = entryForType(event.type)?.topic ?? 'unknown';
+    emitted.push({
+      source: event.source, id: event.id, type: event.type, topic: `${resources.config.UPSHIFT_TOPIC_PREFIX}${topic}`,
+      partitionKey: event.partitionkey, event: event as unknown as Readonly<Record<string, unknown>>,
+    });
+    return event;
+  };
+}
+
+/** Messaging + CloudEvents semantic-convention attributes of the handling span. */
+function messagingAttributes(event: AnyUpshiftEvent, topic: string, consumer: string): Record<string, string> {
+  return {
+    'messaging.system': 'kafka',
+    'messaging.destination.name': topic,
+    'messaging.operation.type': 'process',
+    'messaging.operation.name': 'process',
+    'messaging.message.id': event.id,
+    'messaging.consumer.group.name': consumer,
+    'cloudevents.event_id': event.id,
+    'cloudevents.event_source': event.source,
+    'cloudevents.event_type': event.type,
+    'cloudevents.event_subject': event.subject,
+  };
+}
+
+/** Decodes and checks the catalogue routes this type to `functionName` (else it is misdelivered). */
+function decodeFor(functionName: FunctionName, raw: unknown): AnyUpshiftEvent {
+  const event = decode(raw);
+  if (!routesFor(functionName).types.includes(event.type)) {
+    throw new Error(`${event.type} is not consumed by ${functionName} (catalogue routes)`);
+  }
+  return event;
+}
+
+function failure(error: UpshiftError): HandleResult {
+  return { statusCode: error.status, body: { error: error.toJSON() } };
+}
+
+function runIdOf(event: AnyUpshiftEvent): string | undefined {
+  const data = event.data as { readonly runId?: unknown };
+  return typeof data.runId === 'string' ? data.runId : undefined;
+}
+
+function typeOf(raw: unknown): string {
+  const type = typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined;
+  return typeof type === 'string' ? type.slice(0, 100) : 'unknown';
+}
+

@@ -1,0 +1,39 @@
+/**
+ * Prometheus metrics every function serves at /metrics. Functions add their own (rows migrated,
+ * batch latency…) to the same registry through `FunctionMetrics.registry`.
+ */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The metrics of one function instance. */
+export interface FunctionMetrics {
+  readonly registry: Registry;
+  readonly handled: Counter<'type' | 'outcome'>;
+  readonly handlingSeconds: Histogram<'type'>;
+  readonly published: Counter;
+}
+
+/** Creates the registry with default process metrics and the event-handling metrics. */
+export function createFunctionMetrics(functionName: string): FunctionMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ function: functionName });
+  collectDefaultMetrics({ register: registry });
+  const handled = new Counter({
+    name: 'upshift_events_handled_total',
+    help: 'Events handled, by type and outcome (ok, duplicate, or the error code).',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [registry],
+  });
+  const handlingSeconds = new Histogram({
+    name: 'upshift_event_handling_seconds',
+    help: 'Time from receiving an event to committing its effects.',
+    labelNames: ['type'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const published = new Counter({
+    name: 'upshift_outbox_published_total',
+    help: 'Events the outbox relay published to Kafka.',
+    registers: [registry],
+  });
+  return { registry, handled, handlingSeconds, published };
+}

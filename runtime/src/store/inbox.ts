@@ -1,0 +1,40 @@
+/**
+ * The inbox deduplicates incoming events on (consumer, source, id) inside the handling transaction and
+ * remembers the ids of the events each one produced, so a redelivery replays them instead of running
+ * the handler again. Concurrent duplicates serialize on the primary key: the second waits for the
+ * first to commit (then replays) or roll back (then runs).
+ */
+import type { PoolClient, QueryResult } from 'pg';
+import type { TxClient } from './pool.ts';
+
+/** The identity of an incoming event. */
+export interface InboxKey {
+  readonly consumer: string;
+  readonly source: string;
+  readonly id: string;
+}
+
+/** First delivery (run the handler) or a redelivery (replay these output ids). */
+export type InboxClaim = { readonly first: true } | { readonly first: false; readonly outputs: readonly string[] };
+
+/**
+ * Opens the handling transaction and records the event as received in ONE round trip (a simple-query
+ * `BEGIN; INSERT …` with values escaped by the driver); tells whether this delivery is the first.
+ */
+export async function beginAndClaimInbox(client: PoolClient, key: InboxKey, type: string): Promise<InboxClaim> {
+  const values = [key.consumer, key.source, key.id, type].map((value) => client.escapeLiteral(value)).join(', ');
+  const results = (await client.query(
+    `BEGIN; INSERT INTO upshift.inbox (consumer, source, id, type) VALUES (${values}) ON CONFLICT (consumer, source, id) DO NOTHING`,
+  )) as unknown as QueryResult[];
+  if (results[1]?.rowCount === 1) return { first: true };
+  return readDuplicate(client, key);
+}
+
+async function readDuplicate(tx: TxClient, key: InboxKey): Promise<InboxClaim> {
+  const { rows } = await tx.query<{ outputs: string[] }>(
+    `UPDATE upshift.inbox SET deliveries = deliveries + 1 WHERE consumer = $1 AND source = $2 AND id = $3
+     RETURNING outputs`,
+    [key.consumer, key.source, key.id],
+  );
+  return { first: false, outputs: rows[0]?.outputs ?? [] };
+}

@@ -1,0 +1,86 @@
+/**
+ * The outbox: events a handler produces are inserted in the handling transaction and published by the
+ * relay only after commit. A NOTIFY in the same transaction wakes relays when (and only if) it commits.
+ */
+import type { InboxKey } from './inbox.ts';
+import type { TxClient } from './pool.ts';
+
+/** The channel relays LISTEN on. */
+export const outboxChannel = 'upshift_outbox';
+
+/** An event ready for the outbox: its structured-mode JSON plus where it goes. */
+export interface OutboxEntry {
+  readonly source: string;
+  readonly id: string;
+  readonly type: string;
+  readonly topic: string;
+  readonly partitionKey: string | undefined;
+  /** The CloudEvent in structured JSON form (attributes + data). */
+  readonly event: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * In one statement: inserts the produced events (idempotent on (source, id)), records their ids on the
+ * input's inbox row (for replay), and NOTIFYs the relays, which PostgreSQL delivers only at commit.
+ */
+export async function storeOutputs(tx: TxClient, input: InboxKey, entries: readonly OutboxEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await tx.query(
+    `WITH produced AS (
+       INSERT INTO upshift.outbox (source, id, type, topic, partition_key, event)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
+       ON CONFLICT (source, id) DO NOTHING
+       RETURNING 1
+     ), remembered AS (
+       UPDATE upshift.inbox SET outputs = $2::text[] WHERE consumer = $7 AND source = $8 AND id = $9
+       RETURNING 1
+     )
+     SELECT pg_notify($10, '') FROM (SELECT count(*) FROM produced) p, (SELECT count(*) FROM remembered) r`,
+    [
+      entries.map((entry) => entry.source),
+      entries.map((entry) => entry.id),
+      entries.map((entry) => entry.type),
+      entries.map((entry) => entry.topic),
+      entries.map((entry) => entry.partitionKey ?? null),
+      entries.map((entry) => JSON.stringify(entry.event)),
+      input.consumer, input.source, input.id, outboxChannel,
+    ],
+  );
+}
+
+/** Marks already-produced events for publishing again (a redelivered input replays its outputs). */
+export async function replayOutbox(tx: TxClient, source: string, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const result = await tx.query(
+    `UPDATE upshift.outbox SET sent_at = NULL WHERE source = $1 AND id = ANY($2::text[]) AND sent_at IS NOT NULL`,
+    [source, ids],
+  );
+  if ((result.rowCount ?? 0) > 0) await tx.query(`SELECT pg_notify($1, '')`, [outboxChannel]);
+  return result.rowCount ?? 0;
+}
+
+/** A row claimed by the relay for publishing. */
+export interface PendingOutboxRow {
+  readonly seq: string;
+  readonly topic: string;
+  readonly partitionKey: string | null;
+  readonly event: Record<string, unknown>;
+}
+
+/** Locks up to `limit` unsent rows (SKIP LOCKED: relays in other processes take other rows). */
+export async function claimPending(tx: TxClient, limit: number): Promise<PendingOutboxRow[]> {
+  const { rows } = await tx.query<{ seq: string; topic: string; partition_key: string | null; event: Record<string, unknown> }>(
+    `SELECT seq, topic, partition_key, event FROM upshift.outbox WHERE sent_at IS NULL
+      ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
+    [limit],
+  );
+  return rows.map((row) => ({ seq: row.seq, topic: row.topic, partitionKey: row.partition_key, event: row.event }));
+}
+
+/** Marks published rows sent. */
+export async function markSent(tx: TxClient, seqs: readonly string[]): Promise<void> {
+  await tx.query(
+    `UPDATE upshift.outbox SET sent_at = now(), publish_count = publish_count + 1 WHERE seq = ANY($1::bigint[])`,
+    [seqs],
+  );
+}

@@ -1,0 +1,78 @@
+/**
+ * PostgreSQL client factory for the control store, and the one transaction helper every write goes
+ * through (errors wrapped at this boundary).
+ */
+import pg from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import { wrapError } from '../wrap-error.ts';
+
+/** A client inside an open transaction; handlers receive this and nothing else to write with. */
+export type TxClient = PoolClient;
+
+/** Creates the control-store pool; an idle-client error is logged by the caller, never thrown. */
+export function createPool(
+  databaseUrl: string,
+  options: { max?: number; applicationName?: string; onError?: (err: Error) => void } = {},
+): Pool {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30_000,
+    application_name: options.applicationName ?? 'upshift',
+  });
+  pool.on('error', (err) => options.onError?.(err));
+  return pool;
+}
+
+/** Runs `fn` in one transaction: COMMIT on success, ROLLBACK and a wrapped UpshiftError on failure. */
+export function withTransaction<T>(pool: Pool, fn: (tx: TxClient) => Promise<T>): Promise<T> {
+  return withTransactionFrom(pool, async (client) => { await client.query('BEGIN'); }, (tx) => fn(tx));
+}
+
+/**
+ * Like withTransaction, but `begin` opens the transaction (it must issue BEGIN) and its result is
+ * handed to `fn`: lets BEGIN and the first statement share one round trip.
+ */
+export async function withTransactionFrom<B, T>(
+  pool: Pool,
+  begin: (client: PoolClient) => Promise<B>,
+  fn: (tx: TxClient, begun: B) => Promise<T>,
+): Promise<T> {
+  let client: PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (err) {
+    throw wrapError(err, { operation: 'connect' });
+  }
+  let broken = false;
+  try {
+    const result = await fn(client, await begin(client));
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    broken = await rollbackQuietly(client);
+    throw wrapError(err, { operation: 'transaction' });
+  } finally {
+    client.release(broken ? true : undefined);
+  }
+}
+
+/** Rolls back; returns true when the connection is unusable and must be discarded. */
+async function rollbackQuietly(client: PoolClient): Promise<boolean> {
+  try {
+    await client.query('ROLLBACK');
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Checks the store answers; used by readiness. */
+export async function pingStore(pool: Pool): Promise<void> {
+  try {
+    await pool.query('SELECT 1');
+  } catch (err) {
+    throw wrapError(err, { operation: 'ping' });
+  }
+}

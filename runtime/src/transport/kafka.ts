@@ -1,0 +1,91 @@
+/**
+ * Kafka transport (kafkajs) using the CloudEvents Kafka binding from the contract. Each message is sent
+ * inside the trace context carried by its event, so the producer span joins the run's trace.
+ */
+import { context } from '@opentelemetry/api';
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import type { Admin, Producer } from 'kafkajs';
+import { encodeKafka } from '@upshift/events';
+import { contextOfEvent } from '../telemetry/propagation.ts';
+import { wrapError } from '../wrap-error.ts';
+import type { OutgoingMessage, Publisher } from './types.ts';
+
+/** Creates the kafkajs client; kafkajs' own logger is silenced (errors surface as UpshiftErrors). */
+export function createKafka(brokers: readonly string[], clientId: string): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: [...brokers],
+    logLevel: logLevel.NOTHING,
+    retry: { initialRetryTime: 100, retries: 8 },
+  });
+}
+
+/** Publishes CloudEvents to Kafka in binary mode, acks from all in-sync replicas. */
+export class KafkaPublisher implements Publisher {
+  #producer: Producer;
+  #admin: Admin;
+  #connected: Promise<void> | undefined;
+
+  constructor(kafka: Kafka) {
+    this.#producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+    this.#admin = kafka.admin();
+  }
+
+  /** Connects once; later calls share the same attempt. */
+  connect(): Promise<void> {
+    this.#connected ??= this.#producer.connect().catch((err: unknown) => {
+      this.#connected = undefined;
+      throw wrapError(err, { operation: 'kafka.connect' });
+    });
+    return this.#connected;
+  }
+
+  async publish(messages: readonly OutgoingMessage[]): Promise<void> {
+    await this.connect();
+    const byTrace = new Map<string, OutgoingMessage[]>();
+    for (const message of messages) {
+      const trace = message.event.traceparent ?? '';
+      byTrace.set(trace, [...(byTrace.get(trace) ?? []), message]);
+    }
+    try {
+      await Promise.all([...byTrace.values()].map((group) => this.#sendInTrace(group)));
+    } catch (err) {
+      throw wrapError(err, { operation: 'kafka.publish' });
+    }
+  }
+
+  async #sendInTrace(group: readonly OutgoingMessage[]): Promise<void> {
+    const first = group[0];
+    if (!first) return;
+    const topics = new Map<string, OutgoingMessage[]>();
+    for (const message of group) topics.set(message.topic, [...(topics.get(message.topic) ?? []), message]);
+    await context.with(contextOfEvent(first.event), () =>
+      this.#producer.sendBatch({
+        acks: -1,
+        topicMessages: [...topics].map(([topic, list]) => ({
+          topic,
+          messages: list.map((message) => toKafkaRecord(message)),
+        })),
+      }),
+    );
+  }
+
+  async check(): Promise<void> {
+    try {
+      await this.#admin.connect();
+      await this.#admin.describeCluster();
+    } catch (err) {
+      throw wrapError(err, { operation: 'kafka.check' });
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.#producer.disconnect(), this.#admin.disconnect()]);
+  }
+}
+
+/** The kafkajs message of an outgoing event: binary-mode CloudEvent, catalogue key unless overridden. */
+function toKafkaRecord(message: OutgoingMessage): { key: string; value: string; headers: Record<string, string> } {
+  const record = encodeKafka(message.event);
+  return { key: message.key ?? record.key, value: record.value, headers: { ...record.headers } };
+}

@@ -1,0 +1,98 @@
+/**
+ * Leases against the real PostgreSQL: exclusive until expiry, fencing tokens increase on every
+ * acquisition, and a write guarded by a stale token is refused; one active run per target.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Pool } from 'pg';
+import { isUpshiftError } from '../src/errors.ts';
+import { acquireLease, guardedWrite, heartbeatLease, releaseLease, startHeartbeat } from '../src/store/leases.ts';
+import type { UpshiftError } from '../src/errors.ts';
+import { migrateStore } from '../src/store/migrate.ts';
+import { createPool, withTransaction } from '../src/store/pool.ts';
+import { ensureStep, finishRun, readStep, saveCheckpoint, startRun } from '../src/store/runs.ts';
+import { freshDatabase, stackEnv } from './support/stack.ts';
+
+const env = stackEnv();
+let db: Awaited<ReturnType<typeof freshDatabase>>;
+let pool: Pool;
+
+before(async () => {
+  db = await freshDatabase(env);
+  pool = createPool(db.url);
+  await Promise.all([migrateStore(pool), migrateStore(pool), migrateStore(pool)]); // concurrent start-ups
+});
+
+after(async () => {
+  await pool?.end();
+  await db?.drop();
+});
+
+function rejectsWith(code: string): (err: unknown) => boolean {
+  return (err) => isUpshiftError(err) && err.code === code;
+}
+
+test('a second holder cannot acquire before expiry, can after, and the old token is refused', { timeout: 20_000 }, async () => {
+  const first = await acquireLease(pool, 'shard:a', 'pod-1', 400);
+  await assert.rejects(acquireLease(pool, 'shard:a', 'pod-2', 400), rejectsWith('LEASE_HELD'));
+  await withTransaction(pool, (tx) => guardedWrite(tx, first, () => tx.query('SELECT 1')));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const second = await acquireLease(pool, 'shard:a', 'pod-2', 10_000);
+  assert.ok(second.token > first.token, 'fencing token increases on every acquisition');
+  await assert.rejects(
+    withTransaction(pool, (tx) => guardedWrite(tx, first, () => tx.query('SELECT 1'))),
+    rejectsWith('STALE_FENCING_TOKEN'),
+  );
+  await assert.rejects(heartbeatLease(pool, first, 1000), rejectsWith('STALE_FENCING_TOKEN'));
+  const extended = await heartbeatLease(pool, second, 10_000);
+  assert.equal(extended.token, second.token);
+  assert.equal(await releaseLease(pool, first), false, 'a stale release is a no-op');
+  assert.equal(await releaseLease(pool, second), true);
+  const third = await acquireLease(pool, 'shard:a', 'pod-3', 1000);
+  assert.ok(third.token > second.token, 'released lease is free at once');
+});
+
+test('a checkpoint written with a stale token is refused; the current holder writes', { timeout: 20_000 }, async () => {
+  const step = { runId: 'run-fence', kind: 'shard', key: 's0' };
+  await withTransaction(pool, async (tx) => {
+    await startRun(tx, 'run-fence', {}, []);
+    await ensureStep(tx, step);
+  });
+  const old = await acquireLease(pool, 'shard:s0', 'pod-1', 100);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const current = await acquireLease(pool, 'shard:s0', 'pod-2', 10_000);
+  await withTransaction(pool, (tx) => saveCheckpoint(tx, step, { checkpoint: { after: 10 }, status: 'running' }, current));
+  await assert.rejects(
+    withTransaction(pool, (tx) => saveCheckpoint(tx, step, { checkpoint: { after: 5 } }, old)),
+    rejectsWith('STALE_FENCING_TOKEN'),
+  );
+  const stored = await readStep(pool, step);
+  assert.deepEqual(stored?.checkpoint, { after: 10 });
+  assert.equal(stored?.fencingToken, current.token);
+});
+
+test('only one active run per workload, enforced by the database', { timeout: 20_000 }, async () => {
+  const target = { kind: 'workload', target: 'prod/orders/Deployment/api' } as const;
+  await withTransaction(pool, (tx) => startRun(tx, 'run-one', {}, [target]));
+  await assert.rejects(withTransaction(pool, (tx) => startRun(tx, 'run-two', {}, [target])), rejectsWith('CONFLICT'));
+  await withTransaction(pool, (tx) => finishRun(tx, 'run-one', 'completed'));
+  await withTransaction(pool, (tx) => startRun(tx, 'run-two', {}, [target]));
+});
+
+test('a background heartbeat keeps a lease past its TTL and reports when it is lost', { timeout: 20_000 }, async () => {
+  const lease = await acquireLease(pool, 'shard:hb', 'pod-1', 300);
+  const lost: UpshiftError[] = [];
+  const heartbeat = startHeartbeat(pool, lease, { ttlMs: 300, everyMs: 50, onLost: (err) => lost.push(err) });
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  await assert.rejects(acquireLease(pool, 'shard:hb', 'pod-2', 300), rejectsWith('LEASE_HELD'));
+  await withTransaction(pool, (tx) => guardedWrite(tx, heartbeat.lease(), () => tx.query('SELECT 1')));
+  await heartbeat.stop();
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  const thief = await acquireLease(pool, 'shard:hb', 'pod-2', 10_000);
+  const orphan = startHeartbeat(pool, lease, { ttlMs: 300, everyMs: 20, onLost: (err) => lost.push(err) });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await orphan.stop();
+  assert.equal(lost.length, 1);
+  assert.equal(lost[0]?.code, 'STALE_FENCING_TOKEN');
+  assert.ok(thief.token > lease.token);
+});
