@@ -1,3 +1,4 @@
+import type { ComponentStatus } from './component.ts';
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -183,4 +184,27 @@ function safeRead(file: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The status row of a component that is one daemon: stopped, not ready (running, probe fails) or ready. */
+export async function daemonStatus(row: {
+  name: string;
+  version: string;
+  runDir: string;
+  endpoints: Record<string, string>;
+  probe: () => Promise<boolean>;
+  details?: Record<string, unknown>;
+}): Promise<ComponentStatus> {
+  const pid = runningPid(row.runDir, row.name);
+  const ready = pid ? await row.probe() : false;
+  return {
+    name: row.name,
+    version: row.version,
+    state: ready ? 'ready' : pid ? 'not-ready' : 'stopped',
+    endpoints: row.endpoints,
+    pids: pid ? [pid] : [],
+    ...(pid ? { rssMiB: groupRssMiB([pid]) } : {}),
+    log: logFile(row.runDir, row.name),
+    ...(row.details ? { details: row.details } : {}),
+  };
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import type { Component, ComponentStatus } from '../component.ts';
 import { cacheDirFor, runDirFor } from '../paths.ts';
-import { assertPortsFree, groupRssMiB, logFile, runningPid, startDaemon, stopDaemon, waitUntil } from '../process.ts';
+import { assertPortsFree, daemonStatus, logFile, runningPid, startDaemon, stopDaemon, waitUntil } from '../process.ts';
 import { run } from '../run.ts';
 import { ports, versions } from '../versions.ts';
 import { goEnv, goModDownload } from '../go.ts';
@@ -59,20 +59,7 @@ export const ferretdb: Component = {
   },
 
   async status(): Promise<ComponentStatus[]> {
-    const pid = runningPid(runDir, name);
-    const ready = pid ? await canPing() : false;
-    return [
-      {
-        name,
-        version: versions.ferretdb,
-        state: ready ? 'ready' : pid ? 'not-ready' : 'stopped',
-        endpoints: { url },
-        pids: pid ? [pid] : [],
-        ...(pid ? { rssMiB: groupRssMiB([pid]) } : {}),
-        log: logFile(runDir, name),
-        details: { backend: 'sqlite', dataDir },
-      },
-    ];
+    return [await daemonStatus({ name, version: versions.ferretdb, runDir, endpoints: { url }, probe: canPing, details: { backend: 'sqlite', dataDir } })];
   },
 
   env() {

@@ -2,7 +2,7 @@ import { copyFileSync, chmodSync, existsSync, mkdirSync, renameSync, rmSync, wri
 import { join } from 'node:path';
 import type { Component, ComponentStatus } from '../component.ts';
 import { cacheDirFor, runDirFor } from '../paths.ts';
-import { assertPortsFree, groupRssMiB, logFile, runningPid, startDaemon, stopDaemon, waitUntil } from '../process.ts';
+import { assertPortsFree, daemonStatus, logFile, runningPid, startDaemon, stopDaemon, waitUntil } from '../process.ts';
 import { run } from '../run.ts';
 import { ports, versions } from '../versions.ts';
 import { goEnv, goModDownload } from '../go.ts';
@@ -51,25 +51,8 @@ export const jaeger: Component = {
   },
 
   async status(): Promise<ComponentStatus[]> {
-    const pid = runningPid(runDir, name);
-    const ready = pid ? await isHealthy() : false;
-    return [
-      {
-        name,
-        version: versions.jaeger,
-        state: ready ? 'ready' : pid ? 'not-ready' : 'stopped',
-        endpoints: {
-          otlpHttp: otlpHttpUrl,
-          otlpGrpc: `127.0.0.1:${ports.jaegerOtlpGrpc}`,
-          query: queryUrl,
-          health: healthUrl,
-        },
-        pids: pid ? [pid] : [],
-        ...(pid ? { rssMiB: groupRssMiB([pid]) } : {}),
-        log: logFile(runDir, name),
-        details: { release, storage: 'memory', config: configFile },
-      },
-    ];
+    const endpoints = { otlpHttp: otlpHttpUrl, otlpGrpc: `127.0.0.1:${ports.jaegerOtlpGrpc}`, query: queryUrl, health: healthUrl };
+    return [await daemonStatus({ name, version: versions.jaeger, runDir, endpoints, probe: isHealthy, details: { release, storage: 'memory', config: configFile } })];
   },
 
   env() {

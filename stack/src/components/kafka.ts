@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Component, ComponentStatus } from '../component.ts';
 import { cacheDirFor, runDirFor } from '../paths.ts';
-import { assertPortsFree, groupRssMiB, logFile, runningPid, startDaemon, stopDaemon, waitUntil } from '../process.ts';
+import { assertPortsFree, daemonStatus, logFile, runningPid, startDaemon, stopDaemon, waitUntil } from '../process.ts';
 import { run } from '../run.ts';
 import { ports, versions } from '../versions.ts';
 
@@ -56,19 +56,7 @@ export const kafka: Component = {
   },
 
   async status(): Promise<ComponentStatus[]> {
-    const pid = runningPid(runDir, name);
-    const ready = pid ? await canListTopics() : false;
-    return [
-      {
-        name,
-        version: versions.kafka,
-        state: ready ? 'ready' : pid ? 'not-ready' : 'stopped',
-        endpoints: { brokers },
-        pids: pid ? [pid] : [],
-        ...(pid ? { rssMiB: groupRssMiB([pid]) } : {}),
-        log: logFile(runDir, name),
-      },
-    ];
+    return [await daemonStatus({ name, version: versions.kafka, runDir, endpoints: { brokers }, probe: canListTopics })];
   },
 
   env() {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { Component, ComponentStatus } from '../component.ts';
 import { runDirFor, runRoot } from '../paths.ts';
-import { assertPortsFree, groupRssMiB, logFile, runningPid, startDaemon, stopDaemon, waitUntil } from '../process.ts';
+import { assertPortsFree, daemonStatus, logFile, runningPid, startDaemon, stopDaemon, waitUntil } from '../process.ts';
 import { run } from '../run.ts';
 import { ports, versions } from '../versions.ts';
 
@@ -66,19 +66,7 @@ export const postgres: Component = {
   },
 
   async status(): Promise<ComponentStatus[]> {
-    const pid = runningPid(runDir, name);
-    const ready = pid ? await canConnect() : false;
-    return [
-      {
-        name,
-        version: versions.postgres,
-        state: ready ? 'ready' : pid ? 'not-ready' : 'stopped',
-        endpoints: { url: `postgres://postgres@127.0.0.1:${ports.postgres}/upshift` },
-        pids: pid ? [pid] : [],
-        ...(pid ? { rssMiB: groupRssMiB([pid]) } : {}),
-        log: logFile(runDir, name),
-      },
-    ];
+    return [await daemonStatus({ name, version: versions.postgres, runDir, endpoints: { url: `postgres://postgres@127.0.0.1:${ports.postgres}/upshift` }, probe: canConnect })];
   },
 
   env() {
