@@ -13,7 +13,7 @@ const ioModules = [
 ];
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'events/generated/**', 'knative/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'events/generated/**', 'knative/**/*.yaml'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,13 +4,15 @@
  * `npm run bench` do it (it goes through the stack CLI's env).
  */
 import { benchHop } from './hop.ts';
+import { benchMigrations } from './migrations.ts';
 
 const benchmarks: Array<{ name: string; run: () => Promise<void> }> = [
   { name: 'hop latency and throughput (issue 5)', run: benchHop },
+  { name: 'migration backfill against raw UPDATE and updateMany (issue 7)', run: benchMigrations },
 ];
 
 for (const { name, run } of benchmarks) {
   process.stdout.write(`\n== ${name} ==\n`);
   await run();
 }
-process.stdout.write('\nnot built yet: migration backfill benchmark (issue 7), end-to-end orchestration overhead (issue 8)\n');
+process.stdout.write('\nnot built yet: end-to-end orchestration overhead (issue 8)\n');

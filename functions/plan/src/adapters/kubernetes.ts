@@ -19,20 +19,23 @@ export async function observeCluster(clients: ClusterClients, index: number): Pr
 }
 
 /** Reads one service's workload in one cluster and checks that rollout's identity may get and patch it. */
-export async function observeWorkload(clients: ClusterClients, service: ServiceSpec, index: number): Promise<WorkloadSeen> {
+export async function observeWorkload(clients: ClusterClients, service: ServiceSpec, index: number, rolloutIdentity?: string): Promise<WorkloadSeen> {
   const seen: WorkloadSeen = {
     service: service.name, index, cluster: clients.cluster, namespace: service.namespace,
     kind: service.workload.kind, name: service.workload.name, container: service.container,
   };
+  const denied = await deniedVerbs(clients, service, rolloutIdentity);
+  // Without get, the workload cannot be read: report the missing permission, not a missing workload.
+  if (denied.includes('get')) return { ...seen, deniedVerbs: denied };
   const workload = await readWorkload(clients, service);
-  if (!workload) return { ...seen, found: false, deniedVerbs: await deniedVerbs(clients, service) };
+  if (!workload) return { ...seen, found: false, deniedVerbs: denied };
   const container = workload.spec?.template.spec?.containers.find((c) => c.name === service.container);
   return {
     ...seen,
     found: true,
     containerFound: container !== undefined,
     ...(container?.image ? { currentImage: container.image } : {}),
-    deniedVerbs: await deniedVerbs(clients, service),
+    deniedVerbs: denied,
   };
 }
 
@@ -48,21 +51,31 @@ async function readWorkload(clients: ClusterClients, service: ServiceSpec): Prom
   }
 }
 
-/** SelfSubjectAccessReview of each verb rollout needs, with the cluster credential rollout will use. */
-async function deniedVerbs(clients: ClusterClients, service: ServiceSpec): Promise<string[]> {
+/**
+ * The verbs rollout needs that its identity is denied: a SubjectAccessReview for `rolloutIdentity`, or a
+ * SelfSubjectAccessReview when plan holds the same credential as rollout.
+ */
+async function deniedVerbs(clients: ClusterClients, service: ServiceSpec, rolloutIdentity?: string): Promise<string[]> {
   const resource = service.workload.kind === 'Deployment' ? 'deployments' : 'statefulsets';
   const denied: string[] = [];
   for (const verb of rolloutVerbs) {
-    const review = await clients.authorization.createSelfSubjectAccessReview({
-      body: {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SelfSubjectAccessReview',
-        spec: { resourceAttributes: { group: 'apps', resource, verb, namespace: service.namespace, name: service.workload.name } },
-      },
-    });
+    const resourceAttributes = { group: 'apps', resource, verb, namespace: service.namespace, name: service.workload.name };
+    const review = rolloutIdentity
+      ? await clients.authorization.createSubjectAccessReview({
+        body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: rolloutIdentity, groups: groupsOf(rolloutIdentity), resourceAttributes } },
+      })
+      : await clients.authorization.createSelfSubjectAccessReview({
+        body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes } },
+      });
     if (!review.status?.allowed) denied.push(verb);
   }
   return denied;
+}
+
+/** The groups Kubernetes gives a ServiceAccount user (RBAC bindings to them count too). */
+function groupsOf(user: string): string[] {
+  const match = /^system:serviceaccount:([^:]+):[^:]+$/.exec(user);
+  return match ? ['system:serviceaccounts', `system:serviceaccounts:${match[1]}`, 'system:authenticated'] : ['system:authenticated'];
 }
 
 function describe(error: unknown): string {

@@ -1,35 +1,14 @@
-import type { PlannedMigration, UpgradePolicy, WorkloadTarget } from '@upshift/events';
+import type { PlannedMigration, PlannedTarget, RunPlan, UpgradePolicy } from '@upshift/events';
 import { computeWaves } from './waves.ts';
 
-/** A wave target with the image it ran before the run: what a rollback puts back. */
-export type PlannedTarget = WorkloadTarget & { previousImage: string };
-
-/** The plan persisted with the run; rollout, migrate-shard and verify read it. */
-export interface RunPlan {
-  runId: string;
-  policyName: string;
-  dryRun: boolean;
-  strategy: UpgradePolicy['spec']['strategy'];
-  waves: Array<{ index: number; targets: PlannedTarget[] }>;
-  migrations: PlannedMigration[];
-}
+export type { PlannedTarget, RunPlan };
 
 /** Facts the plan needs beyond the policy: current images and each migration's store and size. */
 export interface PlanFacts {
   /** Current image per `${service}@${cluster}`. */
   currentImages: Map<string, string>;
-  /** Store and estimated row/document count per migration ref. */
-  migrations: Map<string, { store: 'postgres' | 'mongodb'; estimatedRows: number }>;
-}
-
-/** Rows per shard when the policy says `shards: auto`. */
-export const targetRowsPerShard = 25_000;
-/** The most shards `auto` chooses. */
-export const maxAutoShards = 64;
-
-/** `auto` shard count: enough shards for ~25k rows each, at least 1, at most 64. */
-export function autoShards(estimatedRows: number): number {
-  return Math.min(maxAutoShards, Math.max(1, Math.ceil(estimatedRows / targetRowsPerShard)));
+  /** Store and the shard count `shards: auto` resolves to (from the store's row count) per migration ref. */
+  migrations: Map<string, { store: 'postgres' | 'mongodb'; autoShards: number }>;
 }
 
 /** Builds the run plan from a valid policy and preflight facts, or says why there is no safe order. */
@@ -60,12 +39,15 @@ export function buildPlan(runId: string, policy: UpgradePolicy, facts: PlanFacts
     return {
       ref: m.ref,
       store: seen?.store ?? 'postgres',
-      shards: m.shards === 'auto' ? autoShards(seen?.estimatedRows ?? 0) : m.shards,
+      shards: m.shards === 'auto' ? (seen?.autoShards ?? 1) : m.shards,
       batchSize: m.batchSize,
       backup: m.backup,
     };
   });
-  return { ok: true, plan: { runId, policyName: policy.metadata.name, dryRun: spec.dryRun, strategy: spec.strategy, waves, migrations } };
+  return {
+    ok: true,
+    plan: { runId, policyName: policy.metadata.name, dryRun: spec.dryRun, strategy: spec.strategy, clusters: spec.clusters, waves, migrations },
+  };
 }
 
 /** The targets a run holds exclusively: each workload in each cluster, and each migration. */

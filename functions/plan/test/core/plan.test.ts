@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parsePolicy } from '@upshift/events';
-import { autoShards, buildPlan, runTargets, unchangedTargets } from '../../src/core/plan.ts';
+import { buildPlan, runTargets, unchangedTargets } from '../../src/core/plan.ts';
 
 const policy = parsePolicy({
   apiVersion: 'upshift.dev/v1alpha1',
@@ -22,7 +22,7 @@ test('plan: waves carry targets with their previous images, canary cluster first
   assert.ok(policy.ok, JSON.stringify(policy));
   const result = buildPlan('run-1', policy.policy, {
     currentImages: new Map([['api@upshift-a', 'registry.local/shop/api:1.0.0'], ['api@upshift-b', 'registry.local/shop/api:1.0.0'], ['web@upshift-a', 'registry.local/shop/web:2.0.0'], ['web@upshift-b', 'registry.local/shop/web:1.0.0']]),
-    migrations: new Map([['orders-currency@1', { store: 'postgres', estimatedRows: 200_000 }], ['customers-profile@1', { store: 'mongodb', estimatedRows: 50_000 }]]),
+    migrations: new Map([['orders-currency@1', { store: 'postgres', autoShards: 8 }], ['customers-profile@1', { store: 'mongodb', autoShards: 3 }]]),
   });
   assert.ok(result.ok);
   const { plan } = result;
@@ -40,8 +40,4 @@ test('plan: a target whose current image was not observed is refused, not guesse
   assert.ok(policy.ok);
   const result = buildPlan('run-1', policy.policy, { currentImages: new Map(), migrations: new Map() });
   assert.deepEqual(result, { ok: false, message: 'no current image was observed for api in cluster upshift-b' });
-});
-
-test('plan: auto shards aim at 25k rows each, between 1 and 64', () => {
-  assert.deepEqual([0, 1, 25_000, 25_001, 200_000, 10_000_000].map(autoShards), [1, 1, 1, 2, 8, 64]);
 });

@@ -1,0 +1,49 @@
+/**
+ * Rollback of a run's data: `rollback.requested` cancels shards that never started and fans out one
+ * `shard.restore.requested` per shard that did; `shard.restore.requested` takes the shard's lease
+ * (so no batch of it runs meanwhile), puts its backed-up rows back and answers `shard.restore.done`.
+ */
+import type { DeepReadonly, EventData } from '@upshift/events';
+import { acquireLease, releaseLease, saveCheckpoint, UpshiftError } from '@upshift/runtime';
+import { shardsToRestore } from './core/restore.ts';
+import { retryOrMessage } from './adapters/engines.ts';
+import { cancelPendingShards, markRestoring, readShard, shardStep, shardsOfRun } from './adapters/steps.ts';
+import type { MigrateContext, MigrateDeps } from './context.ts';
+import { shardLeaseName } from './shard.ts';
+
+/** `rollback.requested`: restore every started shard; shards that never ran are answered as restored at once. */
+export async function rollback(ctx: MigrateContext, data: DeepReadonly<EventData<'rollback.requested'>>): Promise<void> {
+  await cancelPendingShards(ctx.tx, data.runId);
+  const shards = await shardsOfRun(ctx.tx, data.runId);
+  const started = shardsToRestore(shards);
+  const reason = `rollback after ${data.stage}: ${data.reason}`.slice(0, 2000);
+  for (const shard of started) {
+    ctx.emit('shard.restore.requested', { runId: data.runId, shardId: shard.shardId, migration: shard.migration, reason }, { key: shard.shardId });
+  }
+  for (const shard of shards.filter((s) => !started.includes(s))) {
+    ctx.emit('shard.restore.done', { runId: data.runId, shardId: shard.shardId, migration: shard.migration, outcome: 'restored', rowsRestored: 0, reason: 'never started: nothing to restore' }, { key: shard.shardId });
+  }
+  ctx.log.warn({ restore: started.length, untouched: shards.length - started.length }, 'rollback: restoring shards');
+}
+
+/** `shard.restore.requested`: stop the shard's worker, take its lease, restore its rows from the backup. */
+export async function restoreShard(ctx: MigrateContext, data: DeepReadonly<EventData<'shard.restore.requested'>>, deps: MigrateDeps): Promise<void> {
+  const step = shardStep(data.runId, data.shardId);
+  const stored = await readShard(deps.pool, step);
+  if (!stored.state) throw new UpshiftError('CONTRACT_VIOLATION', `shard ${data.shardId} was never planned by migrate-shard`);
+  const state = stored.state;
+  await markRestoring(deps.pool, step);
+  const lease = await acquireLease(deps.pool, shardLeaseName(data.shardId), deps.holder, ctx.config.UPSHIFT_SHARD_LEASE_TTL_MS);
+  let restored = 0;
+  let failure: string | undefined;
+  try {
+    restored = (await deps.engines.engine(data.migration).restoreShard(state.range)).restored;
+  } catch (error) {
+    await releaseLease(deps.pool, lease).catch(() => undefined);
+    failure = retryOrMessage(error, `restore of shard ${data.shardId}`).slice(0, 2000);
+    return void ctx.emit('shard.restore.done', { runId: data.runId, shardId: data.shardId, migration: data.migration, outcome: 'failed', rowsRestored: 0, reason: failure }, { key: data.shardId });
+  }
+  await saveCheckpoint(ctx.tx, step, { status: 'restored', checkpoint: { ...state, restoredRows: restored } }, lease);
+  await releaseLease(ctx.tx, lease);
+  ctx.emit('shard.restore.done', { runId: data.runId, shardId: data.shardId, migration: data.migration, outcome: 'restored', rowsRestored: restored }, { key: data.shardId });
+}

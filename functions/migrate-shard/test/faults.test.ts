@@ -1,0 +1,170 @@
+/**
+ * Faults of migrate-shard running as a child process under `upshift dev` (restarted like a pod), with a
+ * 200 ms budget so every shard goes through several continuation hops: budget hand-over, a worker
+ * SIGKILLed mid-shard, the same shard delivered twice at once, and a row that violates a constraint.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { encodeHttp, type AnyUpshiftEvent } from '@upshift/events';
+import { acquireLease } from '@upshift/runtime';
+import pg from 'pg';
+import { cliEvent } from '../../../runtime/test/support/publish.ts';
+import { eventually } from '../../../runtime/test/support/stack.ts';
+import { canonical, customersChecksum, expectedCustomer, expectedOrdersChecksum, migratedOrdersChecksum, seedCustomers, startShardTest, type ShardTest } from './support.ts';
+
+let t: ShardTest;
+
+before(async () => {
+  t = await startShardTest({ mode: 'process', extraEnv: { UPSHIFT_SHARD_BUDGET_MS: '200', UPSHIFT_SHARD_CONCURRENCY: '4' } });
+});
+after(async () => { await t?.stop(); });
+
+/**
+ * A fresh `orders` with the columns expand adds, a CHECK the transform can break, and a per-row update
+ * counter whose trigger also sleeps 1 ms per row, so a shard of ~1000 rows lasts about a second (several hops).
+ */
+async function resetOrders(rows: number, violatingId?: number): Promise<void> {
+  await t.shop.query(`DROP TABLE IF EXISTS orders;
+    CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL, amount numeric(12,2), note text,
+      schema_version integer NOT NULL DEFAULT 1, amount_minor bigint, currency text, touches integer NOT NULL DEFAULT 0,
+      CONSTRAINT amount_minor_limit CHECK (amount_minor IS NULL OR amount_minor < 9000000));
+    CREATE OR REPLACE FUNCTION count_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.touches := OLD.touches + 1; PERFORM pg_sleep(0.001); RETURN NEW; END $$;
+    CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION count_touch();`);
+  await t.shop.query(`INSERT INTO orders (id, customer_id, amount, note) SELECT g, g % 500, ((g * 7919) % 100000) / 100.0, 'order ' || g FROM generate_series(1, $1::integer) g`, [rows]);
+  if (violatingId !== undefined) await t.shop.query('UPDATE orders SET amount = 99999.99, touches = 0 WHERE id = $1', [violatingId]);
+  const { rows: backups } = await t.shop.query<{ name: string }>(`SELECT quote_ident(table_name) AS name FROM information_schema.tables WHERE table_schema = 'upshift_backup'`);
+  for (const backup of backups) await t.shop.query(`TRUNCATE upshift_backup.${backup.name}`);
+  await t.shop.query('ANALYZE orders');
+}
+
+async function touches(): Promise<{ max: number; once: number }> {
+  const { rows } = await t.shop.query<{ max: number; once: number }>('SELECT max(touches)::int AS max, count(*) FILTER (WHERE touches = 1)::int AS once FROM orders');
+  return rows[0] ?? { max: -1, once: -1 };
+}
+
+async function migrate(runId: string, shards: number, batchSize: number): Promise<void> {
+  await t.publish('migration.requested', { runId, migrations: [{ ref: 'orders-currency@1', store: 'postgres', shards, batchSize, backup: true }] });
+}
+
+function hopsPerShard(runId: string): Map<string, number> {
+  const hops = new Map<string, number>();
+  for (const e of t.typesOf(t.work, 'shard.requested', runId)) {
+    const shardId = (e.data as { shardId: string }).shardId;
+    hops.set(shardId, (hops.get(shardId) ?? 0) + 1);
+  }
+  return hops;
+}
+
+test('with a 200 ms budget a shard finishes over several continuation hops with the same result', async () => {
+  await resetOrders(1200);
+  const expected = await expectedOrdersChecksum(t.shop);
+  const runId = await t.startRun();
+  const started = Date.now();
+  await migrate(runId, 2, 20);
+  const completed = await t.waitForCount(t.verify, 'shard.completed', runId, 2);
+  const hops = hopsPerShard(runId);
+  console.log(`2 shards in ${Date.now() - started} ms over ${[...hops.values()].join(' + ')} hops`);
+  assert.ok([...hops.values()].every((n) => n >= 3), `every shard took several hops: ${JSON.stringify([...hops])}`);
+  assert.equal(completed.reduce((sum, e) => sum + (e.data as { rowsMigrated: number }).rowsMigrated, 0), 1200);
+  assert.equal(await migratedOrdersChecksum(t.shop), expected);
+  assert.deepEqual(await touches(), { max: 1, once: 1200 }, 'every row changed exactly once');
+});
+
+test('MongoDB: a shard continued over several hops ends with every document migrated as the catalog says', async () => {
+  await seedCustomers(t.mongo, t.mongoDb, 200);
+  const expected = await customersChecksum(t.mongo, t.mongoDb, (doc) => canonical(expectedCustomer(doc)));
+  const runId = await t.startRun();
+  await t.publish('migration.expand.requested', { runId, migrations: ['customers-profile@1'] });
+  await t.publish('migration.requested', { runId, migrations: [{ ref: 'customers-profile@1', store: 'mongodb', shards: 2, batchSize: 20, backup: true }] });
+  const completed = await t.waitForCount(t.verify, 'shard.completed', runId, 2, 120_000);
+  const hops = hopsPerShard(runId);
+  console.log(`MongoDB: 2 shards over ${[...hops.values()].join(' + ')} hops`);
+  assert.ok([...hops.values()].some((n) => n >= 2), JSON.stringify([...hops]));
+  assert.equal(completed.reduce((sum, e) => sum + (e.data as { rowsMigrated: number }).rowsMigrated, 0), 200);
+  assert.equal(await customersChecksum(t.mongo, t.mongoDb, canonical), expected);
+});
+
+test('a worker SIGKILLed mid-shard: the restarted one resumes from the checkpoint and the result equals an undisturbed run', async () => {
+  await resetOrders(2000);
+  const expected = await expectedOrdersChecksum(t.shop);
+  const runId = await t.startRun();
+  const started = Date.now();
+  await migrate(runId, 2, 20);
+  await eventually(async () => {
+    const { rows } = await t.control.query<{ scanned: number }>(`SELECT max((checkpoint->'checkpoint'->>'scanned')::int) AS scanned FROM upshift.steps WHERE run_id = $1 AND kind = 'shard'`, [runId]);
+    return (rows[0]?.scanned ?? 0) >= 200 ? true : undefined;
+  }, 60_000);
+  const child = t.harness.dev.functions[0]?.child;
+  assert.ok(child?.pid, 'migrate-shard runs as a process');
+  child.kill('SIGKILL');
+  const completed = await t.waitForCount(t.verify, 'shard.completed', runId, 2, 120_000);
+  console.log(`killed mid-shard; 2 shards completed ${Date.now() - started} ms after the request`);
+  assert.equal(new Set(completed.map((e) => (e.data as { shardId: string }).shardId)).size, 2);
+  assert.equal(await migratedOrdersChecksum(t.shop), expected, 'same result as an undisturbed run');
+  assert.ok(completed.some((e) => Number((e.data as { durationMs: number }).durationMs) > 0));
+  assert.deepEqual(await touches(), { max: 1, once: 2000 }, 'no row changed twice');
+  const { rows } = await t.shop.query<{ n: number }>('SELECT count(*)::int AS n FROM upshift_backup.' + await backupTable());
+  assert.equal(rows[0]?.n, 2000, 'one pre-image per row');
+});
+
+test('the same shard.requested delivered twice at once: one holds the lease, the other gets 409 and later finds the work done', async () => {
+  await resetOrders(1000);
+  const expected = await expectedOrdersChecksum(t.shop);
+  const runId = await t.startRun();
+  const shardId = `${runId}:orders-currency@1:0`;
+  const data = { runId, shardId, migration: 'orders-currency@1', index: 0, shards: 1, range: { start: null, end: null }, batchSize: 20, backup: true };
+  const first = cliEvent('shard.requested', data);
+  const [a, b] = await Promise.all([post(first), post(first)]);
+  assert.deepEqual([a.body.outcome, b.body.outcome].sort(), ['duplicate', 'handled'], 'an identical redelivery waits for the first and replays it');
+
+  // Another worker holds the shard now: a second delivery for the same shard is refused with 409 and retried later.
+  const control = new pg.Pool({ connectionString: t.harness.databaseUrl, max: 1 });
+  const other = cliEvent('shard.requested', data);
+  try {
+    const held = await acquireLease(control, `shard:${shardId}`, 'another-worker', 1500).catch(() => undefined);
+    const refused = await post(other);
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.match(JSON.stringify(refused.body), /LEASE_HELD/);
+    assert.ok(held !== undefined || refused.status === 409);
+  } finally {
+    await control.end();
+  }
+  await t.waitForCount(t.verify, 'shard.completed', runId, 1, 90_000);
+  const later = await post(other);
+  assert.equal(later.status, 200, 'after the work is done the retried delivery succeeds');
+  assert.deepEqual(later.body.outputs, [], 'and emits nothing: the shard is settled');
+  assert.equal(t.typesOf(t.verify, 'shard.completed', runId).length, 1, 'one completion');
+  assert.equal(await migratedOrdersChecksum(t.shop), expected);
+  assert.deepEqual(await touches(), { max: 1, once: 1000 }, 'no row changed twice');
+});
+
+test('a row that violates a constraint after the transform: shard.failed names the row and the database error', async () => {
+  await resetOrders(1000, 734);
+  const runId = await t.startRun();
+  await migrate(runId, 2, 50);
+  const [failed] = await t.waitForCount(t.verify, 'shard.failed', runId, 1, 90_000);
+  await t.waitForCount(t.verify, 'shard.completed', runId, 1, 90_000);
+  const data = failed?.data as { shardId: string; reason: string; rowsMigrated: number };
+  console.log(`shard.failed reason: ${data.reason}`);
+  assert.match(data.reason, /amount_minor_limit/, 'the database error with its constraint');
+  assert.match(data.reason, /\b733\b|\b734\b/, 'the failing row (or the key it follows)');
+  assert.match(data.reason, /last committed key 733/);
+  const { rows } = await t.shop.query<{ migrated: number; failing: number }>(
+    `SELECT count(*) FILTER (WHERE schema_version = 2 AND id < 734)::int AS migrated, count(*) FILTER (WHERE schema_version = 2 AND id = 734)::int AS failing FROM orders`);
+  assert.equal(rows[0]?.failing, 0, 'the failing row is left as it was');
+  assert.equal(rows[0]?.migrated, 733, 'every row before it in key order migrated');
+  const { rows: steps } = await t.control.query<{ status: string }>(`SELECT status FROM upshift.steps WHERE run_id = $1 AND key = $2`, [runId, data.shardId]);
+  assert.equal(steps[0]?.status, 'failed');
+});
+
+async function post(event: AnyUpshiftEvent): Promise<{ status: number; body: { outcome?: string; outputs?: string[] } }> {
+  const url = t.harness.dev.functions[0]?.url ?? '';
+  const message = encodeHttp(event);
+  const response = await fetch(url, { method: 'POST', headers: message.headers, body: message.body });
+  return { status: response.status, body: (await response.json()) as { outcome?: string; outputs?: string[] } };
+}
+
+async function backupTable(): Promise<string> {
+  const { rows } = await t.shop.query<{ name: string }>(`SELECT quote_ident(table_name) AS name FROM information_schema.tables WHERE table_schema = 'upshift_backup' LIMIT 1`);
+  return rows[0]?.name ?? 'missing';
+}

@@ -1,0 +1,118 @@
+import { parsePolicy, type EventData, type FieldProblem, type UpgradePolicy } from '@upshift/events';
+import { finishRun, startRun, type HandlerContext } from '@upshift/runtime';
+import { savePlan } from '@upshift/runtime/store/plans.ts';
+import type { ClusterRegistry } from '@upshift/runtime/kubernetes.ts';
+import { autoShardCount, type Catalog } from '@upshift/migrations';
+import { buildPlan, runTargets, type RunPlan } from './core/plan.ts';
+import { preflightProblems, type WorkloadSeen } from './core/preflight.ts';
+import { observeMigrations, type MigrationFacts } from './adapters/catalog.ts';
+import { observeCluster, observeWorkload } from './adapters/kubernetes.ts';
+import { activeHolders, runExists } from './adapters/runs.ts';
+import type { PlanConfig } from './config.ts';
+
+/** What planning needs besides the event: cluster clients, the catalog, and the environment for store URLs. */
+export interface PlanDeps {
+  clusters: ClusterRegistry;
+  catalog: { catalog?: Catalog; error?: string };
+  env: Readonly<Record<string, string | undefined>>;
+  /** Whose rights preflight checks (UPSHIFT_ROLLOUT_IDENTITY); undefined: plan's own credential. */
+  rolloutIdentity?: string;
+}
+
+type RejectCode = EventData<'upgrade.rejected'>['code'];
+
+/**
+ * Handles `upgrade.requested`: validate, preflight (read-only), plan, claim the targets, persist, and emit
+ * `upgrade.planned` plus the first stage — or `upgrade.rejected` with every problem and no change anywhere.
+ */
+export async function planRun(ctx: HandlerContext<PlanConfig>, request: EventData<'upgrade.requested'>, deps: PlanDeps): Promise<void> {
+  const { runId } = request;
+  if (await runExists(ctx.tx, runId)) {
+    ctx.log.info('run already planned: request ignored');
+    return;
+  }
+  const parsed = parsePolicy(request.policy);
+  if (!parsed.ok) return reject(ctx, runId, undefined, 'invalid-policy', 'the policy is invalid', [...parsed.problems]);
+  const policy = parsed.policy;
+  const { workloads, problems, migrations } = await preflight(policy, deps);
+  if (problems.length > 0) {
+    const code: RejectCode = problems.some((p) => p.message.includes('is not in the catalog')) ? 'unknown-migration' : 'preflight-failed';
+    return reject(ctx, runId, policy.metadata.name, code, `preflight found ${problems.length} problem(s); nothing was changed`, problems);
+  }
+  const planned = buildPlan(runId, policy, facts(workloads, migrations));
+  if (!planned.ok) return reject(ctx, runId, policy.metadata.name, 'no-safe-order', planned.message, []);
+  const { plan } = planned;
+  const targets = plan.dryRun ? [] : runTargets(plan);
+  const busy = await activeHolders(ctx.tx, runId, targets);
+  if (busy.length > 0) {
+    const held = busy.map((b) => ({ path: 'spec', message: `${b.kind} ${b.target} is held by active run ${b.runId}` }));
+    return reject(ctx, runId, policy.metadata.name, 'target-busy', `${busy.length} target(s) belong to another active run: ${[...new Set(busy.map((b) => b.runId))].join(', ')}`, held);
+  }
+  await startRun(ctx.tx, runId, { policy: request.policy, requestedBy: request.requestedBy ?? null }, targets);
+  await savePlan(ctx.tx, plan);
+  ctx.emit('upgrade.planned', { runId, policyName: plan.policyName, dryRun: plan.dryRun, waves: plan.waves, migrations: plan.migrations });
+  if (plan.dryRun) {
+    await finishRun(ctx.tx, runId, 'planned');
+    return;
+  }
+  emitFirstStage(ctx, plan);
+}
+
+function emitFirstStage(ctx: HandlerContext<PlanConfig>, plan: RunPlan): void {
+  if (plan.migrations.length > 0) {
+    ctx.emit('migration.expand.requested', { runId: plan.runId, migrations: plan.migrations.map((m) => m.ref) });
+    return;
+  }
+  const first = plan.waves[0];
+  if (!first) {
+    ctx.emit('verify.requested', { runId: plan.runId });
+    return;
+  }
+  ctx.emit('rollout.wave.requested', { runId: plan.runId, wave: 0, waves: plan.waves.length, targets: first.targets.map(stripPrevious) });
+}
+
+function stripPrevious<T extends { previousImage: string }>(target: T): Omit<T, 'previousImage'> {
+  const { previousImage: _previous, ...rest } = target;
+  return rest;
+}
+
+/** Every cluster, every (service, cluster) workload, every migration: observed before anything changes. */
+async function preflight(policy: UpgradePolicy, deps: PlanDeps) {
+  const reachable = new Set<string>();
+  const clusters = await Promise.all(policy.spec.clusters.map(async (cluster, index) => {
+    const seen = await observeCluster(deps.clusters.get(cluster), index);
+    if (seen.reachable) reachable.add(cluster.name);
+    return seen;
+  }));
+  const byName = new Map(policy.spec.clusters.map((c) => [c.name, c]));
+  const workloads: WorkloadSeen[] = [];
+  for (const [index, service] of policy.spec.services.entries()) {
+    for (const clusterName of service.clusters) {
+      const cluster = byName.get(clusterName);
+      if (!cluster || !reachable.has(clusterName)) continue;
+      workloads.push(await observeWorkload(deps.clusters.get(cluster), service, index, deps.rolloutIdentity));
+    }
+  }
+  const migrations = deps.catalog.catalog
+    ? await observeMigrations(policy, deps.catalog.catalog, deps.env)
+    : policy.spec.migrations.map((m, index): MigrationFacts => ({ ref: m.ref, index, inCatalog: false }));
+  const problems: FieldProblem[] = preflightProblems({ clusters, workloads, migrations });
+  if (deps.catalog.error && policy.spec.migrations.length > 0) problems.push({ path: 'spec.migrations', message: `the migration catalog cannot be loaded: ${deps.catalog.error}` });
+  return { workloads, problems, migrations };
+}
+
+function facts(workloads: WorkloadSeen[], migrations: MigrationFacts[]) {
+  return {
+    currentImages: new Map(workloads.filter((w) => w.currentImage).map((w) => [`${w.service}@${w.cluster}`, w.currentImage ?? ''])),
+    migrations: new Map(migrations.map((m) => [m.ref, { store: m.store ?? 'postgres', autoShards: autoShardCount(m.estimatedRows ?? 0) }])),
+  };
+}
+
+async function reject(
+  ctx: HandlerContext<PlanConfig>, runId: string, policyName: string | undefined, code: RejectCode, reason: string, problems: FieldProblem[],
+): Promise<void> {
+  await startRun(ctx.tx, runId, { rejected: code }, []);
+  await finishRun(ctx.tx, runId, 'rejected');
+  ctx.log.warn({ code, problems }, `request rejected: ${reason}`);
+  ctx.emit('upgrade.rejected', { runId, ...(policyName ? { policyName } : {}), code, reason, problems });
+}

@@ -1,0 +1,52 @@
+/** plan's preflight reads against a real cluster: workloads, containers and rollout's rights. */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { clusterClients } from '@upshift/runtime/kubernetes.ts';
+import { deploy, deployment, freshNamespace, kube, limitedContext, privateKubeconfig } from '../../../../test/support/kube.ts';
+import { observeWorkload } from '../../src/adapters/kubernetes.ts';
+
+let ns: Awaited<ReturnType<typeof freshNamespace>>;
+let kubeconfig: ReturnType<typeof privateKubeconfig>;
+
+before(async () => {
+  kubeconfig = privateKubeconfig();
+  ns = await freshNamespace('preflight-sar');
+  await deploy('upshift-a', ns.name, [deployment('web', 'registry.local/it/web:1.0.0')]);
+  // A ServiceAccount that may get and list Deployments but not patch them, and one that may patch.
+  await limitedContext('upshift-a', ns.name);
+  const { core, rbac } = kube('upshift-a');
+  await core.createNamespacedServiceAccount({ namespace: ns.name, body: { metadata: { name: 'roller' } } });
+  await rbac.createNamespacedRole({ namespace: ns.name, body: { metadata: { name: 'roller' }, rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] }] } });
+  await rbac.createNamespacedRoleBinding({ namespace: ns.name, body: { metadata: { name: 'roller' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'roller' }, subjects: [{ kind: 'ServiceAccount', name: 'roller', namespace: ns.name }] } });
+});
+
+after(async () => {
+  await ns?.remove();
+  kubeconfig?.remove();
+});
+
+const service = (name: string, container = 'app') => ({
+  name, clusters: ['upshift-a'], namespace: '', workload: { kind: 'Deployment' as const, name }, container, image: 'registry.local/it/web:2.0.0', dependsOn: [],
+});
+
+test('with a rollout identity, preflight asks a SubjectAccessReview for that user', async () => {
+  const clients = clusterClients({ name: 'upshift-a', context: 'upshift-a' });
+  const web = { ...service('web'), namespace: ns.name };
+  const limited = await observeWorkload(clients, web, 0, `system:serviceaccount:${ns.name}:limited`);
+  assert.deepEqual(limited.deniedVerbs, ['patch']);
+  assert.equal(limited.currentImage, 'registry.local/it/web:1.0.0');
+  const roller = await observeWorkload(clients, web, 0, `system:serviceaccount:${ns.name}:roller`);
+  assert.deepEqual(roller.deniedVerbs, []);
+});
+
+test('without one, preflight asks about its own credential; a missing workload or container is seen', async () => {
+  const admin = clusterClients({ name: 'upshift-a', context: 'upshift-a' });
+  const own = await observeWorkload(admin, { ...service('web'), namespace: ns.name }, 0);
+  assert.deepEqual([own.found, own.containerFound, own.deniedVerbs], [true, true, []]);
+  const ghost = await observeWorkload(admin, { ...service('ghost'), namespace: ns.name }, 1);
+  assert.equal(ghost.found, false);
+  const wrongContainer = await observeWorkload(admin, { ...service('web', 'sidecar'), namespace: ns.name }, 2);
+  assert.deepEqual([wrongContainer.found, wrongContainer.containerFound], [true, false]);
+  const limited = clusterClients({ name: 'upshift-a', context: `limited-${ns.name}` });
+  assert.deepEqual((await observeWorkload(limited, { ...service('web'), namespace: ns.name }, 0)).deniedVerbs, ['patch']);
+});

@@ -1,0 +1,101 @@
+/**
+ * Production bundles: `dist/<fn>/` holds one self-contained tree per function that the Dockerfile
+ * copies as is — entry.mjs (the runtime's process entry), function.mjs (the function module),
+ * preload.mjs (telemetry), shared chunks (code splitting, so the runtime is loaded once), and a
+ * node_modules with only the packages left external. Those stay external on purpose: OpenTelemetry
+ * instruments pg and kafkajs by hooking their module loads, which a bundled copy would bypass, and
+ * the loader hook it registers must be a real file.
+ */
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { build } from 'esbuild';
+import type { Metafile } from 'esbuild';
+import type { FunctionName } from '@upshift/events/contract';
+
+/** Packages resolved at run time from dist/<fn>/node_modules instead of being bundled. */
+export const externalPackages = [
+  'pg', 'kafkajs', '@opentelemetry/api', '@opentelemetry/instrumentation', 'import-in-the-middle', 'require-in-the-middle',
+] as const;
+
+/**
+ * Optional native/cloud add-ons of the mongodb and pg drivers, loaded in try/catch: left external only
+ * when not installed (an installed one, like `socks` for the Kubernetes client's proxy agent, is bundled).
+ */
+const optionalAddons = [
+  'pg-native', 'kerberos', 'snappy', 'socks', 'aws4', 'gcp-metadata', 'mongodb-client-encryption',
+  '@mongodb-js/zstd', '@aws-sdk/credential-providers',
+];
+
+/** CommonJS dependencies bundled into ESM still call require() for Node built-ins. */
+const requireShim = "import { createRequire as __upshiftCreateRequire } from 'node:module'; const require = __upshiftCreateRequire(import.meta.url);";
+
+/** The module file of a function, relative to the repository root. */
+export function functionModule(fn: FunctionName): string {
+  return `functions/${fn}/src/index.ts`;
+}
+
+/** Bundles one function into `<outRoot>/<fn>/`; returns the output folder. */
+export async function bundleFunction(repoRoot: string, fn: FunctionName, outRoot = join(repoRoot, 'dist')): Promise<string> {
+  const outdir = join(outRoot, fn);
+  rmSync(outdir, { recursive: true, force: true });
+  const result = await build({
+    absWorkingDir: repoRoot,
+    entryPoints: { entry: 'runtime/src/host/entry.ts', function: functionModule(fn), preload: 'runtime/src/telemetry/preload.ts' },
+    outdir, bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node24',
+    outExtension: { '.js': '.mjs' }, chunkNames: 'chunks/[name]-[hash]',
+    external: [...externalPackages, ...optionalAddons.filter((name) => !existsSync(join(repoRoot, 'node_modules', name)))], banner: { js: requireShim },
+    sourcemap: 'linked', minifySyntax: true, minifyWhitespace: true, keepNames: true, legalComments: 'none',
+    metafile: true, logLevel: 'warning',
+  });
+  copyExternals(repoRoot, outdir, usedExternals(result.metafile));
+  writeFileSync(join(outdir, 'package.json'), `${JSON.stringify({ name: `upshift-${fn}`, private: true, type: 'module', engines: { node: '>=24' } }, null, 2)}\n`);
+  return outdir;
+}
+
+/** The external packages the bundle really imports (plus the instrumentation hook the preload registers). */
+function usedExternals(metafile: Metafile): string[] {
+  const names = new Set<string>(['@opentelemetry/instrumentation']);
+  for (const output of Object.values(metafile.outputs)) {
+    for (const imported of output.imports) {
+      if (!imported.external || imported.path.startsWith('node:')) continue;
+      const name = packageName(imported.path);
+      if ((externalPackages as readonly string[]).includes(name)) names.add(name);
+    }
+  }
+  return [...names].sort();
+}
+
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier);
+}
+
+/** Copies each package and its production dependency closure, mirroring node_modules nesting. */
+function copyExternals(repoRoot: string, outdir: string, names: readonly string[]): void {
+  const copied = new Set<string>();
+  const visit = (name: string, fromDir: string, optional: boolean): void => {
+    const dir = resolvePackageDir(repoRoot, name, fromDir);
+    if (!dir) {
+      if (optional) return;
+      throw new Error(`cannot find ${name} (needed from ${relative(repoRoot, fromDir) || '.'})`);
+    }
+    if (copied.has(dir)) return;
+    copied.add(dir);
+    const target = join(outdir, relative(repoRoot, dir));
+    mkdirSync(dirname(target), { recursive: true });
+    cpSync(dir, target, { recursive: true, dereference: true, filter: (src) => src === dir || !src.startsWith(join(dir, 'node_modules')) });
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    for (const dep of Object.keys(manifest.dependencies ?? {})) visit(dep, dir, false);
+    for (const dep of Object.keys(manifest.optionalDependencies ?? {})) visit(dep, dir, true);
+  };
+  for (const name of names) visit(name, repoRoot, false);
+}
+
+/** Node's lookup: <dir>/node_modules/<name>, then each parent, not above the repository root. */
+function resolvePackageDir(repoRoot: string, name: string, fromDir: string): string | undefined {
+  for (let dir = fromDir; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (relative(repoRoot, dir) === '' || dir === dirname(dir)) return undefined;
+  }
+}

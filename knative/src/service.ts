@@ -1,0 +1,126 @@
+/**
+ * The Knative Service of a function: the image placeholder kustomize `images:` replaces, env from the
+ * shared ConfigMap and Secrets, probes on the runtime's health paths, resources, autoscaling, and a
+ * hardened security context (non-root, read-only root filesystem, no capabilities).
+ */
+import {
+  CATALOG_CONFIG_MAP, CATALOG_DIR, CLUSTER_SECRETS_DIR, CLUSTERS_SECRET_REF, CONFIG_MAP, CONTROL_STORE_SECRET,
+  STORE_CONNECTIONS_SECRET,
+} from './spec.ts';
+import type { FunctionDeployment } from './spec.ts';
+import type { CatalogFile } from './catalog.ts';
+
+/** Labels every upshift object carries. */
+export function labelsOf(component: string): Record<string, string> {
+  return { 'app.kubernetes.io/name': 'upshift', 'app.kubernetes.io/part-of': 'upshift', 'app.kubernetes.io/component': component };
+}
+
+/** The image placeholder of a function; kustomize `images:` (name `upshift-<fn>`) sets the real one. */
+export function imagePlaceholder(fn: FunctionDeployment): string {
+  return fn.resourceName;
+}
+
+/** Name of the Secret holding a function's own kubeconfigs (one key per cluster). */
+export function clusterCredentialsSecret(fn: FunctionDeployment): string {
+  return `upshift-clusters-${fn.name}`;
+}
+
+/** Literal env of the container, including what the runtime needs to serve in a pod. */
+export function literalEnv(fn: FunctionDeployment): Record<string, string> {
+  return {
+    UPSHIFT_FUNCTION: fn.name,
+    OTEL_SERVICE_NAME: fn.name,
+    HOST: '0.0.0.0',
+    ...(fn.reachesClusters ? { UPSHIFT_CLUSTER_SECRETS_DIR: CLUSTER_SECRETS_DIR } : {}),
+    ...fn.env,
+  };
+}
+
+function env(fn: FunctionDeployment) {
+  return [
+    ...Object.entries(literalEnv(fn)).map(([name, value]) => ({ name, value })),
+    { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: CONTROL_STORE_SECRET, key: 'DATABASE_URL' } } },
+  ];
+}
+
+function envFrom(fn: FunctionDeployment) {
+  return [
+    { configMapRef: { name: CONFIG_MAP } },
+    ...(fn.readsStores ? [{ secretRef: { name: STORE_CONNECTIONS_SECRET } }] : []),
+  ];
+}
+
+function volumes(fn: FunctionDeployment, catalog: readonly CatalogFile[]) {
+  const mounts: { name: string; mountPath: string; readOnly: true }[] = [];
+  const sources: Record<string, unknown>[] = [];
+  if (fn.mountsCatalog) {
+    mounts.push({ name: 'catalog', mountPath: CATALOG_DIR, readOnly: true });
+    const items = catalog.map(({ key, fileName }) => ({ key, path: fileName }));
+    sources.push({ name: 'catalog', configMap: { name: CATALOG_CONFIG_MAP, items } });
+  }
+  if (fn.reachesClusters) {
+    mounts.push({ name: 'clusters', mountPath: `${CLUSTER_SECRETS_DIR}/${CLUSTERS_SECRET_REF}`, readOnly: true });
+    sources.push({ name: 'clusters', secret: { secretName: clusterCredentialsSecret(fn) } });
+  }
+  return { mounts, sources };
+}
+
+const securityContext = {
+  runAsNonRoot: true,
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+function container(fn: FunctionDeployment, catalog: readonly CatalogFile[]) {
+  const { mounts } = volumes(fn, catalog);
+  return {
+    name: 'function',
+    image: imagePlaceholder(fn),
+    ports: [{ name: 'http1', containerPort: 8080 }],
+    env: env(fn),
+    envFrom: envFrom(fn),
+    readinessProbe: { httpGet: { path: '/health/readiness' }, periodSeconds: 5, failureThreshold: 3 },
+    livenessProbe: { httpGet: { path: '/health/liveness' }, periodSeconds: 10, failureThreshold: 6 },
+    resources: fn.resources,
+    securityContext,
+    ...(mounts.length > 0 ? { volumeMounts: mounts } : {}),
+  };
+}
+
+/** Autoscaling annotations: min 1 keeps the outbox relay running; max = work-topic partitions. */
+export function scalingAnnotations(fn: FunctionDeployment): Record<string, string> {
+  return {
+    'autoscaling.knative.dev/min-scale': String(fn.scaling.minScale),
+    'autoscaling.knative.dev/max-scale': String(fn.scaling.maxScale),
+    'autoscaling.knative.dev/metric': 'concurrency',
+    'autoscaling.knative.dev/target': String(fn.scaling.containerConcurrency),
+  };
+}
+
+/** The serving.knative.dev/v1 Service of a function (cluster-local: only its KafkaSource calls it). */
+export function knativeService(fn: FunctionDeployment, catalog: readonly CatalogFile[]) {
+  const { sources } = volumes(fn, catalog);
+  return {
+    apiVersion: 'serving.knative.dev/v1',
+    kind: 'Service',
+    metadata: {
+      name: fn.resourceName,
+      labels: { ...labelsOf(fn.name), 'networking.knative.dev/visibility': 'cluster-local' },
+      annotations: { 'upshift.dev/description': fn.description },
+    },
+    spec: {
+      template: {
+        metadata: { labels: labelsOf(fn.name), annotations: scalingAnnotations(fn) },
+        spec: {
+          serviceAccountName: fn.resourceName,
+          containerConcurrency: fn.scaling.containerConcurrency,
+          timeoutSeconds: fn.scaling.timeoutSeconds,
+          containers: [container(fn, catalog)],
+          ...(sources.length > 0 ? { volumes: sources } : {}),
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * What each function needs in a cluster, in one table: its routes (from the events catalogue),
+ * scaling, resources, the Secrets and volumes it mounts, and its Kubernetes rights in target clusters.
+ * Every manifest, func.yaml and the RBAC test derive from this table and the catalogue.
+ */
+import { DEAD_LETTER_TOPIC, FunctionName, routesFor, topics } from '@upshift/events/contract';
+import type { Topic } from '@upshift/events/contract';
+
+/** The namespace of the base; overlays change it. */
+export const NAMESPACE = 'upshift';
+/** The KafkaSink every KafkaSource dead-letters to. */
+export const DEAD_LETTER_SINK = 'upshift-dead-letter';
+/** ConfigMap of non-secret settings shared by every function (KAFKA_BROKERS, LOG_LEVEL, ...). */
+export const CONFIG_MAP = 'upshift-config';
+/** ConfigMap holding the migration catalog files. */
+export const CATALOG_CONFIG_MAP = 'upshift-catalog';
+/** Secret with the control store URL under key DATABASE_URL. */
+export const CONTROL_STORE_SECRET = 'upshift-control-store';
+/** Secret whose keys are the catalog's connection variables (SHOP_DATABASE_URL, ...). */
+export const STORE_CONNECTIONS_SECRET = 'upshift-store-connections';
+/** Where the catalog is mounted. */
+export const CATALOG_DIR = '/etc/upshift/catalog';
+/** Root of mounted cluster kubeconfig Secrets (runtime/src/kubernetes.ts: <dir>/<secret>/<key>). */
+export const CLUSTER_SECRETS_DIR = '/var/run/upshift/clusters';
+/** The Secret name a policy's `secretRef.name` uses; each function mounts its own credential there. */
+export const CLUSTERS_SECRET_REF = 'upshift-clusters';
+/** Placeholder bootstrap servers; overlays patch them. */
+export const PLACEHOLDER_BROKERS = 'my-cluster-kafka-bootstrap.kafka:9092';
+
+/** One RBAC rule (rbac.authorization.k8s.io/v1 PolicyRule). */
+export interface Rule {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
+}
+
+/** Container resources. */
+export interface Resources {
+  readonly requests: { readonly cpu: string; readonly memory: string };
+  readonly limits: { readonly cpu: string; readonly memory: string };
+}
+
+/** Knative scaling of one function. */
+export interface Scaling {
+  readonly minScale: number;
+  readonly maxScale: number;
+  /** Hard limit of concurrent requests per pod (containerConcurrency). */
+  readonly containerConcurrency: number;
+  /** Request timeout (ksvc timeoutSeconds, KafkaSource delivery timeout). */
+  readonly timeoutSeconds: number;
+}
+
+/** Everything the generator needs to know about one function. */
+export interface FunctionDeployment {
+  readonly name: FunctionName;
+  /** Resource name of the ksvc, ServiceAccount, KafkaSource, ClusterRole: `upshift-<fn>`. */
+  readonly resourceName: string;
+  readonly description: string;
+  readonly topics: readonly Topic[];
+  readonly types: readonly string[];
+  readonly scaling: Scaling;
+  readonly resources: Resources;
+  /** Literal env of the container beyond the shared ConfigMap. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly mountsCatalog: boolean;
+  /** Reaches Kubernetes clusters (mounts its own cluster credentials Secret). */
+  readonly reachesClusters: boolean;
+  /** Opens the data stores named by the catalog (envFrom the store connections Secret). */
+  readonly readsStores: boolean;
+  /** Rights its credential needs in every target cluster; empty: none at all. */
+  readonly targetRules: readonly Rule[];
+}
+
+const readWorkloads: readonly Rule[] = [
+  { apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'replicasets'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+];
+
+/** plan checks rollout's rights with a SubjectAccessReview naming rollout's identity (cluster-scoped, create only). */
+const accessReview: Rule = { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] };
+
+const rolloutRules: readonly Rule[] = [
+  { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: ['get', 'list', 'watch', 'patch'] },
+  { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get', 'list'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+];
+
+const small: Resources = { requests: { cpu: '100m', memory: '160Mi' }, limits: { cpu: '1', memory: '320Mi' } };
+
+/** Max scale of a function: the partitions of its work topic (ordered delivery: one in-flight event each). */
+function partitionsOf(fn: FunctionName): number {
+  return topics.find((t) => t.topic === `upshift.${fn}`)?.partitions ?? 1;
+}
+
+function deployment(name: FunctionName, rest: Omit<FunctionDeployment, 'name' | 'resourceName' | 'topics' | 'types'>): FunctionDeployment {
+  const routes = routesFor(name);
+  return Object.freeze({ name, resourceName: `upshift-${name}`, topics: routes.topics, types: routes.types, ...rest });
+}
+
+/** The four functions, in flow order. */
+export const deployments: readonly FunctionDeployment[] = Object.freeze([
+  deployment('plan', {
+    description: 'Validates a request, reads clusters and stores (read-only), persists the plan, emits the first stage.',
+    scaling: { minScale: 1, maxScale: partitionsOf('plan'), containerConcurrency: 10, timeoutSeconds: 120 },
+    resources: small,
+    env: { UPSHIFT_CATALOG_DIR: CATALOG_DIR, UPSHIFT_ROLLOUT_IDENTITY: `system:serviceaccount:${NAMESPACE}:upshift-rollout` },
+    mountsCatalog: true, reachesClusters: true, readsStores: true,
+    targetRules: [...readWorkloads, accessReview],
+  }),
+  deployment('rollout', {
+    description: 'Patches one wave of images, watches it without blocking, emits the next stage or reverts.',
+    scaling: { minScale: 1, maxScale: partitionsOf('rollout'), containerConcurrency: 10, timeoutSeconds: 120 },
+    resources: small,
+    env: { UPSHIFT_ROLLOUT_BUDGET_MS: '15000' },
+    mountsCatalog: false, reachesClusters: true, readsStores: false,
+    targetRules: rolloutRules,
+  }),
+  deployment('migrate-shard', {
+    description: 'Migrates one shard per event (database-bound: one shard per pod), expand/contract DDL, restores.',
+    // A shard invocation works at most UPSHIFT_SHARD_BUDGET_MS (20 s) and then continues by event.
+    scaling: { minScale: 1, maxScale: partitionsOf('migrate-shard'), containerConcurrency: 1, timeoutSeconds: 120 },
+    resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+    env: { UPSHIFT_CATALOG_DIR: CATALOG_DIR },
+    mountsCatalog: true, reachesClusters: false, readsStores: true,
+    targetRules: [],
+  }),
+  deployment('verify', {
+    description: 'Counts final shards (fan-in), checks workloads, data and invariants; completes or starts rollback.',
+    scaling: { minScale: 1, maxScale: partitionsOf('verify'), containerConcurrency: 10, timeoutSeconds: 300 },
+    resources: small,
+    env: { UPSHIFT_CATALOG_DIR: CATALOG_DIR },
+    mountsCatalog: true, reachesClusters: true, readsStores: true,
+    targetRules: readWorkloads,
+  }),
+]);
+
+/** The deployment entry of a function. */
+export function deploymentOf(name: FunctionName): FunctionDeployment {
+  const found = deployments.find((d) => d.name === name);
+  if (!found) throw new Error(`no deployment for ${name}`);
+  return found;
+}
+
+/** Partitions of the dead-letter topic (KafkaSink creates it if missing). */
+export const deadLetterPartitions = topics.find((t) => t.topic === DEAD_LETTER_TOPIC)?.partitions ?? 3;
+
+/** Every function name (re-exported for tests). */
+export const functionNames: readonly FunctionName[] = FunctionName.options;

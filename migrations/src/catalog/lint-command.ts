@@ -1,0 +1,50 @@
+/**
+ * `upshift catalog lint <dir> [--connect]`: prints every problem as `file: field: reason` and returns
+ * the exit code (0 valid, 2 problems). With `--connect` each migration is also checked against its
+ * real table/collection (URL from the environment variable it names); nothing is changed.
+ */
+import { openEngine } from '../open-engine.ts';
+import { isMigrationError } from '../errors.ts';
+import { formatProblem, lintCatalog, loadCatalog } from './load.ts';
+import type { CatalogProblem } from './load.ts';
+
+/** Where the command writes, and the environment it reads connection variables from. */
+export interface LintCommandIo {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Runs `upshift catalog lint`; `args` are what follows `lint`. Returns the process exit code. */
+export async function runCatalogLintCommand(args: string[], io: LintCommandIo): Promise<number> {
+  const dir = args.find((arg) => !arg.startsWith('--'));
+  if (!dir) {
+    io.stderr('usage: upshift catalog lint <dir> [--connect]');
+    return 2;
+  }
+  const problems = lintCatalog(dir);
+  if (problems.length === 0 && args.includes('--connect')) problems.push(...(await preflightCatalog(dir, io.env)));
+  for (const problem of problems) io.stderr(formatProblem(problem));
+  if (problems.length > 0) return 2;
+  io.stdout(`${dir}: ${loadCatalog(dir).migrations.size} migration(s), no problems`);
+  return 0;
+}
+
+/** Checks every migration of a (valid) catalog against its real store; returns the problems. */
+export async function preflightCatalog(dir: string, env: Readonly<Record<string, string | undefined>>): Promise<CatalogProblem[]> {
+  const problems: CatalogProblem[] = [];
+  for (const migration of loadCatalog(dir).migrations.values()) {
+    try {
+      const engine = openEngine(migration, env);
+      try {
+        problems.push(...(await engine.preflight()).map((problem) => ({ file: migration.file, ...problem })));
+      } finally {
+        await engine.close();
+      }
+    } catch (error) {
+      const path = isMigrationError(error, 'CONNECTION_MISSING') ? 'connection' : '';
+      problems.push({ file: migration.file, path, message: (error as Error).message });
+    }
+  }
+  return problems;
+}

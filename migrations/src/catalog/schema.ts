@@ -1,0 +1,138 @@
+/**
+ * The migration file format (one YAML document per file), as zod schemas: one schema and its type
+ * under one name. Unknown fields are errors (`strictObject`) so a typo never silently drops a phase.
+ */
+import { z } from 'zod';
+import {
+  connectionVariablePattern, migrationNamePattern, migrationVersionPattern, mongoFieldPathPattern,
+  mongoNamePattern, sqlFragmentProblem, sqlIdentifierPattern, sqlTypePattern,
+} from './identifiers.ts';
+
+/** A SQL identifier (table, column, index): validated, later quoted. */
+export const SqlIdentifier = z.string().regex(sqlIdentifierPattern, 'must be a lowercase SQL identifier matching ^[a-z_][a-z0-9_]{0,62}$');
+
+/** A SQL expression or query from the catalog: one statement, no comments. */
+export const SqlFragment = z.string().min(1).max(8000).superRefine((sql, context) => {
+  const problem = sqlFragmentProblem(sql);
+  if (problem) context.addIssue({ code: 'custom', message: problem });
+});
+
+/** A read-only query for an invariant: starts with SELECT or WITH. */
+export const SqlQuery = SqlFragment.refine((sql) => /^\s*(select|with)\b/i.test(sql), 'must be a SELECT (or WITH … SELECT) query');
+
+/** The environment variable / Secret key that holds the store's URL; the URL never appears in the catalog. */
+export const ConnectionVariable = z.string().regex(connectionVariablePattern, 'must be an environment variable name like SHOP_DATABASE_URL (the URL itself never goes in the catalog)');
+
+/** A value of a version marker. */
+export const MarkerValue = z.union([z.int(), z.string().min(1).max(200)]);
+export type MarkerValue = z.infer<typeof MarkerValue>;
+
+/** A map whose keys must match `pattern`; a bad key is reported at its own path with `message`. */
+function recordWithKeys<Value extends z.ZodType>(pattern: RegExp, message: string, value: Value) {
+  return z.record(z.string(), value).superRefine((record, context) => {
+    for (const key of Object.keys(record)) {
+      if (!pattern.test(key)) context.addIssue({ code: 'custom', path: [key], message: `key ${message}` });
+    }
+  });
+}
+
+/** A PostgreSQL column type as written in DDL. */
+export const SqlType = z.string().regex(sqlTypePattern, 'must be a column type like bigint, text, numeric(12,2) or text[]');
+
+const Header = {
+  apiVersion: z.literal('upshift.dev/v1alpha1'),
+  kind: z.literal('Migration'),
+  name: z.string().regex(migrationNamePattern, 'must be lowercase letters, digits and "-" (like orders-currency)'),
+  version: z.union([z.int().min(1), z.string().regex(migrationVersionPattern, 'must be a version like 1 or 1.2')])
+    .transform((version) => String(version)),
+  description: z.string().max(2000).optional(),
+  connection: ConnectionVariable,
+};
+
+/** An invariant checked by verify: a query returning one number that must equal `expect`. */
+export const PostgresInvariant = z.strictObject({ name: z.string().min(1).max(200), sql: SqlQuery, expect: z.int().default(0) });
+export type PostgresInvariant = z.infer<typeof PostgresInvariant>;
+
+/** A PostgreSQL migration: single-column key, SQL assignments, structured (hence verifiable) DDL. */
+export const PostgresMigrationFile = z.strictObject({
+  ...Header,
+  store: z.literal('postgres'),
+  schema: SqlIdentifier.default('public'),
+  table: SqlIdentifier,
+  key: SqlIdentifier,
+  marker: z.union([
+    z.strictObject({ column: SqlIdentifier, from: MarkerValue, to: MarkerValue }),
+    z.strictObject({ guard: SqlFragment }),
+  ]),
+  expand: z.strictObject({
+    addColumns: z.array(z.strictObject({ name: SqlIdentifier, type: SqlType })).default([]),
+    createIndexes: z.array(z.strictObject({
+      name: SqlIdentifier, columns: z.array(SqlIdentifier).min(1), unique: z.boolean().default(false),
+    })).default([]),
+  }).default({ addColumns: [], createIndexes: [] }),
+  backfill: z.strictObject({
+    set: recordWithKeys(sqlIdentifierPattern, 'must be a lowercase SQL identifier matching ^[a-z_][a-z0-9_]{0,62}$', SqlFragment).refine((set) => Object.keys(set).length > 0, 'must assign at least one column'),
+    where: SqlFragment.optional(),
+  }),
+  down: z.strictObject({ restore: z.literal('backup').default('backup') }).default({ restore: 'backup' }),
+  contract: z.strictObject({
+    dropColumns: z.array(SqlIdentifier).default([]),
+    setNotNull: z.array(SqlIdentifier).default([]),
+  }).default({ dropColumns: [], setNotNull: [] }),
+  invariants: z.array(PostgresInvariant).default([]),
+});
+export type PostgresMigrationFile = z.infer<typeof PostgresMigrationFile>;
+
+const fieldPathMessage = 'must be a field path like profile.tier (no "$", no empty segment)';
+/** A MongoDB field path (`profile.tier`). */
+export const FieldPath = z.string().regex(mongoFieldPathPattern, fieldPathMessage);
+
+/** A `set` value: a literal, or `$field` to copy another field of the same document. */
+export const SetValue = z.union([
+  z.string().max(4000).refine((value) => !value.startsWith('$') || mongoFieldPathPattern.test(value.slice(1)),
+    'a value starting with "$" must reference a field, like "$name"'),
+  z.number(), z.boolean(), z.null(),
+  z.array(z.unknown()), z.record(z.string().regex(/^[^$]/, 'literal objects must not use "$" operators'), z.unknown()),
+]);
+export type SetValue = z.infer<typeof SetValue>;
+
+const forbiddenQueryOperators = ['$where', '$function', '$accumulator', '$expr'];
+/** A query filter from the catalog; server-side JavaScript and expressions are refused. */
+export const MongoFilter = z.record(z.string(), z.unknown()).superRefine((filter, context) => {
+  const text = JSON.stringify(filter);
+  for (const operator of forbiddenQueryOperators) {
+    if (text.includes(`"${operator}"`)) context.addIssue({ code: 'custom', message: `must not use ${operator}` });
+  }
+});
+
+/** A MongoDB migration: `_id` key, declarative set/rename/unset. */
+export const MongoMigrationFile = z.strictObject({
+  ...Header,
+  store: z.literal('mongodb'),
+  database: z.string().regex(mongoNamePattern, 'must be a database name').optional(),
+  collection: z.string().regex(mongoNamePattern, 'must be a collection name like customers'),
+  key: z.literal('_id').default('_id'),
+  marker: z.union([
+    z.strictObject({ field: FieldPath, from: MarkerValue, to: MarkerValue }),
+    z.strictObject({ guard: MongoFilter }),
+  ]),
+  expand: z.strictObject({
+    createIndexes: z.array(z.strictObject({ name: z.string().regex(mongoNamePattern), keys: recordWithKeys(mongoFieldPathPattern, fieldPathMessage, z.union([z.literal(1), z.literal(-1)])) })).default([]),
+  }).default({ createIndexes: [] }),
+  backfill: z.strictObject({
+    set: recordWithKeys(mongoFieldPathPattern, fieldPathMessage, SetValue).default({}),
+    rename: recordWithKeys(mongoFieldPathPattern, fieldPathMessage, FieldPath).default({}),
+    unset: z.array(FieldPath).default([]),
+  }),
+  down: z.strictObject({ restore: z.literal('backup').default('backup') }).default({ restore: 'backup' }),
+  contract: z.strictObject({
+    unset: z.array(FieldPath).default([]),
+    dropIndexes: z.array(z.string().regex(mongoNamePattern)).default([]),
+  }).default({ unset: [], dropIndexes: [] }),
+  invariants: z.array(z.strictObject({ name: z.string().min(1).max(200), filter: MongoFilter, expect: z.int().min(0).default(0) })).default([]),
+});
+export type MongoMigrationFile = z.infer<typeof MongoMigrationFile>;
+
+/** Any migration file, told apart by `store`. */
+export const MigrationFile = z.discriminatedUnion('store', [PostgresMigrationFile, MongoMigrationFile]);
+export type MigrationFile = z.infer<typeof MigrationFile>;

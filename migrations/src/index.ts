@@ -1,0 +1,28 @@
+/**
+ * @upshift/migrations — the migration catalog (format, loading, checksums, lint) and the store engines
+ * (PostgreSQL, MongoDB) that plan, migrate-shard and verify call.
+ */
+export { CatalogError, formatProblem, lintCatalog, loadCatalog, migrationByRef, readMigrationFile } from './catalog/load.ts';
+export type { Catalog, CatalogProblem, Migration, MigrationIdentity, MongoMigration, PostgresMigration } from './catalog/load.ts';
+export { MigrationFile, MongoMigrationFile, PostgresMigrationFile } from './catalog/schema.ts';
+export { canonicalJson, migrationChecksum } from './catalog/checksum.ts';
+export { isSqlIdentifier, sqlFragmentProblem } from './catalog/identifiers.ts';
+export { preflightCatalog, runCatalogLintCommand } from './catalog/lint-command.ts';
+export type { LintCommandIo } from './catalog/lint-command.ts';
+export { defaultBatchSizeLimits, nextBatchSize, throttledBatchSize } from './core/batch-size.ts';
+export type { BatchObservation, BatchSizeLimits } from './core/batch-size.ts';
+export { advanceCheckpoint, initialCheckpoint } from './core/checkpoint.ts';
+export type { ShardCheckpoint } from './core/checkpoint.ts';
+export { autoShardCount, imbalance, quantileFractions, rangesFromBoundaries } from './core/shards.ts';
+export type { KeyRange } from './core/shards.ts';
+export type { BatchRequest, BatchResult, InvariantResult, MigrationEngine, PreflightProblem, RestoreResult } from './engine.ts';
+export { isMigrationError, MigrationError, migrationErrorCodes } from './errors.ts';
+export type { MigrationErrorCode } from './errors.ts';
+export { connectionUrlFor, openEngine } from './open-engine.ts';
+export type { OpenEngineOptions } from './open-engine.ts';
+export { createPostgresEngine } from './postgres/engine.ts';
+export type { PostgresEngineOptions } from './postgres/engine.ts';
+export { createMongoEngine } from './mongodb/engine.ts';
+export type { MongoEngineOptions } from './mongodb/engine.ts';
+export { runShard } from './runner.ts';
+export type { RunShardOptions, ShardSpec } from './runner.ts';

@@ -1,0 +1,177 @@
+/**
+ * The MongoDB engine: one migration against one collection, with the same API as the PostgreSQL one.
+ * Uses only what FerretDB 1.24 supports: find/sort/limit, insertMany, bulkWrite of update operators
+ * (no pipeline updates), countDocuments, createIndex — no transactions, sessions, $sample or $bucketAuto.
+ */
+import { MongoClient } from 'mongodb';
+import type { AbstractCursor, Collection, Document, FindCursor } from 'mongodb';
+import type { MongoMigration } from '../catalog/load.ts';
+import { boundaryPositions, rangesFromBoundaries } from '../core/shards.ts';
+import type { KeyRange } from '../core/shards.ts';
+import type { BatchRequest, BatchResult, MigrationEngine, PreflightProblem } from '../engine.ts';
+import { wrapMongoError } from '../errors.ts';
+import { backUpDocuments, maxWritesPerCommand, pendingFilter, updateDocuments } from './batch.ts';
+import { encodeKey, idCondition, withIdCondition } from './keys.ts';
+
+/** How the engine connects. */
+export interface MongoEngineOptions {
+  connectionString: string;
+  poolSize?: number;
+  /** Per operation: fail instead of waiting longer than this. */
+  statementTimeoutMs?: number;
+}
+
+/** The backup collection of a migration: `upshift_backup__<collection>__<name>__v<version>`. */
+export function backupCollectionName(migration: MongoMigration): string {
+  return `upshift_backup__${migration.collection}__${migration.name}__v${migration.version}`.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+/** An open page cursor of one shard, reused while batches continue where it stopped (one scan per shard). */
+interface OpenPage {
+  id: string;
+  lastKey: string | null;
+  cursor: FindCursor<Document>;
+}
+
+/** Opens the engine of a MongoDB migration (the client connects on first use). */
+export function createMongoEngine(migration: MongoMigration, options: MongoEngineOptions): MigrationEngine {
+  const client = new MongoClient(options.connectionString, {
+    maxPoolSize: options.poolSize ?? 4, serverSelectionTimeoutMS: 10_000, socketTimeoutMS: options.statementTimeoutMs ?? 120_000, appName: `upshift:${migration.ref}`,
+  });
+  const db = client.db(migration.database);
+  const collection = db.collection<Document>(migration.collection);
+  const backup = db.collection<Document>(backupCollectionName(migration));
+  const ref = migration.ref;
+  const pages = new Map<string, OpenPage>();
+
+  async function guarded<T>(what: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw wrapMongoError(error, `${ref}: ${what}`, ref);
+    }
+  }
+
+  return {
+    ref,
+    preflight: () => guarded('preflight', () => mongoPreflight(db.listCollections({ name: migration.collection }, { nameOnly: true }).toArray(), collection, migration)),
+    expand: () => guarded('expand', async () => {
+      for (const index of migration.expand.createIndexes) await collection.createIndex(index.keys, { name: index.name });
+      await db.createCollection(backup.collectionName).catch((error: { code?: number }) => {
+        if (error.code !== 48) throw error; // NamespaceExists: created before
+      });
+    }),
+    estimateCount: () => guarded('estimating documents', () => collection.estimatedDocumentCount()),
+    splitShards: (count) => guarded('splitting shards', () => splitBySortedIds(collection, count)),
+    maxKey: (range) => guarded('reading the last key', async () => {
+      const last = await collection.find(withIdCondition({}, idCondition(range, null, null)), { projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).toArray();
+      return last[0] ? encodeKey(last[0]._id) : null;
+    }),
+    runBatch: (request) => guarded('running a batch', () => runMongoBatch(request, pages, collection, backup, migration)),
+    restoreShard: (range) => guarded('restoring a shard', () => restoreDocuments(collection, backup, range)),
+    countRemaining: (range) => guarded('counting remaining documents', () =>
+      collection.countDocuments(withIdCondition(pendingFilter(migration), range ? idCondition(range, null, null) : null))),
+    checkInvariants: () => guarded('checking invariants', async () => {
+      const results = [];
+      for (const invariant of migration.invariants) {
+        const actual = await collection.countDocuments(invariant.filter);
+        results.push({ name: invariant.name, expected: invariant.expect, actual, ok: actual === invariant.expect });
+      }
+      return results;
+    }),
+    contract: () => guarded('contract', async () => {
+      if (migration.contract.unset.length > 0) {
+        await collection.updateMany({}, { $unset: Object.fromEntries(migration.contract.unset.map((path) => [path, ''] as const)) });
+      }
+      for (const index of migration.contract.dropIndexes) await collection.dropIndex(index).catch(() => undefined);
+    }),
+    dropBackups: () => guarded('dropping backups', async () => {
+      await backup.drop().catch((error: { code?: number }) => {
+        if (error.code !== 26) throw error; // NamespaceNotFound: already gone
+      });
+    }),
+    close: async () => {
+      await Promise.all([...pages.values()].map((page) => page.cursor.close().catch(() => undefined)));
+      pages.clear();
+      await client.close();
+    },
+  };
+}
+
+/** One batch: continue the shard's open cursor if the request resumes where it stopped, else open one. */
+async function runMongoBatch(request: BatchRequest, pages: Map<string, OpenPage>, collection: Collection<Document>, backup: Collection<Document>, migration: MongoMigration): Promise<BatchResult> {
+  const started = performance.now();
+  const id = JSON.stringify([request.range, request.ceiling]);
+  let page = pages.get(id);
+  if (!page || page.lastKey !== request.after) {
+    await page?.cursor.close().catch(() => undefined);
+    const filter = withIdCondition(pendingFilter(migration), idCondition(request.range, request.after, request.ceiling));
+    page = { id, lastKey: request.after, cursor: collection.find(filter).sort({ _id: 1 }).batchSize(Math.min(5000, Math.max(100, request.batchSize))) };
+    pages.set(id, page);
+  }
+  const documents = await readUpTo(page.cursor, request.batchSize);
+  const done = documents.length < request.batchSize;
+  if (request.backup) await backUpDocuments(backup, documents);
+  const changed = await updateDocuments(collection, migration, documents);
+  const last = documents.at(-1);
+  page.lastKey = last ? encodeKey(last._id) : request.after;
+  if (done) {
+    pages.delete(id);
+    await page.cursor.close().catch(() => undefined);
+  }
+  return { lastKey: page.lastKey, scanned: documents.length, changed, durationMs: performance.now() - started, done };
+}
+
+async function readUpTo(cursor: AbstractCursor<Document>, count: number): Promise<Document[]> {
+  const documents: Document[] = [];
+  while (documents.length < count) {
+    const next = await cursor.next();
+    if (next === null) break;
+    documents.push(next);
+  }
+  return documents;
+}
+
+/** Balanced ranges from the sorted `_id`s (streamed, ids only): every n-th id is a boundary. */
+async function splitBySortedIds(collection: Collection<Document>, count: number): Promise<KeyRange[]> {
+  if (count <= 1) return [{ start: null, end: null }];
+  const total = await collection.countDocuments({});
+  const positions = new Set(boundaryPositions(total, count));
+  const boundaries: string[] = [];
+  let position = 0;
+  for await (const document of collection.find({}, { projection: { _id: 1 } }).sort({ _id: 1 }).batchSize(10_000)) {
+    if (positions.has(position)) boundaries.push(encodeKey(document._id));
+    position += 1;
+  }
+  return rangesFromBoundaries(boundaries);
+}
+
+/** Writes every backed-up document of `range` back exactly (replace, or insert if deleted since). */
+async function restoreDocuments(collection: Collection<Document>, backup: Collection<Document>, range: KeyRange): Promise<{ restored: number }> {
+  let restored = 0;
+  let chunk: Document[] = [];
+  const flush = async () => {
+    if (chunk.length === 0) return;
+    await collection.bulkWrite(chunk.map((document) => ({ replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true } })), { ordered: false });
+    restored += chunk.length;
+    chunk = [];
+  };
+  for await (const document of backup.find(withIdCondition({}, idCondition(range, null, null))).sort({ _id: 1 }).batchSize(1000)) {
+    chunk.push(document);
+    if (chunk.length >= maxWritesPerCommand) await flush();
+  }
+  await flush();
+  return { restored };
+}
+
+/** The collection must exist; if it has documents, some must carry the version marker. */
+async function mongoPreflight(found: Promise<Document[]>, collection: Collection<Document>, migration: MongoMigration): Promise<PreflightProblem[]> {
+  if ((await found).length === 0) return [{ path: 'collection', message: `collection ${migration.collection} does not exist` }];
+  if (!('field' in migration.marker)) return [];
+  const field = migration.marker.field;
+  const sample = await collection.find({}, { projection: { [field]: 1 } }).limit(100).toArray();
+  if (sample.length > 0 && (await collection.countDocuments({ [field]: { $in: [migration.marker.from, migration.marker.to] } }, { limit: 1 })) === 0) {
+    return [{ path: 'marker.field', message: `no document has ${field} at ${String(migration.marker.from)} or ${String(migration.marker.to)}` }];
+  }
+  return [];
+}

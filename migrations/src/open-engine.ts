@@ -1,0 +1,30 @@
+/** Opening the right engine for a migration, with its URL taken from the environment variable the catalog names. */
+import type { Migration } from './catalog/load.ts';
+import type { MigrationEngine } from './engine.ts';
+import { MigrationError } from './errors.ts';
+import { createMongoEngine } from './mongodb/engine.ts';
+import { createPostgresEngine } from './postgres/engine.ts';
+
+/** The connection URL of a migration from `env[migration.connection]`; the error names the variable, never a URL. */
+export function connectionUrlFor(migration: Migration, env: Readonly<Record<string, string | undefined>>): string {
+  const url = env[migration.connection];
+  if (!url) {
+    throw new MigrationError('CONNECTION_MISSING', `${migration.ref}: connection variable ${migration.connection} is not set (${migration.file}: connection)`, { migration: migration.ref });
+  }
+  return url;
+}
+
+/** Tuning shared by both engines. */
+export interface OpenEngineOptions {
+  poolSize?: number;
+  lockTimeoutMs?: number;
+  statementTimeoutMs?: number;
+}
+
+/** The engine of `migration`, connected through the URL in `env` (connections open lazily). */
+export function openEngine(migration: Migration, env: Readonly<Record<string, string | undefined>>, options: OpenEngineOptions = {}): MigrationEngine {
+  const connectionString = connectionUrlFor(migration, env);
+  return migration.store === 'postgres'
+    ? createPostgresEngine(migration, { connectionString, ...options })
+    : createMongoEngine(migration, { connectionString, ...options });
+}

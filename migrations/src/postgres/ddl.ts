@@ -1,0 +1,73 @@
+/**
+ * The PostgreSQL DDL phases: expand (additive, idempotent, indexes built concurrently), the backup
+ * table, contract (destructive, on request), dropping backups. Each statement runs with a lock timeout.
+ */
+import { escapeIdentifier } from 'pg';
+import type pg from 'pg';
+import type { PostgresMigration } from '../catalog/load.ts';
+import { backupSchema, backupTableName, qualifiedTable } from './sql.ts';
+
+/** Timeouts of DDL statements: wait briefly for locks (and retry later) rather than queue behind traffic. */
+export interface DdlTimeouts {
+  lockTimeoutMs: number;
+}
+
+async function runWithLockTimeout(client: pg.ClientBase, sql: string, timeouts: DdlTimeouts): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query(`SELECT set_config('lock_timeout', $1, true)`, [`${timeouts.lockTimeoutMs}ms`]);
+    await client.query(sql);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Adds the new nullable columns, builds the indexes concurrently (rebuilding invalid leftovers), creates the backup table. */
+export async function runExpand(client: pg.ClientBase, migration: PostgresMigration, timeouts: DdlTimeouts): Promise<void> {
+  const table = qualifiedTable(migration);
+  for (const column of migration.expand.addColumns) {
+    await runWithLockTimeout(client, `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${escapeIdentifier(column.name)} ${column.type}`, timeouts);
+  }
+  for (const index of migration.expand.createIndexes) {
+    const invalid = await client.query(
+      `SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2 AND NOT i.indisvalid`, [migration.schema, index.name]);
+    const qualifiedIndex = `${escapeIdentifier(migration.schema)}.${escapeIdentifier(index.name)}`;
+    if ((invalid.rowCount ?? 0) > 0) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qualifiedIndex}`);
+    const columns = index.columns.map((column) => escapeIdentifier(column)).join(', ');
+    await client.query(`CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX CONCURRENTLY IF NOT EXISTS ${escapeIdentifier(index.name)} ON ${table} (${columns})`);
+  }
+  await createBackupTable(client, migration);
+}
+
+/** The backup table: same columns as the table (after expand), primary key on the migration's key. */
+export async function createBackupTable(client: pg.ClientBase, migration: PostgresMigration): Promise<void> {
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${escapeIdentifier(backupSchema)}`).catch(ignoreDuplicate);
+  const backup = `${escapeIdentifier(backupSchema)}.${escapeIdentifier(backupTableName(migration))}`;
+  await client.query(`CREATE TABLE IF NOT EXISTS ${backup} (LIKE ${qualifiedTable(migration)}, PRIMARY KEY (${escapeIdentifier(migration.key)}))`)
+    .catch(ignoreDuplicate);
+}
+
+/** Two workers creating the same schema/table at once: the loser's unique violation means it exists. */
+function ignoreDuplicate(error: unknown): void {
+  const code = (error as { code?: string }).code;
+  if (code !== '23505' && code !== '42P06' && code !== '42P07') throw error;
+}
+
+/** The destructive phase: drop the old columns, make new ones NOT NULL. */
+export async function runContract(client: pg.ClientBase, migration: PostgresMigration, timeouts: DdlTimeouts): Promise<void> {
+  const table = qualifiedTable(migration);
+  for (const column of migration.contract.setNotNull) {
+    await runWithLockTimeout(client, `ALTER TABLE ${table} ALTER COLUMN ${escapeIdentifier(column)} SET NOT NULL`, timeouts);
+  }
+  for (const column of migration.contract.dropColumns) {
+    await runWithLockTimeout(client, `ALTER TABLE ${table} DROP COLUMN IF EXISTS ${escapeIdentifier(column)}`, timeouts);
+  }
+}
+
+/** Drops the migration's backup table (only when the run says so). */
+export async function dropBackupTable(client: pg.ClientBase, migration: PostgresMigration): Promise<void> {
+  await client.query(`DROP TABLE IF EXISTS ${escapeIdentifier(backupSchema)}.${escapeIdentifier(backupTableName(migration))}`);
+}

@@ -1,0 +1,183 @@
+/**
+ * The PostgreSQL engine: one migration against one database. Every batch is one short REPEATABLE READ
+ * transaction of the target database holding both the backup of the rows it changes and the change.
+ */
+import pg from 'pg';
+import { escapeIdentifier } from 'pg';
+import type { PostgresMigration } from '../catalog/load.ts';
+import type { KeyRange } from '../core/shards.ts';
+import type { BatchRequest, BatchResult, InvariantResult, MigrationEngine, PreflightProblem, RestoreResult } from '../engine.ts';
+import { MigrationError, wrapPostgresError } from '../errors.ts';
+import { createBackupTable, dropBackupTable, runContract, runExpand } from './ddl.ts';
+import { columnProblems, expressionProblems, keyTypeOf, readTableShape } from './introspect.ts';
+import { estimateRows, splitByQuantiles } from './split.ts';
+import { backupSchema, backupTableName, batchStatement, keyConditions, Parameters, pendingPredicate, qualifiedTable, restoreStatement } from './sql.ts';
+import type { TableModel } from './sql.ts';
+
+/** How the engine connects and how long a batch may wait or run. */
+export interface PostgresEngineOptions {
+  connectionString: string;
+  poolSize?: number;
+  /** Per batch: give up waiting for a row lock after this long (the runner retries smaller, later). */
+  lockTimeoutMs?: number;
+  /** Per batch: cancel a statement that runs longer than this. */
+  statementTimeoutMs?: number;
+}
+
+/** Opens the engine of a PostgreSQL migration (connections are made lazily). */
+export function createPostgresEngine(migration: PostgresMigration, options: PostgresEngineOptions): MigrationEngine {
+  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 4, application_name: `upshift:${migration.ref}` });
+  pool.on('error', () => undefined); // an idle client's error is seen again by the next query
+  const timeouts = { lockTimeoutMs: options.lockTimeoutMs ?? 2000, statementTimeoutMs: options.statementTimeoutMs ?? 30_000 };
+  const ref = migration.ref;
+  let model: (TableModel & { backupReady: boolean }) | undefined;
+
+  async function withClient<T>(what: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient | undefined;
+    try {
+      client = await pool.connect();
+      return await work(client);
+    } catch (error) {
+      throw wrapPostgresError(error, `${ref}: ${what}`, ref);
+    } finally {
+      client?.release();
+    }
+  }
+
+  /** The table's model; only batches and restores create a missing backup table (plan and verify stay read-only). */
+  async function tableModel(ensureBackup = false): Promise<TableModel> {
+    if (model && (model.backupReady || !ensureBackup)) return model;
+    model = await withClient('reading the table', (client) => loadTableModel(client, migration, ensureBackup));
+    return model;
+  }
+
+  async function inBatchTransaction<T>(client: pg.PoolClient, work: () => Promise<T>): Promise<T> {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    try {
+      await client.query(`SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)`,
+        [`${timeouts.lockTimeoutMs}ms`, `${timeouts.statementTimeoutMs}ms`]);
+      const result = await work();
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  return {
+    ref,
+    preflight: () => withClient('preflight', async (client) => {
+      const shape = await readTableShape(client, migration.schema, migration.table);
+      const problems: PreflightProblem[] = columnProblems(migration, shape);
+      return problems.length > 0 ? problems : expressionProblems(client, migration, shape);
+    }),
+    expand: async () => {
+      await withClient('expand', (client) => runExpand(client, migration, timeouts));
+      model = undefined;
+    },
+    estimateCount: async () => {
+      const current = await tableModel();
+      return withClient('estimating rows', (client) => estimateRows(client, current));
+    },
+    splitShards: async (count) => {
+      const current = await tableModel();
+      return withClient('splitting shards', (client) => splitByQuantiles(client, current, count));
+    },
+    maxKey: async (range) => {
+      const current = await tableModel();
+      const params = new Parameters();
+      const conditions = keyConditions(current, range, null, null, params);
+      const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+      const result = await withClient('reading the last key', (client) =>
+        client.query<{ last: string | null }>(`SELECT ${current.key}::text AS last FROM ${current.table} ${where} ORDER BY ${current.key} DESC LIMIT 1`, params.values));
+      return result.rows[0]?.last ?? null;
+    },
+    runBatch: async (request) => {
+      const current = await tableModel(true);
+      return withClient('running a batch', (client) => runBatchWith(client, migration, current, request, inBatchTransaction));
+    },
+    restoreShard: async (range) => {
+      const current = await tableModel(true);
+      return withClient('restoring a shard', (client) => restoreRange(client, current, range, (work) => inBatchTransaction(client, work)));
+    },
+    countRemaining: async (range) => {
+      const current = await tableModel();
+      const params = new Parameters();
+      const conditions = [...(range ? keyConditions(current, range, null, null, params) : []), pendingPredicate(migration, params)];
+      const result = await withClient('counting remaining rows', (client) =>
+        client.query<{ remaining: number }>(`SELECT count(*)::float8 AS remaining FROM ${current.table} WHERE ${conditions.join(' AND ')}`, params.values));
+      return result.rows[0]?.remaining ?? 0;
+    },
+    checkInvariants: () => withClient('checking invariants', (client) => checkInvariants(client, migration, timeouts.statementTimeoutMs)),
+    contract: () => withClient('contract', (client) => runContract(client, migration, timeouts)),
+    dropBackups: () => withClient('dropping backups', (client) => dropBackupTable(client, migration)),
+    close: () => pool.end(),
+  };
+}
+
+/** Reads the table and its backup table (created when `ensureBackup`) into the names the statements are built from. */
+async function loadTableModel(client: pg.ClientBase, migration: PostgresMigration, ensureBackup: boolean): Promise<TableModel & { backupReady: boolean }> {
+  const shape = await readTableShape(client, migration.schema, migration.table);
+  if (!shape.exists) throw new MigrationError('PREFLIGHT_FAILED', `${migration.ref}: table ${migration.schema}.${migration.table} does not exist`, { migration: migration.ref });
+  const keyType = keyTypeOf(shape, migration.key);
+  if (typeof keyType !== 'string') throw new MigrationError('PREFLIGHT_FAILED', `${migration.ref}: key ${keyType.message}`, { migration: migration.ref });
+  let backup = await readTableShape(client, backupSchema, backupTableName(migration));
+  if (!backup.exists && ensureBackup) {
+    await createBackupTable(client, migration);
+    backup = await readTableShape(client, backupSchema, backupTableName(migration));
+  }
+  const inBackup = new Set(backup.columns.map((column) => column.name));
+  return {
+    backupReady: backup.exists,
+    table: qualifiedTable(migration),
+    key: escapeIdentifier(migration.key),
+    keyType,
+    columns: shape.columns.filter((column) => !column.generated && (!backup.exists || inBackup.has(column.name))).map((column) => escapeIdentifier(column.name)),
+    backupTable: `${escapeIdentifier(backupSchema)}.${escapeIdentifier(backupTableName(migration))}`,
+  };
+}
+
+type InTransaction = <T>(client: pg.PoolClient, work: () => Promise<T>) => Promise<T>;
+
+async function runBatchWith(client: pg.PoolClient, migration: PostgresMigration, model: TableModel, request: BatchRequest, inTransaction: InTransaction): Promise<BatchResult> {
+  const statement = batchStatement({ migration, model, ...request });
+  const started = performance.now();
+  const result = await inTransaction(client, () =>
+    client.query<{ last_key: string | null; scanned: number; changed: number }>({ text: statement.text, values: statement.values }));
+  const durationMs = performance.now() - started;
+  const row = result.rows[0];
+  const scanned = row?.scanned ?? 0;
+  return { lastKey: row?.last_key ?? request.after, scanned, changed: row?.changed ?? 0, durationMs, done: scanned < request.batchSize };
+}
+
+/** Writes a range's backed-up rows back, page by page (each page one short transaction). */
+async function restoreRange(client: pg.PoolClient, model: TableModel, range: KeyRange, inTransaction: <T>(work: () => Promise<T>) => Promise<T>): Promise<RestoreResult> {
+  let after: string | null = null;
+  let restored = 0;
+  for (;;) {
+    const statement = restoreStatement(model, range, after, 5000);
+    const result = await inTransaction(() => client.query<{ last_key: string | null; paged: number; restored: number }>(statement));
+    const row = result.rows[0];
+    restored += row?.restored ?? 0;
+    if (!row || row.paged < 5000 || row.last_key === null) return { restored };
+    after = row.last_key;
+  }
+}
+
+/** Runs each invariant query in a read-only transaction; its first column is compared with `expect`. */
+async function checkInvariants(client: pg.ClientBase, migration: PostgresMigration, statementTimeoutMs: number): Promise<InvariantResult[]> {
+  const results: InvariantResult[] = [];
+  for (const invariant of migration.invariants) {
+    await client.query('BEGIN READ ONLY');
+    try {
+      await client.query(`SELECT set_config('statement_timeout', $1, true)`, [`${statementTimeoutMs}ms`]);
+      const result = await client.query({ text: invariant.sql, rowMode: 'array' });
+      const actual = Number((result.rows[0] as unknown[] | undefined)?.[0] ?? Number.NaN);
+      results.push({ name: invariant.name, expected: invariant.expect, actual, ok: actual === invariant.expect });
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  }
+  return results;
+}

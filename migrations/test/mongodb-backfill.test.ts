@@ -1,0 +1,103 @@
+/**
+ * The MongoDB engine against the stack's server (FerretDB 1.24 locally, real MongoDB through
+ * MONGODB_URL): customers migrated in 8 shards exactly as the catalog's set/rename/unset says,
+ * backups holding exactly the pre-images, and a restore giving back the collection byte for byte.
+ *
+ * Size: FerretDB 1.24 on SQLite scans the whole collection for every write, even one by `_id`, so a
+ * per-document write costs O(collection). This migration copies `$name` into each document (one
+ * update per document), which makes the run O(n²) there: the default is 400 documents, not 50k.
+ * MIGRATIONS_TEST_DOCS overrides it (e.g. against a real MongoDB).
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { BSON, MongoClient } from 'mongodb';
+import type { Collection, Db, Document } from 'mongodb';
+import { canonicalJson, imbalance, loadCatalog, migrationByRef, openEngine } from '../src/index.ts';
+import type { MigrationEngine } from '../src/index.ts';
+import { idCondition, withIdCondition } from '../src/mongodb/keys.ts';
+import { migrateAllShards } from './helpers/shards.ts';
+
+const documents = Number(process.env.MIGRATIONS_TEST_DOCS ?? 400);
+const catalogDir = fileURLToPath(new URL('../../examples/catalog', import.meta.url));
+const databaseName = `upshift_mig_${process.pid}_${Date.now() % 1_000_000}`;
+let client: MongoClient;
+let db: Db;
+let customers: Collection<Document>;
+let engine: MigrationEngine;
+let original: Document[];
+
+function customer(index: number): Document {
+  const document: Document = { _id: index, name: `Customer ${index}`, email: `c${index}@example.com`, schemaVersion: 1 };
+  if (index % 10 !== 0) document.phone = `+49 30 ${1000 + index}`;
+  if (index % 3 === 0) document.legacyFlags = ['vip', index];
+  return document;
+}
+
+/** The migration written out by hand, independently of the engine. */
+function migratedByHand(document: Document): Document {
+  const { phone, legacyFlags: _dropped, ...rest } = document;
+  const profile: Document = { displayName: document.name, tier: 'standard' };
+  if (phone !== undefined) profile.phone = phone;
+  return { ...rest, profile, schemaVersion: 2 };
+}
+
+const exact = (docs: Document[]) => BSON.EJSON.stringify(docs, { relaxed: false });
+const sorted = (docs: Document[]) => canonicalJson(JSON.parse(exact(docs)));
+
+before(async () => {
+  assert.ok(process.env.MONGODB_URL, 'MONGODB_URL must be set (run through npm test)');
+  client = new MongoClient(process.env.MONGODB_URL, { serverSelectionTimeoutMS: 10_000 });
+  db = client.db(databaseName);
+  customers = db.collection('customers');
+  original = Array.from({ length: documents }, (_, index) => customer(index + 1));
+  for (let start = 0; start < original.length; start += 5000) await customers.insertMany(original.slice(start, start + 5000).map((doc) => ({ ...doc })));
+  const migration = { ...migrationByRef(loadCatalog(catalogDir), 'customers-profile@1'), database: databaseName };
+  engine = openEngine(migration, { CRM_MONGODB_URL: process.env.MONGODB_URL });
+});
+
+after(async () => {
+  await engine?.close();
+  await db?.dropDatabase().catch(() => undefined);
+  await client?.close();
+});
+
+test(`migrates ${documents} documents in 8 balanced shards exactly as set/rename/unset say; backups hold exactly the pre-images`, async () => {
+  assert.deepEqual(await engine.preflight(), []);
+  await engine.expand();
+  await engine.expand();
+  const ranges = await engine.splitShards(8);
+  assert.equal(ranges.length, 8);
+  const counts: number[] = [];
+  for (const range of ranges) counts.push(await customers.countDocuments(withIdCondition({}, idCondition(range, null, null))));
+  assert.equal(counts.reduce((sum, count) => sum + count, 0), documents);
+  assert.ok(imbalance(counts) <= 1.25, counts.join(' '));
+
+  const started = performance.now();
+  const checkpoints = await migrateAllShards(engine, ranges, { concurrency: 2, batchSize: 250 });
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(`# mongodb backfill of ${documents} documents in 8 shards: ${seconds.toFixed(1)} s (${Math.round(documents / seconds)} docs/s)\n`);
+  assert.equal(checkpoints.reduce((sum, checkpoint) => sum + checkpoint.changed, 0), documents);
+
+  const migrated = await customers.find({}).sort({ _id: 1 }).toArray();
+  assert.equal(sorted(migrated), sorted(original.map(migratedByHand)));
+  const backups = await db.collection(`upshift_backup__customers__customers-profile__v1`).find({}).sort({ _id: 1 }).toArray();
+  assert.equal(exact(backups), exact(original));
+  assert.equal(await engine.countRemaining(), 0);
+  assert.ok((await engine.checkInvariants()).every((result) => result.ok));
+});
+
+test('restores every shard to exactly the documents before the backfill, idempotently; backups go only when asked', async () => {
+  const ranges = await engine.splitShards(8);
+  let restored = 0;
+  for (const range of ranges) restored += (await engine.restoreShard(range)).restored;
+  assert.equal(restored, documents);
+  assert.equal(exact(await customers.find({}).sort({ _id: 1 }).toArray()), exact(original));
+  await engine.restoreShard(ranges[0] ?? { start: null, end: null });
+  assert.equal(exact(await customers.find({}).sort({ _id: 1 }).toArray()), exact(original));
+  assert.equal(await engine.countRemaining(), documents);
+  const backupNames = async () => (await db.listCollections({}, { nameOnly: true }).toArray()).map((info) => info.name).filter((name) => name.startsWith('upshift_backup'));
+  assert.equal((await backupNames()).length, 1);
+  await engine.dropBackups();
+  assert.deepEqual(await backupNames(), []);
+});

@@ -1,0 +1,45 @@
+/** Identifier validation and SQL fragment checks, table-driven. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { derivedIdentifier } from '../../src/catalog/identifiers.ts';
+import { isSqlIdentifier, sqlFragmentProblem } from '../../src/index.ts';
+
+const identifiers: Array<[string, boolean]> = [
+  ['orders', true], ['amount_minor', true], ['_private', true], ['t2', true], ['a'.repeat(63), true],
+  ['a'.repeat(64), false], ['Orders', false], ['2fast', false], ['name; DROP TABLE x', false], ['"orders"', false],
+  ['public.orders', false], ['', false], ['naïve', false], ['a b', false], ['a-b', false],
+];
+for (const [value, valid] of identifiers) {
+  test(`isSqlIdentifier(${JSON.stringify(value.length > 20 ? `${value.slice(0, 8)}…(${value.length})` : value)}) is ${valid}`, () => {
+    assert.equal(isSqlIdentifier(value), valid);
+  });
+}
+
+const fragments: Array<[string, string | null]> = [
+  ['round(amount * 100)::bigint', null],
+  ["coalesce(currency, 'EUR')", null],
+  ["'a;b' || note", null],
+  ['"weird;name" + 1', null],
+  ["'it''s' || note", null],
+  ['1; DROP TABLE orders', 'must be a single expression: ";" is not allowed'],
+  ["note -- comment", 'must not contain SQL comments'],
+  ['note /* x */', 'must not contain SQL comments'],
+  ["'unterminated", 'has an unterminated quote'],
+  ['$$x$$', 'must not contain dollar-quoted strings'],
+  ['$tag$x$tag$', 'must not contain dollar-quoted strings'],
+];
+for (const [sql, problem] of fragments) {
+  test(`sqlFragmentProblem(${JSON.stringify(sql)})`, () => {
+    assert.equal(sqlFragmentProblem(sql), problem);
+  });
+}
+
+test('derivedIdentifier is a valid identifier, deterministic, and hashed when too long', () => {
+  const hash = (text: string) => `h${text.length.toString(16).padStart(8, '0')}`;
+  assert.equal(derivedIdentifier(['orders', 'orders-currency', 'v1'], hash), 'orders__orders_currency__v1');
+  assert.equal(derivedIdentifier(['9lives', 'x'], hash), '_9lives__x');
+  const long = derivedIdentifier(['t'.repeat(60), 'migration-name', 'v1'], hash);
+  assert.equal(long.length, 63);
+  assert.ok(isSqlIdentifier(long));
+  assert.equal(long, derivedIdentifier(['t'.repeat(60), 'migration-name', 'v1'], hash));
+});
