@@ -5,14 +5,15 @@
  */
 import { benchHop } from './hop.ts';
 import { benchMigrations } from './migrations.ts';
+import { benchOrchestration } from './orchestration.ts';
 
 const benchmarks: Array<{ name: string; run: () => Promise<void> }> = [
   { name: 'hop latency and throughput (issue 5)', run: benchHop },
   { name: 'migration backfill against raw UPDATE and updateMany (issue 7)', run: benchMigrations },
+  { name: 'end-to-end orchestration overhead (issue 8)', run: benchOrchestration },
 ];
 
 for (const { name, run } of benchmarks) {
   process.stdout.write(`\n== ${name} ==\n`);
   await run();
 }
-process.stdout.write('\nnot built yet: end-to-end orchestration overhead (issue 8)\n');

@@ -28,6 +28,8 @@ export interface ConsumeOptions {
   readonly startOffsets?: readonly PartitionOffset[];
   /** Called with messages that break the contract; they are skipped (default: ignored). */
   readonly onInvalid?: (error: ContractViolation, message: KafkaMessage) => void | Promise<void>;
+  /** Prepended to the topic names, as the functions' UPSHIFT_TOPIC_PREFIX (an isolated deployment or test). */
+  readonly topicPrefix?: string;
 }
 
 /** A running typed consumer. */
@@ -57,10 +59,10 @@ async function subscribe(consumer: Consumer, topics: readonly string[], options:
 /** Consumes the topics of the handled types and calls each handler with typed, validated data. */
 export async function consume(kafkaConfig: KafkaConfig, handlers: Handlers, options: ConsumeOptions = {}): Promise<Subscription> {
   const names = Object.keys(handlers) as EventName[];
-  const topics = [...new Set(names.map((n) => catalogue[n].topic))];
+  const topics = [...new Set(names.map((n) => `${options.topicPrefix ?? ''}${catalogue[n].topic}`))];
   if (topics.length === 0) throw new TypeError('consume: no handlers given');
   const kafka = kafkaClient(kafkaConfig);
-  await withAdmin(kafka, (admin) => ensureTopics(admin));
+  if (!options.topicPrefix) await withAdmin(kafka, (admin) => ensureTopics(admin));
   const consumer = kafka.consumer({ groupId: options.groupId ?? `upshift-${randomUUID()}`, allowAutoTopicCreation: false });
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
   await subscribe(consumer, topics, options);

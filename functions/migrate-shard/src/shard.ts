@@ -3,6 +3,7 @@
  * with `shard.completed`, `shard.failed` or a continuation `shard.requested`, written together with the
  * final step status and the lease release in the handling transaction.
  */
+import { trace } from '@opentelemetry/api';
 import type { DeepReadonly, EventData, UpshiftEvent } from '@upshift/events';
 import { acquireLease, releaseLease, saveCheckpoint, startHeartbeat, UpshiftError } from '@upshift/runtime';
 import type { Lease, StepKey } from '@upshift/runtime';
@@ -97,6 +98,11 @@ async function workUnderLease(
 async function endInvocation(ctx: MigrateContext, data: ShardRequest, step: StepKey, lease: Lease, end: WorkEnd): Promise<void> {
   const { runId, shardId, migration } = data;
   const checkpoint = end.state.checkpoint;
+  // The handling span of this delivery: one per shard hop in the run's trace, with what the hop did.
+  trace.getActiveSpan()?.setAttributes({
+    'upshift.shard.id': shardId, 'upshift.shard.outcome': end.kind,
+    'upshift.shard.batches': checkpoint?.batches ?? 0, 'upshift.shard.rows_changed': checkpoint?.changed ?? 0,
+  });
   if (end.kind === 'stopped') {
     ctx.log.info({ shardId, status: end.status }, 'shard stopped: its status changed under it');
   } else if (end.kind === 'budget') {

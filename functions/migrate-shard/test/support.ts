@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { derivedId, type AnyUpshiftEvent, type EventData, type EventName } from '@upshift/events';
+import { derivedId, type AnyUpshiftEvent, type EventData, type EventName, type FunctionName } from '@upshift/events';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { cliEvent, publishEvents } from '../../../runtime/test/support/publish.ts';
@@ -37,8 +37,8 @@ export interface ShardTest {
   stop(): Promise<void>;
 }
 
-/** Starts migrate-shard with `extraEnv` (process mode for crash tests). */
-export async function startShardTest(options: { extraEnv?: Record<string, string>; mode?: 'inline' | 'process' } = {}): Promise<ShardTest> {
+/** Starts migrate-shard (or the given functions) with `extraEnv` (process mode for crash tests). */
+export async function startShardTest(options: { extraEnv?: Record<string, string>; mode?: 'inline' | 'process'; functions?: FunctionName[]; duplicate?: boolean } = {}): Promise<ShardTest> {
   const suffix = uniqueSuffix();
   const mongoDb = `ms_${suffix}`;
   const catalogDir = mkdtempSync(join(tmpdir(), 'upshift-ms-catalog-'));
@@ -48,8 +48,8 @@ export async function startShardTest(options: { extraEnv?: Record<string, string
   const env = stackEnv();
   const shopDb = await freshDatabase(env);
   const mongoUrl = process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:57017/';
-  const harness = await startHarness(['migrate-shard'], {
-    mode: options.mode ?? 'inline',
+  const harness = await startHarness(options.functions ?? ['migrate-shard'], {
+    mode: options.mode ?? 'inline', duplicate: options.duplicate ?? false,
     extraEnv: { LOG_LEVEL: 'error', UPSHIFT_CATALOG_DIR: catalogDir, SHOP_DATABASE_URL: shopDb.url, CRM_MONGODB_URL: mongoUrl, UPSHIFT_SHARD_LEASE_TTL_MS: '4000', ...options.extraEnv },
   });
   const shop = new pg.Client({ connectionString: shopDb.url });

@@ -1,0 +1,127 @@
+/**
+ * The whole chain over real Kafka, PostgreSQL, FerretDB and the two clusters: plan → rollout →
+ * migrate-shard → verify. Success with a user's typed consumer receiving the completion; a failing second
+ * wave rolled back with images and data as before; a shard that fails permanently, rolled back.
+ * Sizes are small (FerretDB 1.24 is slow); the 200k-row cases live in migrations/ and the demo.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { isEventOf, onLifecycle, uuidv7 } from '@upshift/events';
+import { canonical, customersChecksum, expectedCustomer, expectedOrdersChecksum, migratedOrdersChecksum, ordersChecksum, seedCustomers, seedOrders, startShardTest, type ShardTest } from '../functions/migrate-shard/test/support.ts';
+import { clusterNames, deploy, deployment, freshNamespace, privateKubeconfig, running, waitAvailable } from './support/kube.ts';
+import { testPolicy } from './support/policy.ts';
+
+let t: ShardTest;
+let kubeconfig: ReturnType<typeof privateKubeconfig>;
+
+before(async () => {
+  kubeconfig = privateKubeconfig();
+  t = await startShardTest({ functions: ['plan', 'rollout', 'migrate-shard', 'verify'], extraEnv: { UPSHIFT_SHARD_CONCURRENCY: '2' } });
+});
+
+after(async () => {
+  await t?.stop();
+  kubeconfig?.remove();
+});
+
+const v = (service: string, version: string) => `registry.local/e2e/${service}:${version}`;
+const services = ['customers', 'orders', 'storefront'];
+
+/** Workloads at 1.0.0 in both clusters, orders and customers seeded at the old version, in a fresh namespace. */
+async function setUp(orders: number, customers: number) {
+  const ns = await freshNamespace('e2e');
+  for (const cluster of clusterNames) await deploy(cluster, ns.name, services.map((s) => deployment(s, v(s, '1.0.0'))));
+  await t.shop.query('DROP TABLE IF EXISTS orders');
+  await t.shop.query('DROP SCHEMA IF EXISTS upshift_backup CASCADE');
+  await t.mongo.db(t.mongoDb).dropDatabase();
+  await seedOrders(t.shop, orders);
+  await seedCustomers(t.mongo, t.mongoDb, customers);
+  return ns;
+}
+
+function policy(namespace: string, images: Record<string, string>, shards: number) {
+  const document = testPolicy(namespace, [
+    { name: 'customers', image: images['customers'] ?? '' },
+    { name: 'orders', image: images['orders'] ?? '', dependsOn: ['customers'] },
+    { name: 'storefront', image: images['storefront'] ?? '', dependsOn: ['orders'] },
+  ], { failurePolicy: 'rollback', maxParallelServices: 1 });
+  return { ...document, spec: { ...document.spec, migrations: [
+    { ref: 'orders-currency@1', shards, batchSize: 100, backup: true, after: ['orders'] },
+    { ref: 'customers-profile@1', shards, batchSize: 50, backup: true, after: ['customers'] },
+  ] } };
+}
+
+test('success: 3 services over 2 clusters with a PostgreSQL and a MongoDB migration of 8 shards each', { timeout: 420_000 }, async () => {
+  const ns = await setUp(2000, 120);
+  const expectedOrders = await expectedOrdersChecksum(t.shop);
+  const before = await t.mongo.db(t.mongoDb).collection('customers').find({}).sort({ _id: 1 }).toArray();
+  const runId = uuidv7();
+  const seen: string[] = [];
+  const user = await onLifecycle({ brokers: (t.harness.env['KAFKA_BROKERS'] ?? '').split(',') }, { 'upgrade.completed': (data) => { if (data.runId === runId) seen.push(data.runId); } }, { topicPrefix: t.harness.prefix, fromBeginning: true });
+  try {
+    await t.harness.request(policy(ns.name, Object.fromEntries(services.map((s) => [s, v(s, '2.0.0')])), 8), runId);
+    const end = await t.harness.waitFor(runId, ['upgrade.completed', 'upgrade.failed', 'upgrade.rolled-back', 'upgrade.rejected'], 360_000);
+    assert.ok(isEventOf(end, 'upgrade.completed'), `${end.type}: ${JSON.stringify(end.data)}`);
+    assert.deepEqual(end.data.migrations.map((m) => [m.ref, m.shards, m.rowsMigrated]), [['orders-currency@1', 8, 2000], ['customers-profile@1', 8, 120]]);
+    for (const cluster of clusterNames) {
+      for (const s of services) {
+        assert.equal((await running(cluster, ns.name, s)).image, v(s, '2.0.0'), `${s} in ${cluster}`);
+        await waitAvailable(cluster, ns.name, s);
+      }
+    }
+    assert.equal(await migratedOrdersChecksum(t.shop), expectedOrders, 'orders migrated exactly as the catalog says');
+    const after = await t.mongo.db(t.mongoDb).collection('customers').find({}).sort({ _id: 1 }).toArray();
+    assert.deepEqual(after.map((d) => canonical(d)), before.map((d) => canonical(expectedCustomer(d as Record<string, unknown>))));
+    const report = t.harness.eventsOf(runId).find((e) => isEventOf(e, 'verify.results'));
+    assert.ok(report && isEventOf(report, 'verify.results'));
+    assert.equal(report.data.passed, true, JSON.stringify(report.data.checks));
+    assert.deepEqual(report.data.checks.map((c) => c.kind), ['workloadsAvailable', 'noOldVersion', 'invariants']);
+    const deadline = Date.now() + 30_000;
+    while (seen.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(seen.length, 1, "the user's typed consumer received the completion once");
+  } finally {
+    await user.stop();
+    await ns.remove();
+  }
+});
+
+test('the second wave fails: rolled back, images and data as before the run', { timeout: 420_000 }, async () => {
+  const ns = await setUp(600, 40);
+  const ordersBefore = await ordersChecksum(t.shop);
+  const customersBefore = await customersChecksum(t.mongo, t.mongoDb, canonical);
+  const runId = uuidv7();
+  // Wave order: customers@a, customers@b, orders@a, ... The failing image is orders' (the second service).
+  await t.harness.request(policy(ns.name, { customers: v('customers', '2.0.0'), orders: v('orders', '2.0.0-fail'), storefront: v('storefront', '2.0.0') }, 4), runId);
+  const end = await t.harness.waitFor(runId, ['upgrade.completed', 'upgrade.failed', 'upgrade.rolled-back'], 360_000);
+  assert.ok(isEventOf(end, 'upgrade.rolled-back'), `${end.type}: ${JSON.stringify(end.data)}`);
+  assert.equal(end.data.stage, 'rollout');
+  for (const cluster of clusterNames) {
+    for (const s of services) {
+      assert.equal((await running(cluster, ns.name, s)).image, v(s, '1.0.0'), `${s} back in ${cluster}`);
+      await waitAvailable(cluster, ns.name, s);
+    }
+  }
+  assert.equal(await ordersChecksum(t.shop), ordersBefore);
+  assert.equal(await customersChecksum(t.mongo, t.mongoDb, canonical), customersBefore);
+  await ns.remove();
+});
+
+test('a shard that fails permanently names the row and the database error; the migrated shards are restored', { timeout: 420_000 }, async () => {
+  const ns = await setUp(800, 40);
+  // An order whose amount is too large for the new column's range after the transform.
+  await t.shop.query('UPDATE orders SET amount = 99999999.99 WHERE id = 421');
+  await t.shop.query('ALTER TABLE orders ADD COLUMN amount_minor bigint, ADD CONSTRAINT amount_minor_limit CHECK (amount_minor < 1000000000)');
+  const ordersBefore = await ordersChecksum(t.shop);
+  const customersBefore = await customersChecksum(t.mongo, t.mongoDb, canonical);
+  const runId = uuidv7();
+  await t.harness.request(policy(ns.name, Object.fromEntries(services.map((s) => [s, v(s, '2.0.0')])), 4), runId);
+  const end = await t.harness.waitFor(runId, ['upgrade.completed', 'upgrade.failed', 'upgrade.rolled-back'], 360_000);
+  assert.ok(isEventOf(end, 'upgrade.rolled-back'), `${end.type}: ${JSON.stringify(end.data)}`);
+  assert.equal(end.data.stage, 'migrate');
+  assert.match(end.data.reason, /amount_minor_limit/);
+  assert.ok(end.data.restoredShards >= 4, `restored ${end.data.restoredShards}`);
+  assert.equal(await ordersChecksum(t.shop), ordersBefore, 'orders restored');
+  assert.equal(await customersChecksum(t.mongo, t.mongoDb, canonical), customersBefore, 'customers restored');
+  for (const cluster of clusterNames) for (const s of services) assert.equal((await running(cluster, ns.name, s)).image, v(s, '1.0.0'));
+  await ns.remove();
+});
