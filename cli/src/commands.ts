@@ -4,8 +4,11 @@
  */
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { runCatalogCommand } from './catalog.ts';
 import { runDevCommand } from './dev.ts';
 import { runRequest } from './request.ts';
+import { runStatus } from './status.ts';
+import { runWatch } from './watch.ts';
 
 /** Process exit codes: 0 success, 1 the run/operation failed, 2 usage or invalid input. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -27,10 +30,10 @@ async function runDemo(args: readonly string[]): Promise<number> {
 /** All commands, in the order `--help` lists them. */
 export const commands: readonly Command[] = [
   { name: 'request', summary: 'validate a policy, publish upgrade.requested, print the run id (--wait: until the run ends)', run: runRequest },
-  { name: 'watch', summary: 'follow a run live: stages, waves, shards, progress' },
-  { name: 'status', summary: 'show a run\'s state from the control store' },
+  { name: 'watch', summary: 'follow a run live: stages, waves, shards, progress (exit 0 completed, 1 otherwise)', run: runWatch },
+  { name: 'status', summary: 'recent runs, or one run\'s stages, waves, shards and checks, from the control store', run: runStatus },
   { name: 'dev', summary: 'run the four functions and the dispatcher locally against the stack', run: runDevCommand },
-  { name: 'catalog', summary: 'list, checksum and lint the migration catalog' },
+  { name: 'catalog', summary: 'lint the migration catalog: catalog lint <dir> [--connect]', run: runCatalogCommand },
   { name: 'demo', summary: 'upgrade the sample shop end to end on the local stack', ...(existsSync(demoScript) ? { run: runDemo } : {}) },
 ];
 
@@ -46,7 +49,7 @@ export function helpText(): string {
     'Commands:',
     ...lines,
     '',
-    'Environment: KAFKA_BROKERS (host:port,...) is the default for --brokers.',
+    'Environment: KAFKA_BROKERS (host:port,...) is the default for --brokers; DATABASE_URL for the control store.',
     'Exit codes: 0 success, 1 the run or operation failed, 2 usage error or invalid input.',
     '',
   ].join('\n');

@@ -1,9 +1,150 @@
 /**
- * `npm run demo` — the end-to-end demo. Not built yet: it needs the four functions (issues 6–8).
- * Until then it says so and exits non-zero rather than printing anything that looks like a result.
+ * `npm run demo [-- --fail]`: the main job end to end on the local stack. Brings the stack up (building
+ * what is missing), deploys the shop to both clusters at the previous versions, seeds PostgreSQL and
+ * MongoDB, starts the four functions, publishes examples/policy.yaml, shows the live watch and ends with
+ * a summary, the trace id and the Jaeger URL. `--fail` gives orders a target image whose pods never
+ * become Ready, so its wave fails and the run rolls back (images and data as before: checksums).
+ * Re-runnable: workloads and data are reset, each run gets a fresh run id.
  */
-process.stderr.write(
-  'upshift demo: not built yet. The end-to-end demo needs plan, rollout, migrate-shard and verify (issues 6-8).\n' +
-    'What exists today: the local stack (npm run stack:up) and the test suites (npm test).\n',
-);
-process.exitCode = 1;
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { brokersFrom, parsePolicyYaml, type UpgradePolicy } from '@upshift/events';
+import { up, stackEnv } from '../../stack/src/stack.ts';
+import { quietKafkajsTimerWarning } from './upshift.ts';
+import { customersChecksum, demoData, ensureDatabase, ordersChecksum, seedCustomers, seedOrders, type DataChecksum } from './demo/data.ts';
+import { availableFunctions, freshDemoTopics, releaseUnfinishedRuns, startFunctions } from './demo/functions.ts';
+import { publishRequest } from './demo/publish.ts';
+import { demoSucceeded, renderSummary, type DemoReport } from './demo/summary.ts';
+import { observeWorkload, resetWorkloads, sampleWorkloads, type SampleWorkload } from './demo/workloads.ts';
+import { followRun } from './watch/follow.ts';
+import { formatDuration } from './watch/render.ts';
+import type { RunView } from './watch/state.ts';
+
+const policyFile = fileURLToPath(new URL('../../examples/policy.yaml', import.meta.url));
+const usage = `Usage: npm run demo [-- --fail] [--rows n] [--documents n] [--soak seconds]
+  --fail        orders gets a target image whose pods never become Ready: its wave fails, the run rolls back
+  --rows        PostgreSQL orders to seed (default 200000)
+  --documents   MongoDB customers to seed (default 50000 with MONGODB_URL (a real MongoDB); 2000 on the
+                stack's FerretDB 1.24, which migrates only ~10-20 documents/s)
+  --soak        override the policy's soakSeconds (default: the policy's)
+`;
+
+const say = (text: string): void => void process.stdout.write(`${text}\n`);
+
+async function timed<T>(timings: Record<string, number>, label: string, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  process.stdout.write(`- ${label} ... `);
+  const result = await work();
+  timings[label] = Date.now() - started;
+  say(`done in ${formatDuration(timings[label])}`);
+  return result;
+}
+
+/** The example policy, with orders' image tagged -fail for `--fail` and an optional soak override. */
+export function demoPolicy(fail: boolean, soakSeconds: number | undefined): UpgradePolicy {
+  const parsed = parsePolicyYaml(readFileSync(policyFile, 'utf8'));
+  if (!parsed.ok) throw new Error(`examples/policy.yaml is invalid: ${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+  const policy = parsed.policy;
+  const services = policy.spec.services.map((s) => (fail && s.name === 'orders' ? { ...s, image: `${s.image}-fail` } : s));
+  const strategy = soakSeconds === undefined ? policy.spec.strategy : { ...policy.spec.strategy, soakSeconds };
+  return { ...policy, spec: { ...policy.spec, services, strategy } };
+}
+
+interface Setup { env: Record<string, string>; shopUrl: string; mongoUrl: string }
+
+async function prepare(policy: UpgradePolicy, workloads: SampleWorkload[], sizes: { rows: number; documents: number }, timings: Record<string, number>): Promise<Setup> {
+  await timed(timings, 'stack up', () => up());
+  const env = { ...stackEnv() };
+  Object.assign(process.env, env);
+  const adminUrl = env.POSTGRES_ADMIN_URL ?? '';
+  const mongoUrl = env.MONGODB_URL ?? '';
+  const released = await releaseUnfinishedRuns(env.DATABASE_URL ?? '', policy.metadata.name);
+  if (released.length > 0) say(`- ended ${released.length} unfinished demo run(s) of an earlier, interrupted demo: ${released.join(', ')}`);
+  await timed(timings, `deploy ${workloads.length} workloads (previous versions)`, () => resetWorkloads(workloads));
+  const shopUrl = await ensureDatabase(adminUrl, demoData.postgresDatabase);
+  await timed(timings, `seed ${sizes.rows} orders (PostgreSQL)`, () => seedOrders(shopUrl, sizes.rows));
+  await timed(timings, `seed ${sizes.documents} customers (MongoDB)`, () => seedCustomers(mongoUrl, sizes.documents));
+  return { env: { ...env, SHOP_DATABASE_URL: shopUrl, CRM_MONGODB_URL: mongoUrl }, shopUrl, mongoUrl };
+}
+
+async function checksums(setup: Setup): Promise<{ orders: DataChecksum; customers: DataChecksum }> {
+  return { orders: await ordersChecksum(setup.shopUrl), customers: await customersChecksum(setup.mongoUrl) };
+}
+
+async function runAndWatch(policy: UpgradePolicy, setup: Setup, prefix: string, expected: Record<string, number>): Promise<{ view: RunView; traceId: string | undefined }> {
+  const brokers = brokersFrom(setup.env.KAFKA_BROKERS);
+  const published = await publishRequest(brokers, prefix, policy, 'npm run demo');
+  say(`- published upgrade.requested: run ${published.runId}, trace ${published.traceId} (topics ${prefix}*)`);
+  say(`  follow it from another terminal too: node cli/bin/upshift.js watch ${published.runId} --topic-prefix ${prefix}`);
+  const tty = process.stdout.isTTY === true;
+  const view = await followRun({
+    runId: published.runId, brokers, topicPrefix: prefix, databaseUrl: setup.env.DATABASE_URL ?? '', mode: tty ? 'tty' : 'lines',
+    write: (text) => process.stdout.write(text), expectedRows: expected, timeoutMs: 60 * 60_000,
+  });
+  return { view, traceId: published.traceId ?? view.traceId };
+}
+
+async function images(workloads: SampleWorkload[]): Promise<DemoReport['images']> {
+  return Promise.all(workloads.map(async (w) => {
+    const now = await observeWorkload(w).catch(() => ({ image: undefined, available: false }));
+    return { cluster: w.cluster, name: w.name, before: w.image, now: now.image, available: now.available };
+  }));
+}
+
+function parseOptions(args: string[]): { fail: boolean; rows: number; documents: number; soak: number | undefined } | undefined {
+  const { values } = parseArgs({ args, options: { fail: { type: 'boolean', default: false }, rows: { type: 'string', default: '200000' }, documents: { type: 'string', default: process.env.MONGODB_URL ? '50000' : '2000' }, soak: { type: 'string' }, help: { type: 'boolean', default: false } } });
+  if (values.help) return undefined;
+  const soak = values.soak === undefined ? undefined : Number(values.soak);
+  return { fail: values.fail, rows: Number(values.rows), documents: Number(values.documents), soak };
+}
+
+/** Runs the demo; returns the exit code (0 when the run ended as the demo expects). */
+export async function runDemoMain(args: string[]): Promise<number> {
+  const options = parseOptions(args);
+  if (!options) { process.stdout.write(usage); return 0; }
+  const policy = demoPolicy(options.fail, options.soak);
+  const workloads = sampleWorkloads(policy);
+  const timings: Record<string, number> = {};
+  say(`upshift demo${options.fail ? ' --fail (orders gets an image whose pods never become Ready)' : ''}`);
+  const { missing } = availableFunctions();
+  if (missing.length > 0) say(`! not built yet, the run cannot finish without them: ${missing.join(', ')}`);
+  if (options.documents > 5000 && !process.env.MONGODB_URL) {
+    say(`! measured here: FerretDB 1.24 migrates about 10-20 documents/s per shard, so ${options.documents} documents can take over an hour; --documents 2000 takes ~2 min`);
+  }
+  const setup = await prepare(policy, workloads, options, timings);
+  const before = await timed(timings, 'checksums before', () => checksums(setup));
+  const prefix = await freshDemoTopics(brokersFrom(setup.env.KAFKA_BROKERS));
+  const dev = await timed(timings, 'start functions', () => startFunctions(setup.env, prefix));
+  let result: { view: RunView; traceId: string | undefined };
+  const runStarted = Date.now();
+  const interrupted = (): void => {
+    process.stderr.write('\nupshift demo: interrupted; stopping the functions (the next demo ends this run)\n');
+    void dev.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    result = await runAndWatch(policy, setup, prefix, { 'orders-currency@1': options.rows, 'customers-profile@1': options.documents });
+  } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    await dev.stop();
+  }
+  timings['upgrade run'] = Date.now() - runStarted;
+  const after = await checksums(setup);
+  const report: DemoReport = {
+    view: result.view, fail: options.fail, images: await images(workloads), timings, traceId: result.traceId, jaegerUrl: setup.env.JAEGER_QUERY_URL,
+    data: [{ label: `PostgreSQL shop.orders`, before: before.orders, after: after.orders }, { label: `MongoDB crm.customers`, before: before.customers, after: after.customers }],
+  };
+  process.stdout.write(renderSummary(report));
+  return demoSucceeded(report) ? 0 : 1;
+}
+
+if (import.meta.main) {
+  quietKafkajsTimerWarning();
+  process.exitCode = await runDemoMain(process.argv.slice(2)).catch((error: unknown) => {
+    process.stderr.write(`\nupshift demo: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    return 1;
+  });
+}

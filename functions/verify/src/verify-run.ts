@@ -8,7 +8,7 @@ import type { ClusterRegistry } from '@upshift/runtime/kubernetes.ts';
 import { loadPlan } from '@upshift/runtime/store/plans.ts';
 import type { Catalog } from '@upshift/migrations';
 import { allFinal, decideVerdict, type CheckResult } from './core/verdict.ts';
-import { claimOnce, fanInOf, lockRun, onceDetail, recordFinal, shardOutcomes } from './adapters/fanin.ts';
+import { claimOnce, fanInOf, finishOnce, lockRun, onceDetail, recordFinal, shardOutcomes } from './adapters/fanin.ts';
 import { invariants, noOldVersion, workloadsAvailable } from './adapters/checks.ts';
 import type { VerifyConfig } from './config.ts';
 
@@ -47,6 +47,7 @@ async function verifyOnce(ctx: Ctx, runId: string, run: NonNullable<Awaited<Retu
   const plan = await requirePlan(ctx, runId);
   const checks = await runChecks(plan, requestedChecks(run.request.policy), deps);
   const outcomes = await shardOutcomes(ctx.tx, runId);
+  await finishOnce(ctx.tx, runId, 'verify');
   ctx.emit('verify.results', { runId, passed: outcomes.failed.length === 0 && checks.every((c) => c.passed), checks });
   const verdict = decideVerdict({ failedShards: outcomes.failed, checks, failurePolicy: plan.strategy.failurePolicy, contract: plan.strategy.contract });
   if (verdict.kind === 'complete') {

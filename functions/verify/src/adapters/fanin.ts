@@ -43,6 +43,11 @@ export async function claimOnce(tx: TxClient, runId: string, action: string, det
   return (result.rowCount ?? 0) > 0;
 }
 
+/** Marks a one-time action done (status shows when the verification or revert happened). */
+export async function finishOnce(tx: TxClient, runId: string, action: string): Promise<void> {
+  await tx.query(`UPDATE upshift.steps SET status = 'completed', finished_at = now(), updated_at = now() WHERE run_id = $1 AND kind = 'once' AND key = $2`, [runId, action]);
+}
+
 /** The detail stored with a one-time action. */
 export async function onceDetail<T>(tx: TxClient, runId: string, action: string): Promise<T | undefined> {
   const { rows } = await tx.query<{ checkpoint: T }>(`SELECT checkpoint FROM upshift.steps WHERE run_id = $1 AND kind = 'once' AND key = $2`, [runId, action]);

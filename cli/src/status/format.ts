@@ -1,0 +1,54 @@
+/** Text tables of `upshift status` (pure: rows in, text out). */
+import { formatDuration } from '../watch/render.ts';
+
+/** One line of the recent-runs table. */
+export interface RunSummary {
+  readonly id: string;
+  readonly policy: string;
+  readonly status: string;
+  readonly startedAt: Date;
+  readonly finishedAt: Date | undefined;
+}
+
+/** One step row of a run. */
+export interface StepSummary {
+  readonly kind: string;
+  readonly key: string;
+  readonly status: string;
+  readonly attempt: number;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+}
+
+/** `2026-11-23 15:04:49` in UTC. */
+export function formatTime(date: Date): string {
+  return date.toISOString().replace('T', ' ').slice(0, 19);
+}
+
+/** Duration of something that started and maybe finished (`running 12s` if not yet). */
+export function durationText(started: Date | null, finished: Date | null | undefined, now: number): string {
+  if (!started) return '-';
+  return finished ? formatDuration(finished.getTime() - started.getTime()) : `running ${formatDuration(now - started.getTime())}`;
+}
+
+/** Left-aligned columns separated by two spaces. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}
+
+/** The recent-runs table. */
+export function runsTable(runs: readonly RunSummary[], now: number): string {
+  if (runs.length === 0) return 'no runs in the control store\n';
+  return table(['RUN', 'POLICY', 'STATUS', 'STARTED (UTC)', 'DURATION'],
+    runs.map((r) => [r.id, r.policy, r.status, formatTime(r.startedAt), durationText(r.startedAt, r.finishedAt, now)]));
+}
+
+/** The steps table of one run. */
+export function stepsTable(steps: readonly StepSummary[], now: number): string {
+  if (steps.length === 0) return '  (no steps recorded)\n';
+  return table(['KIND', 'KEY', 'STATUS', 'ATTEMPTS', 'DURATION'],
+    steps.map((s) => [s.kind, s.key, s.status, String(s.attempt), durationText(s.startedAt, s.finishedAt, now)]))
+    .split('\n').map((l) => (l ? `  ${l}` : l)).join('\n');
+}

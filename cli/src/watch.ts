@@ -1,0 +1,75 @@
+/**
+ * `upshift watch <run>`: a live view of one run — stage, each wave's workloads, a progress bar per
+ * migration (shards, rows/s, ETA), failures as they happen — from the lifecycle topic and the control
+ * store. Exits 0 when the run completed (or a dry run was planned), 1 when it failed, rolled back or was
+ * rejected, or on --timeout.
+ */
+import { parseArgs } from 'node:util';
+import { brokersFrom, RunId } from '@upshift/events';
+import { followRun, type DisplayMode } from './watch/follow.ts';
+
+/** Usage of `upshift watch`. */
+export const watchUsage = `Usage: upshift watch <run-id> [--brokers host:port,...] [--database-url url] [--topic-prefix p] [--json] [--timeout seconds]
+
+  --brokers       Kafka bootstrap brokers (default: $KAFKA_BROKERS)
+  --database-url  the control store, for runs started earlier or already finished (default: $DATABASE_URL)
+  --topic-prefix  topic prefix the functions use (default: $UPSHIFT_TOPIC_PREFIX, else none)
+  --json          one JSON document per change instead of the text view
+  --timeout       give up after this many seconds (exit 1)
+
+Exit codes: 0 the run completed (or a dry run was planned), 1 it failed, rolled back, was rejected or
+did not end in time, 2 usage error.
+`;
+
+const options = {
+  brokers: { type: 'string' },
+  'database-url': { type: 'string' },
+  'topic-prefix': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  timeout: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+function usageError(message: string): number {
+  process.stderr.write(`upshift watch: ${message}\n\n${watchUsage}`);
+  return 2;
+}
+
+/** The display mode: JSON when asked, a redrawn screen on a terminal, changed lines otherwise. */
+export function displayModeFor(json: boolean, isTty: boolean): DisplayMode {
+  return json ? 'json' : isTty ? 'tty' : 'lines';
+}
+
+/** Runs `upshift watch`; returns the exit code. */
+export async function runWatch(args: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    return usageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(watchUsage);
+    return 0;
+  }
+  const runId = positionals[0];
+  if (positionals.length !== 1 || runId === undefined) return usageError('expected exactly one run id');
+  if (!RunId.safeParse(runId).success) return usageError(`"${runId}" is not a run id`);
+  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeout !== undefined && !(timeout > 0)) return usageError(`--timeout must be a positive number of seconds, got "${values.timeout}"`);
+  const brokers = brokersFrom(values.brokers ?? process.env.KAFKA_BROKERS);
+  const databaseUrl = values['database-url'] ?? process.env.DATABASE_URL;
+  if (brokers.length === 0 && !databaseUrl) return usageError('no Kafka brokers and no control store: pass --brokers or --database-url (or set KAFKA_BROKERS / DATABASE_URL)');
+  const view = await followRun({
+    runId, brokers, topicPrefix: values['topic-prefix'] ?? process.env.UPSHIFT_TOPIC_PREFIX ?? '', ...(databaseUrl ? { databaseUrl } : {}),
+    mode: displayModeFor(values.json, process.stdout.isTTY === true),
+    write: (text) => process.stdout.write(text),
+    ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }),
+  });
+  if (!view.outcome) {
+    process.stderr.write(`upshift watch: run ${runId} did not end within ${timeout ?? '?'}s\n`);
+    return 1;
+  }
+  return view.outcome.success ? 0 : 1;
+}

@@ -1,0 +1,131 @@
+/**
+ * Following one run until it ends: lifecycle events from Kafka as they happen, plus the control store
+ * (the run's outbox events and live shard checkpoints) polled every second — so a watch started late,
+ * or on a finished run, shows everything. Used by `upshift watch` and by the demo.
+ */
+import type { AnyUpshiftEvent } from '@upshift/events';
+import type pg from 'pg';
+import { followLifecycle, type LifecycleFeed } from './lifecycle.ts';
+import { changedLines, isProgressLine, renderFrame, viewToJson } from './render.ts';
+import { applyEvents, applyShardCheckpoints, emptyView, outcomeFromStatus, withExpectedRows, type RunView } from './state.ts';
+import { connectStore, hasControlStore, readRun, readRunEvents, readShardCheckpoints } from './store.ts';
+
+/** How the view is written: redrawn (TTY), changed lines (pipe/log), or one JSON document per change. */
+export type DisplayMode = 'tty' | 'lines' | 'json';
+
+/** Options of followRun. */
+export interface FollowOptions {
+  readonly runId: string;
+  readonly brokers?: readonly string[];
+  /** Topic prefix of the functions (UPSHIFT_TOPIC_PREFIX); default none. */
+  readonly topicPrefix?: string;
+  readonly databaseUrl?: string;
+  readonly mode: DisplayMode;
+  readonly write: (text: string) => void;
+  /** Rows/documents each migration is expected to change (bar and ETA by rows). */
+  readonly expectedRows?: Readonly<Record<string, number>>;
+  readonly pollMs?: number;
+  /** Give up after this long (the view returned has no outcome). */
+  readonly timeoutMs?: number;
+  /** Called with every new lifecycle event from Kafka (the demo logs nothing else). */
+  readonly onEvent?: (event: AnyUpshiftEvent) => void;
+}
+
+/** Writes frames: remembers the last one so unchanged views are not repeated. */
+export function createDisplay(mode: DisplayMode, write: (text: string) => void): { show(view: RunView, now: number): void; last(): string } {
+  let previous = '';
+  let progressAt = 0;
+  /** Lines mode: state changes print at once; progress lines at most every 5 s (and at the end). */
+  const logChanges = (view: RunView, frame: string, now: number): string => {
+    const due = now - progressAt >= 5000 || view.outcome !== undefined;
+    const lines = changedLines(previous, frame).filter((line) => due || !isProgressLine(line));
+    if (lines.some(isProgressLine)) progressAt = now;
+    for (const line of lines) write(`${line}\n`);
+    if (due) return frame;
+    return [...frame.split('\n').filter((l) => !isProgressLine(l)), ...previous.split('\n').filter(isProgressLine)].join('\n');
+  };
+  return {
+    show(view, now) {
+      const frame = mode === 'json' ? `${JSON.stringify(viewToJson(view))}\n` : renderFrame(view, now);
+      if (mode === 'tty') write(`\x1b[2J\x1b[H${frame}`);
+      else if (mode === 'json' && frame !== previous) write(frame);
+      previous = mode === 'lines' ? logChanges(view, frame, now) : frame;
+    },
+    last: () => previous,
+  };
+}
+
+/** One poll of the control store: new outbox events, shard checkpoints, and the run's final status. */
+async function pollStore(db: pg.Client, view: RunView, cursor: { seq: number }, now: number): Promise<RunView> {
+  const run = await readRun(db, view.runId);
+  const { events, lastSeq } = await readRunEvents(db, view.runId, cursor.seq);
+  cursor.seq = lastSeq;
+  let next = applyEvents(view, events);
+  next = applyShardCheckpoints(next, await readShardCheckpoints(db, view.runId), now);
+  if (run && next.startedAt === undefined) next = { ...next, startedAt: run.createdAt.getTime() };
+  if (run?.policyName && next.policyName === undefined) next = { ...next, policyName: run.policyName };
+  if (run?.finishedAt && next.outcome === undefined) {
+    const outcome = outcomeFromStatus(run.status);
+    if (outcome) next = { ...next, outcome, lastEventAt: Math.max(next.lastEventAt ?? 0, run.finishedAt.getTime()) };
+  }
+  return next;
+}
+
+async function openStore(url: string | undefined, warn: (text: string) => void): Promise<pg.Client | undefined> {
+  if (!url) return undefined;
+  try {
+    const db = await connectStore(url);
+    if (await hasControlStore(db)) return db;
+    await db.end();
+    warn('the database has no upshift control store; following Kafka only\n');
+  } catch (error) {
+    warn(`control store not reachable (${(error as Error).message}); following Kafka only\n`);
+  }
+  return undefined;
+}
+
+/** Follows the run until its terminal event (or the timeout); returns the last view. */
+export async function followRun(options: FollowOptions): Promise<RunView> {
+  const display = createDisplay(options.mode, options.write);
+  const db = await openStore(options.databaseUrl, (text) => process.stderr.write(`upshift watch: ${text}`));
+  const cursor = { seq: 0 };
+  let view = withExpectedRows(emptyView(options.runId), options.expectedRows ?? {});
+  try {
+    if (db) view = await pollStore(db, view, cursor, Date.now());
+    if (view.outcome) {
+      options.write(options.mode === 'json' ? `${JSON.stringify(viewToJson(view))}\n` : renderFrame(view, Date.now()));
+      return view;
+    }
+    view = await followLive(options, display, db, view, cursor);
+  } finally {
+    await db?.end();
+  }
+  if (options.mode === 'lines' && view.outcome) options.write(`\n${renderFrame(view, Date.now())}`);
+  return view;
+}
+
+async function followLive(options: FollowOptions, display: ReturnType<typeof createDisplay>, db: pg.Client | undefined, start: RunView, cursor: { seq: number }): Promise<RunView> {
+  const pending: AnyUpshiftEvent[] = [];
+  let wake: () => void = () => undefined;
+  const onEvent = (e: AnyUpshiftEvent): void => { pending.push(e); options.onEvent?.(e); wake(); };
+  const kafka: LifecycleFeed | undefined = options.brokers && options.brokers.length > 0
+    ? await followLifecycle(options.brokers, options.topicPrefix ?? '', options.runId, onEvent)
+    : undefined;
+  if (!kafka && !db) throw new Error('neither Kafka nor the control store is reachable');
+  const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+  let view = start;
+  try {
+    for (;;) {
+      if (db) view = await pollStore(db, view, cursor, Date.now());
+      view = applyEvents(view, pending.splice(0));
+      display.show(view, Date.now());
+      if (view.outcome || Date.now() > deadline) return view;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, options.pollMs ?? 1000);
+        wake = () => { clearTimeout(timer); resolve(); };
+      });
+    }
+  } finally {
+    await kafka?.stop();
+  }
+}

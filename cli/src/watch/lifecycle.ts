@@ -1,0 +1,37 @@
+/**
+ * A run's lifecycle events from Kafka, from the current end of the (optionally prefixed) lifecycle
+ * topic: the prefix is `UPSHIFT_TOPIC_PREFIX`, which isolates a demo or a test on a shared broker.
+ */
+import { randomUUID } from 'node:crypto';
+import { logLevel } from 'kafkajs';
+import { decodeKafka, kafkaClient, LIFECYCLE_TOPIC, type AnyUpshiftEvent } from '@upshift/events';
+
+/** A running subscription. */
+export interface LifecycleFeed {
+  stop(): Promise<void>;
+}
+
+/** Calls `onEvent` with each lifecycle event of `runId` published from now on; undecodable messages are skipped. */
+export async function followLifecycle(brokers: readonly string[], prefix: string, runId: string, onEvent: (event: AnyUpshiftEvent) => void): Promise<LifecycleFeed> {
+  const kafka = kafkaClient({ clientId: 'upshift-watch', brokers: [...brokers], connectionTimeout: 5000, retry: { retries: 3 }, logLevel: logLevel.NOTHING });
+  const topic = `${prefix}${LIFECYCLE_TOPIC}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  const consumer = kafka.consumer({ groupId: `${prefix}upshift-watch-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: false });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      let event: AnyUpshiftEvent;
+      try {
+        event = decodeKafka(message);
+      } catch {
+        return;
+      }
+      if ((event.data as { runId?: string }).runId === runId) onEvent(event);
+    },
+  });
+  for (const end of ends) consumer.seek({ topic, partition: end.partition, offset: end.high });
+  return { stop: () => consumer.disconnect() };
+}

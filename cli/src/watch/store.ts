@@ -1,0 +1,122 @@
+/**
+ * What the control store (DATABASE_URL, schema `upshift`) knows about a run, for `upshift watch`
+ * started late or on a finished run: the run row, every event the functions produced for it (the
+ * outbox keeps them, lifecycle and work events alike) and the live shard checkpoints.
+ */
+import pg from 'pg';
+import { decode, type AnyUpshiftEvent, type RunPlan } from '@upshift/events';
+
+/** A runs row. */
+export interface RunRow {
+  readonly id: string;
+  readonly status: string;
+  readonly policyName: string | undefined;
+  readonly plan: RunPlan | undefined;
+  readonly createdAt: Date;
+  readonly finishedAt: Date | undefined;
+}
+
+/** A shard's live state from its step row. */
+export interface ShardCheckpoint {
+  readonly migration: string;
+  readonly index: string;
+  readonly rows: number;
+  readonly estimatedRows: number;
+  readonly status: string;
+}
+
+/** Something that runs queries: a pg Client or Pool. */
+export type Queryable = Pick<pg.Client, 'query'>;
+
+/** Opens a client to the control store; the caller ends it. */
+export async function connectStore(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url, application_name: 'upshift-cli', connectionTimeoutMillis: 5000 });
+  await client.connect();
+  return client;
+}
+
+/** Whether the control-store schema exists in this database. */
+export async function hasControlStore(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ ok: boolean }>(`SELECT to_regclass('upshift.runs') IS NOT NULL AS ok`);
+  return rows[0]?.ok === true;
+}
+
+interface RunRecord { id: string; status: string; plan: RunPlan | null; request: { policy?: { metadata?: { name?: string } } } | null; created_at: Date; finished_at: Date | null }
+
+function toRunRow(row: RunRecord): RunRow {
+  return {
+    id: row.id, status: row.status, plan: row.plan ?? undefined, createdAt: row.created_at, finishedAt: row.finished_at ?? undefined,
+    policyName: row.plan?.policyName ?? row.request?.policy?.metadata?.name,
+  };
+}
+
+/** The run row, or undefined when the control store has not seen the run (yet). */
+export async function readRun(db: Queryable, runId: string): Promise<RunRow | undefined> {
+  const { rows } = await db.query<RunRecord>('SELECT id, status, plan, request, created_at, finished_at FROM upshift.runs WHERE id = $1', [runId]);
+  return rows[0] ? toRunRow(rows[0]) : undefined;
+}
+
+/** The most recent runs, newest first. */
+export async function recentRuns(db: Queryable, limit: number): Promise<RunRow[]> {
+  const { rows } = await db.query<RunRecord>('SELECT id, status, plan, request, created_at, finished_at FROM upshift.runs ORDER BY created_at DESC, id DESC LIMIT $1', [limit]);
+  return rows.map(toRunRow);
+}
+
+/**
+ * Events the functions produced for the run after outbox position `afterSeq`, in order, decoded (rows
+ * that do not decode are skipped). The partition key is the run id, or the shard id `<runId>:…`.
+ */
+export async function readRunEvents(db: Queryable, runId: string, afterSeq = 0): Promise<{ events: AnyUpshiftEvent[]; lastSeq: number }> {
+  const { rows } = await db.query<{ seq: string; event: unknown }>(
+    `SELECT seq, event FROM upshift.outbox WHERE seq > $2 AND (partition_key = $1 OR partition_key LIKE $3) ORDER BY seq`,
+    [runId, afterSeq, `${runId.replace(/[\\%_]/g, '\\$&')}:%`],
+  );
+  const events: AnyUpshiftEvent[] = [];
+  for (const row of rows) {
+    try {
+      events.push(decode(row.event));
+    } catch {
+      // an event of another contract version: not shown
+    }
+  }
+  return { events, lastSeq: rows.length > 0 ? Number(rows.at(-1)?.seq) : afterSeq };
+}
+
+const shardKey = /([a-z0-9]([-a-z0-9]*[a-z0-9])?@[0-9]+(?:\.[0-9]+)*)\D+([0-9]+)$/;
+
+/** Splits a shard step key (`<runId>:<ref>:<index>`, `<ref>:<index>` or `<ref>/<index>`) into ref and index. */
+export function parseShardKey(key: string): { migration: string; index: string } | undefined {
+  const match = shardKey.exec(key);
+  return match?.[1] && match[3] ? { migration: match[1], index: match[3] } : undefined;
+}
+
+/**
+ * Rows changed so far by a shard and the rows it is expected to hold, from its step checkpoint:
+ * migrate-shard's shard state (`{ checkpoint: { changed }, estimatedRows }`) or a bare runner checkpoint.
+ */
+export function rowsOfCheckpoint(stored: unknown): { rows: number; estimatedRows: number } {
+  if (stored === null || typeof stored !== 'object') return { rows: 0, estimatedRows: 0 };
+  const state = stored as { checkpoint?: unknown; estimatedRows?: unknown; changed?: unknown; rowsMigrated?: unknown };
+  const inner = (state.checkpoint !== null && typeof state.checkpoint === 'object' ? state.checkpoint : state) as { changed?: unknown; rowsMigrated?: unknown };
+  const rows = typeof inner.changed === 'number' ? inner.changed : typeof inner.rowsMigrated === 'number' ? inner.rowsMigrated : 0;
+  const estimated = typeof state.estimatedRows === 'number' ? state.estimatedRows : 0;
+  return { rows: Number.isFinite(rows) ? rows : 0, estimatedRows: Number.isFinite(estimated) ? estimated : 0 };
+}
+
+/** The shard steps of a run with their live row counts. */
+export async function readShardCheckpoints(db: Queryable, runId: string): Promise<ShardCheckpoint[]> {
+  const { rows } = await db.query<{ key: string; status: string; checkpoint: unknown }>(
+    `SELECT key, status, checkpoint FROM upshift.steps WHERE run_id = $1 AND kind = 'shard'`, [runId]);
+  return rows.flatMap((row) => {
+    const parsed = parseShardKey(row.key);
+    return parsed ? [{ ...parsed, ...rowsOfCheckpoint(row.checkpoint), status: row.status }] : [];
+  });
+}
+
+/** Every step of a run (for `upshift status <run>`), in a stable order. */
+export async function readSteps(db: Queryable, runId: string): Promise<Array<{ kind: string; key: string; status: string; attempt: number; checkpoint: unknown; startedAt: Date | null; finishedAt: Date | null }>> {
+  const { rows } = await db.query<{ kind: string; key: string; status: string; attempt: number; checkpoint: unknown; started_at: Date | null; finished_at: Date | null }>(
+    `SELECT kind, key, status, attempt, checkpoint, started_at, finished_at FROM upshift.steps WHERE run_id = $1
+      ORDER BY kind, length(key), key`, [runId]);
+  return rows.map((r) => ({ kind: r.kind, key: r.key, status: r.status, attempt: r.attempt, checkpoint: r.checkpoint, startedAt: r.started_at, finishedAt: r.finished_at }));
+}

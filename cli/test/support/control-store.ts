@@ -1,0 +1,63 @@
+/**
+ * Test support: a fresh control-store database (schema `upshift` as the functions create it) holding
+ * finished runs written the way the functions write them — a runs row with its plan, steps, and the
+ * run's events in the outbox.
+ */
+import { createEvent, type AnyUpshiftEvent, type EventData, type EventName, type Producer } from '@upshift/events';
+import { createPool, migrateStore } from '@upshift/runtime';
+
+/** The pool type of the runtime package (its own @types/pg copy). */
+type Pool = ReturnType<typeof createPool>;
+import pg from 'pg';
+
+/** A throw-away control store. */
+export interface TestStore {
+  url: string;
+  pool: Pool;
+  drop(): Promise<void>;
+}
+
+/** Creates a database with the control-store schema. */
+export async function freshControlStore(): Promise<TestStore> {
+  const adminUrl = process.env.POSTGRES_ADMIN_URL;
+  if (!adminUrl) throw new Error('POSTGRES_ADMIN_URL not set (run through npm test, or eval "$(node stack/src/cli.ts env)")');
+  const name = `upshift_cli_${Date.now().toString(36)}${process.pid}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const pool = createPool(url.toString());
+  await migrateStore(pool);
+  return {
+    url: url.toString(), pool,
+    async drop() {
+      await pool.end();
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/** An event of the run as a function would emit it. */
+export function runEvent<N extends EventName>(name: N, data: EventData<N>, producer: Producer, id: string, time: Date): AnyUpshiftEvent {
+  return createEvent(name, data, { producer, id, time, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }) as AnyUpshiftEvent;
+}
+
+/** A finished run: its row, wave steps, and its events in the outbox (as sent). */
+export async function insertFinishedRun(pool: Pool, run: { id: string; status: string; policyName: string; started: Date; finished: Date; events: AnyUpshiftEvent[]; waves: number }): Promise<void> {
+  const plan = { runId: run.id, policyName: run.policyName, dryRun: false, waves: [], migrations: [], clusters: [], strategy: {} };
+  await pool.query(`INSERT INTO upshift.runs (id, status, request, plan, created_at, updated_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $6)`,
+    [run.id, run.status, JSON.stringify({ policy: { metadata: { name: run.policyName } } }), JSON.stringify(plan), run.started, run.finished]);
+  for (let wave = 0; wave < run.waves; wave += 1) {
+    await pool.query(`INSERT INTO upshift.steps (run_id, kind, key, status, attempt, started_at, finished_at) VALUES ($1, 'wave', $2, 'completed', 2, $3, $4)`,
+      [run.id, String(wave), run.started, run.finished]);
+  }
+  for (const event of run.events) {
+    await pool.query(`INSERT INTO upshift.outbox (source, id, type, topic, partition_key, event, sent_at) VALUES ($1, $2, $3, 'upshift.lifecycle', $4, $5, now())`,
+      [event.source, event.id, event.type, event.partitionkey, JSON.stringify(event)]);
+  }
+}
