@@ -146,7 +146,7 @@ async function benchMongo(mongoUrl: string): Promise<void> {
     let longest = 0;
     const upshift = await timed(async () => { longest = await backfill(engine, true); });
     await engine.close();
-    print(`MongoDB wire protocol (${mongoUrl.includes('57017') ? 'FerretDB 1.24, SQLite' : 'MONGODB_URL'}), ${docs} documents, same $set:`);
+    print(`MongoDB wire protocol (${mongoUrl.includes('27117') ? 'FerretDB 1.24, SQLite' : 'MONGODB_URL'}), ${docs} documents, same $set:`);
     print(`  server's own updateMany:                         ${seconds(baseline)}`);
     print(`  upshift backfill (with backup, ${shards} shards):        ${seconds(upshift)}  = ${(upshift / baseline).toFixed(2)}× updateMany   goal ≤ 2×   (longest batch ${longest.toFixed(0)} ms)`);
   } finally {

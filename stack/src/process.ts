@@ -36,15 +36,25 @@ export function runningPid(runDir: string, name: string): number | undefined {
   return isAlive(pid) ? pid : undefined;
 }
 
-/** Alive and not a zombie: an exited child that nobody has reaped yet still answers kill(pid, 0). */
+/**
+ * Alive: some thread of the process has not exited. An exited child that nobody reaped still answers
+ * kill(pid, 0) as a zombie, and a Go server's main thread can show as a zombie while its other threads
+ * (and its listening sockets) are still shutting down, so every thread is looked at.
+ */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch {
     return false;
   }
-  const stat = safeRead(`/proc/${pid}/stat`);
-  return stat === undefined || stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  const tasks = safeReaddir(`/proc/${pid}/task`);
+  if (tasks.length === 0) return true;
+  return tasks.some((task) => {
+    const stat = safeRead(`/proc/${pid}/task/${task}/stat`);
+    if (stat === undefined) return false;
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  });
 }
 
 /** Starts a detached daemon (its own process group) logging to <runDir>/<name>.log; no-op if already running. */

@@ -20,16 +20,21 @@ export const versions = {
 /** Ports are offset by UPSHIFT_PORT_OFFSET so two stacks can share a machine. */
 const offset = Number.parseInt(process.env.UPSHIFT_PORT_OFFSET ?? '0', 10) || 0;
 
-/** Loopback ports, one per listener; chosen away from common defaults to avoid clashes. */
+/**
+ * Loopback ports, one per listener. All below 32768, out of Linux's ephemeral range (32768–60999): a port
+ * in that range can be taken by any outgoing connection (e.g. an API server's own client to etcd) just
+ * before a server binds it, and the server then fails with "address already in use". Away from the
+ * usual defaults (5432, 9092, 27017, ...) so a developer's own servers do not clash.
+ */
 export const ports = {
-  postgres: 55432 + offset,
-  kafka: 59092 + offset,
-  kafkaController: 59093 + offset,
-  ferretdb: 57017 + offset,
-  jaegerOtlpGrpc: 54317 + offset,
-  jaegerOtlpHttp: 54318 + offset,
-  jaegerQuery: 56686 + offset,
-  jaegerHealth: 53133 + offset,
-  /** Kubernetes cluster ports are derived per cluster in components/kubernetes.ts. */
-  kubeBase: 56440 + offset,
+  postgres: 25432 + offset,
+  kafka: 29092 + offset,
+  kafkaController: 29093 + offset,
+  ferretdb: 27117 + offset,
+  jaegerOtlpGrpc: 24317 + offset,
+  jaegerOtlpHttp: 24318 + offset,
+  jaegerQuery: 26686 + offset,
+  jaegerHealth: 23133 + offset,
+  /** Kubernetes cluster ports are derived per cluster in components/kubernetes.ts (kubeBase + 10*i + 0..5). */
+  kubeBase: 26440 + offset,
 } as const;

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { ports } from '../src/versions.ts';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -41,7 +42,7 @@ test('a component whose port is taken fails with a message naming the port', asy
   const address = blocker.address();
   assert.ok(address && typeof address === 'object');
   // A second stack in its own run dir, shifted so that its PostgreSQL port lands on the taken one.
-  const offset = address.port - 55432;
+  const offset = address.port - ports.postgres;
   try {
     await assert.rejects(
       stack(['up', 'postgres'], { UPSHIFT_RUN_DIR: `/tmp/upshift-stack-porttest-${process.pid}`, UPSHIFT_PORT_OFFSET: String(offset) }),

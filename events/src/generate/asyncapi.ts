@@ -91,7 +91,7 @@ export function asyncApiDocument(version: string): JsonSchema {
       description: 'CloudEvents (binary content mode, Kafka protocol binding) exchanged by upshift\'s functions and published to users. Generated from events/src/catalogue.ts — do not edit.',
     },
     defaultContentType: 'application/json',
-    servers: { local: { host: 'localhost:59092', protocol: 'kafka', description: 'The local stack (npm run stack:up).' } },
+    servers: { local: { host: 'localhost:29092', protocol: 'kafka', description: 'The local stack (npm run stack:up).' } },
     channels: Object.fromEntries(topics.map((t) => [channelId(t.topic), channel(t.topic, t.partitions)])),
     operations: operations(),
     components: { messages: Object.fromEntries(entries.map((e) => [messageId(e), message(e)])) },

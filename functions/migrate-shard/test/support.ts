@@ -47,7 +47,7 @@ export async function startShardTest(options: { extraEnv?: Record<string, string
   const { stackEnv } = await import('../../../runtime/test/support/stack.ts');
   const env = stackEnv();
   const shopDb = await freshDatabase(env);
-  const mongoUrl = process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:57017/';
+  const mongoUrl = process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:27117/';
   const harness = await startHarness(options.functions ?? ['migrate-shard'], {
     mode: options.mode ?? 'inline', duplicate: options.duplicate ?? false,
     extraEnv: { LOG_LEVEL: 'error', UPSHIFT_CATALOG_DIR: catalogDir, SHOP_DATABASE_URL: shopDb.url, CRM_MONGODB_URL: mongoUrl, UPSHIFT_SHARD_LEASE_TTL_MS: '4000', ...options.extraEnv },
