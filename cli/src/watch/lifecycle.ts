@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { logLevel } from 'kafkajs';
-import { decodeKafka, kafkaClient, LIFECYCLE_TOPIC, type AnyUpshiftEvent } from '@upshift/events';
+import { decodeKafka, kafkaClient, LIFECYCLE_TOPIC, topicEnd, type AnyUpshiftEvent } from '@upshift/events';
 
 /** A running subscription. */
 export interface LifecycleFeed {
@@ -17,7 +17,7 @@ export async function followLifecycle(brokers: readonly string[], prefix: string
   const topic = `${prefix}${LIFECYCLE_TOPIC}`;
   const admin = kafka.admin();
   await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  const ends = await topicEnd(admin, topic).finally(() => admin.disconnect());
   const consumer = kafka.consumer({ groupId: `${prefix}upshift-watch-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 200 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: false });
@@ -32,6 +32,6 @@ export async function followLifecycle(brokers: readonly string[], prefix: string
       if ((event.data as { runId?: string }).runId === runId) onEvent(event);
     },
   });
-  for (const end of ends) consumer.seek({ topic, partition: end.partition, offset: end.high });
+  for (const end of ends) consumer.seek({ topic, partition: end.partition, offset: end.offset });
   return { stop: () => consumer.disconnect() };
 }
