@@ -27,13 +27,25 @@ function pidFile(runDir: string, name: string): string {
   return join(runDir, `${name}.pid`);
 }
 
-/** The pid recorded for a daemon if that process is still alive, else undefined. */
+/**
+ * The pid recorded for a daemon if that process is still alive, else undefined. The pid file also holds
+ * the process's start time, so a pid reused by another process after a reboot or a stale run dir is not
+ * taken for the daemon.
+ */
 export function runningPid(runDir: string, name: string): number | undefined {
   const file = pidFile(runDir, name);
   if (!existsSync(file)) return undefined;
-  const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
+  const [pidText, started] = readFileSync(file, 'utf8').trim().split(/\s+/);
+  const pid = Number.parseInt(pidText ?? '', 10);
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  if (started !== undefined && startTime(pid) !== started) return undefined;
   return isAlive(pid) ? pid : undefined;
+}
+
+/** Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot. */
+function startTime(pid: number): string | undefined {
+  const stat = safeRead(`/proc/${pid}/stat`);
+  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
 }
 
 /**
@@ -75,7 +87,7 @@ export function startDaemon(spec: DaemonSpec): number {
   closeSync(out);
   if (child.pid === undefined) throw new Error(`${spec.name}: could not start ${spec.command}`);
   child.unref();
-  writeFileSync(pidFile(spec.runDir, spec.name), String(child.pid));
+  writeFileSync(pidFile(spec.runDir, spec.name), `${child.pid} ${startTime(child.pid) ?? ''}`.trim());
   return child.pid;
 }
 
