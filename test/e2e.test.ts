@@ -85,7 +85,7 @@ test('success: 3 services over 2 clusters with a PostgreSQL and a MongoDB migrat
   }
 });
 
-test('the second wave fails: rolled back, images and data as before the run', { timeout: 420_000 }, async () => {
+test('a later wave fails (orders, after customers rolled out in both clusters): rolled back, images and data as before the run', { timeout: 420_000 }, async () => {
   const ns = await setUp(600, 40);
   const ordersBefore = await ordersChecksum(t.shop);
   const customersBefore = await customersChecksum(t.mongo, t.mongoDb, canonical);

@@ -3,8 +3,8 @@
  * `upgrade.requested`, print the run id on stdout; `--wait` follows the run to its terminal
  * lifecycle event (exit 0 completed or dry run planned, 1 otherwise or on timeout).
  */
+import { parseCommand, usageError as commandUsageError } from './args.ts';
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { logLevel, type KafkaConfig } from 'kafkajs';
 import {
   brokersFrom, isSuccess, nameOf, parsePolicyYaml, publishUpgradeRequest, RunId, uuidv7, watchRun,
@@ -29,10 +29,7 @@ const options = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-function usageError(message: string): number {
-  process.stderr.write(`upshift request: ${message}\n\n${requestUsage}`);
-  return 2;
-}
+const usageError = (message: string): number => commandUsageError('request', requestUsage, message);
 
 function readPolicy(path: string): { policy: UpgradePolicy } | { problems: readonly ContractIssue[] } {
   let text: string;
@@ -99,17 +96,9 @@ function checkOptions(values: { brokers?: string; timeout: string; 'run-id'?: st
 
 /** Runs `upshift request`; returns the exit code. */
 export async function runRequest(args: readonly string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
-  } catch (error) {
-    return usageError((error as Error).message);
-  }
+  const parsed = parseCommand('request', requestUsage, args, options);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(requestUsage);
-    return 0;
-  }
   if (positionals.length !== 1 || positionals[0] === undefined) return usageError('expected exactly one policy file');
   const read = readPolicy(positionals[0]);
   if ('problems' in read) {

@@ -2,7 +2,7 @@
  * `upshift status [<run>]`: from the control store (DATABASE_URL), a table of recent runs, or one run's
  * stages, waves, shards and checks; `--json` for machines. Exit 1 when the run is unknown.
  */
-import { parseArgs } from 'node:util';
+import { parseCommand, usageError as commandUsageError } from './args.ts';
 import { RunId } from '@upshift/events';
 import { runsTable, stepsTable, formatTime, durationText } from './status/format.ts';
 import { renderFrame, viewToJson } from './watch/render.ts';
@@ -26,10 +26,7 @@ const options = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-function usageError(message: string): number {
-  process.stderr.write(`upshift status: ${message}\n\n${statusUsage}`);
-  return 2;
-}
+const usageError = (message: string): number => commandUsageError('status', statusUsage, message);
 
 function runJson(run: RunRow): Record<string, unknown> {
   const durationMs = run.finishedAt ? run.finishedAt.getTime() - run.createdAt.getTime() : null;
@@ -73,17 +70,9 @@ async function showRun(db: Queryable, runId: string, json: boolean): Promise<num
 
 /** Runs `upshift status`; returns the exit code. */
 export async function runStatus(args: readonly string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
-  } catch (error) {
-    return usageError((error as Error).message);
-  }
+  const parsed = parseCommand('status', statusUsage, args, options);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(statusUsage);
-    return 0;
-  }
   if (positionals.length > 1) return usageError('expected at most one run id');
   const runId = positionals[0];
   if (runId !== undefined && !RunId.safeParse(runId).success) return usageError(`"${runId}" is not a run id`);

@@ -4,7 +4,7 @@
  * store. Exits 0 when the run completed (or a dry run was planned), 1 when it failed, rolled back or was
  * rejected, or on --timeout.
  */
-import { parseArgs } from 'node:util';
+import { parseCommand, usageError as commandUsageError } from './args.ts';
 import { brokersFrom, RunId } from '@upshift/events';
 import { followRun, type DisplayMode } from './watch/follow.ts';
 
@@ -30,10 +30,7 @@ const options = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-function usageError(message: string): number {
-  process.stderr.write(`upshift watch: ${message}\n\n${watchUsage}`);
-  return 2;
-}
+const usageError = (message: string): number => commandUsageError('watch', watchUsage, message);
 
 /** The display mode: JSON when asked, a redrawn screen on a terminal, changed lines otherwise. */
 export function displayModeFor(json: boolean, isTty: boolean): DisplayMode {
@@ -42,17 +39,9 @@ export function displayModeFor(json: boolean, isTty: boolean): DisplayMode {
 
 /** Runs `upshift watch`; returns the exit code. */
 export async function runWatch(args: readonly string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
-  } catch (error) {
-    return usageError((error as Error).message);
-  }
+  const parsed = parseCommand('watch', watchUsage, args, options);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(watchUsage);
-    return 0;
-  }
   const runId = positionals[0];
   if (positionals.length !== 1 || runId === undefined) return usageError('expected exactly one run id');
   if (!RunId.safeParse(runId).success) return usageError(`"${runId}" is not a run id`);
