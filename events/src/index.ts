@@ -13,3 +13,4 @@ export * from './kafka/produce.ts';
 export * from './kafka/consume.ts';
 export { fixture, fixtureJson, fixturesDir } from './fixtures.ts';
 export type { PlannedTarget, RunPlan } from './run-plan.ts';
+export { retryWhileRetriable } from './kafka/retry.ts';

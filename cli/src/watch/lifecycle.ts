@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { logLevel } from 'kafkajs';
-import { decodeKafka, kafkaClient, LIFECYCLE_TOPIC, topicEnd, type AnyUpshiftEvent } from '@upshift/events';
+import { decodeKafka, kafkaClient, LIFECYCLE_TOPIC, retryWhileRetriable, topicEnd, type AnyUpshiftEvent } from '@upshift/events';
 
 /** A running subscription. */
 export interface LifecycleFeed {
@@ -20,7 +20,7 @@ export async function followLifecycle(brokers: readonly string[], prefix: string
   const ends = await topicEnd(admin, topic).finally(() => admin.disconnect());
   const consumer = kafka.consumer({ groupId: `${prefix}upshift-watch-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 200 });
   await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: false });
+  await retryWhileRetriable(() => consumer.subscribe({ topic, fromBeginning: false }));
   await consumer.run({
     eachMessage: async ({ message }) => {
       let event: AnyUpshiftEvent;

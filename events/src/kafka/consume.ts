@@ -2,6 +2,7 @@
  * Typed consuming for users and tools: `consume` routes decoded events to handlers by short name,
  * `onLifecycle` does it for the public lifecycle topic, `watchRun` follows one run to its end.
  */
+import { retryWhileRetriable } from './retry.ts';
 import { randomUUID } from 'node:crypto';
 import type { Consumer, KafkaConfig, KafkaMessage } from 'kafkajs';
 import { catalogue, LIFECYCLE_TOPIC, type EventData, type EventName, type LifecycleEventName } from '../catalogue.ts';
@@ -53,7 +54,7 @@ async function dispatch(handlers: Handlers, message: KafkaMessage, options: Cons
 
 async function subscribe(consumer: Consumer, topics: readonly string[], options: ConsumeOptions): Promise<void> {
   await consumer.connect();
-  await consumer.subscribe({ topics: [...topics], fromBeginning: options.fromBeginning ?? false });
+  await retryWhileRetriable(() => consumer.subscribe({ topics: [...topics], fromBeginning: options.fromBeginning ?? false }));
 }
 
 /** Consumes the topics of the handled types and calls each handler with typed, validated data. */

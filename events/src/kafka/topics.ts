@@ -4,6 +4,7 @@
  */
 import type { Admin } from 'kafkajs';
 import { LIFECYCLE_TOPIC, topics, type Topic } from '../catalogue.ts';
+import { retryWhileRetriable } from './retry.ts';
 
 /** Options of ensureTopics; replication factor -1 means the broker's default. */
 export interface EnsureTopicsOptions {
@@ -34,23 +35,11 @@ export interface PartitionOffset {
   readonly offset: string;
 }
 
-/** Errors a freshly created topic answers with until its partition leaders are elected. */
-const leaderPending = new Set(['NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE', 'UNKNOWN_TOPIC_OR_PARTITION']);
-
 /**
  * The current end of a topic (a catalogue topic, or one with a deployment's prefix); a consumer started
- * from here sees every later message. Retries for up to 15 s while a just-created topic elects its leaders.
+ * from here sees every later message. Retries while a just-created topic elects its leaders.
  */
 export async function topicEnd(admin: Admin, topic: Topic | string = LIFECYCLE_TOPIC): Promise<PartitionOffset[]> {
-  const deadline = Date.now() + 15_000;
-  for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
-    try {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      return offsets.map((o) => ({ partition: o.partition, offset: o.high }));
-    } catch (error) {
-      const type = (error as { type?: string }).type ?? '';
-      if (!leaderPending.has(type) || Date.now() + delay > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
+  const offsets = await retryWhileRetriable(() => admin.fetchTopicOffsets(topic));
+  return offsets.map((o) => ({ partition: o.partition, offset: o.high }));
 }

@@ -4,6 +4,7 @@
  * dead-lettered (with the reason) on 400 or when retries run out. Offsets commit only after a record
  * is delivered or dead-lettered, so nothing is lost. `duplicate` delivers every record twice (fault tests).
  */
+import { retryWhileRetriable } from '@upshift/events';
 import { DEAD_LETTER_TOPIC, routesFor } from '@upshift/events';
 import type { FunctionName } from '@upshift/events';
 import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
@@ -66,7 +67,7 @@ export class Dispatcher {
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     await consumer.connect();
     const topics = routesFor(target.functionName).topics.map((topic) => `${prefix}${topic}`);
-    await consumer.subscribe({ topics, fromBeginning: true });
+    await retryWhileRetriable(() => consumer.subscribe({ topics, fromBeginning: true }));
     await consumer.run({ partitionsConsumedConcurrently: 12, eachMessage: (payload) => this.#dispatch(target, payload) });
     await joined;
   }

@@ -126,12 +126,15 @@ export function startHeartbeat(
 ): Heartbeat {
   let current = lease;
   let stopped = false;
+  let inFlight = false;
   let beating: Promise<void> = Promise.resolve();
   const beat = async (): Promise<void> => {
     try {
       current = await heartbeatLease(db, current, options.ttlMs);
     } catch (err) {
       const error = wrapError(err, { lease: lease.name });
+      // Reported once: a stopped heartbeat (or one that already reported the loss) says nothing more.
+      if (stopped) return;
       if (error.code === 'STALE_FENCING_TOKEN' || Date.now() >= current.expiresAt.getTime()) {
         stopped = true;
         clearInterval(timer);
@@ -139,8 +142,13 @@ export function startHeartbeat(
       }
     }
   };
+  // One beat at a time: a slow database must not stack up concurrent heartbeats.
   const timer = setInterval(() => {
-    if (!stopped) beating = beat();
+    if (stopped || inFlight) return;
+    inFlight = true;
+    beating = beat().finally(() => {
+      inFlight = false;
+    });
   }, options.everyMs ?? Math.max(1, Math.floor(options.ttlMs / 3)));
   timer.unref();
   return {

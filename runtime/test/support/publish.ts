@@ -1,4 +1,5 @@
 /** Publishing catalogue events to prefixed topics, as a user or an upstream function would. */
+import { retryWhileRetriable } from '@upshift/events';
 import { createEvent, encodeKafka } from '@upshift/events';
 import type { AnyUpshiftEvent, EventData, EventName } from '@upshift/events';
 import { createKafka } from '../../src/transport/kafka.ts';
@@ -16,9 +17,11 @@ export async function publishEvents(env: Record<string, string>, prefix: string,
   try {
     for (const event of events) {
       const record = encodeKafka(event);
-      await producer.send({ topic: `${prefix}${record.topic}`, acks: -1, messages: [{ key: record.key, value: record.value, headers: { ...record.headers } }] });
+      const message = { topic: `${prefix}${record.topic}`, acks: -1, messages: [{ key: record.key, value: record.value, headers: { ...record.headers } }] };
+      await retryWhileRetriable(() => producer.send(message), 10_000);
     }
   } finally {
     await producer.disconnect();
   }
 }
+

@@ -3,6 +3,7 @@
  * a fresh database per test file, a unique topic prefix with the catalogue topics, and a consumer that
  * collects decoded events. Everything returned has a clean-up.
  */
+import { retryWhileRetriable } from '@upshift/events';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -90,7 +91,7 @@ export async function collect(env: Record<string, string>, topic: string): Promi
   const consumer: Consumer = createKafka(brokersOf(env), 'upshift-test-collector').consumer({ groupId: `collector-${uniqueSuffix()}`, maxWaitTimeInMs: 100 });
   const messages: KafkaMessage[] = [];
   await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+  await retryWhileRetriable(() => consumer.subscribe({ topic, fromBeginning: true }));
   await consumer.run({ eachMessage: async ({ message }) => { messages.push(message); } });
   return {
     messages,
