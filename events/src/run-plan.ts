@@ -5,6 +5,7 @@
  */
 import type { PlannedMigration } from './schemas/common.ts';
 import type { PlannedWave } from './schemas/upgrade.ts';
+import type { RolloutWaveRequested } from './schemas/rollout.ts';
 import type { ClusterSpec, StrategySpec } from './policy/schema.ts';
 
 /** The persisted plan of one run. */
@@ -21,3 +22,11 @@ export interface RunPlan {
 
 /** A wave target with the image it ran before the run: what a rollback puts back. */
 export type PlannedTarget = PlannedWave['targets'][number];
+
+/** The `rollout.wave.requested` data of one wave of a plan (targets without their previous images), or undefined past the last wave. */
+export function waveRequest(plan: RunPlan, wave: number): RolloutWaveRequested | undefined {
+  const planned = plan.waves[wave];
+  if (!planned) return undefined;
+  const targets = planned.targets.map(({ previousImage: _previous, ...target }) => target);
+  return { runId: plan.runId, wave, waves: plan.waves.length, targets };
+}

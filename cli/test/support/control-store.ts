@@ -3,12 +3,12 @@
  * finished runs written the way the functions write them — a runs row with its plan, steps, and the
  * run's events in the outbox.
  */
+import { freshDatabase, stackEnv } from '../../../runtime/test/support/stack.ts';
 import { createEvent, type AnyUpshiftEvent, type EventData, type EventName, type Producer } from '@upshift/events';
 import { createPool, migrateStore } from '@upshift/runtime';
 
 /** The pool type of the runtime package (its own @types/pg copy). */
 type Pool = ReturnType<typeof createPool>;
-import pg from 'pg';
 
 /** A throw-away control store. */
 export interface TestStore {
@@ -19,25 +19,14 @@ export interface TestStore {
 
 /** Creates a database with the control-store schema. */
 export async function freshControlStore(): Promise<TestStore> {
-  const adminUrl = process.env.POSTGRES_ADMIN_URL;
-  if (!adminUrl) throw new Error('POSTGRES_ADMIN_URL not set (run through npm test, or eval "$(node stack/src/cli.ts env)")');
-  const name = `upshift_cli_${Date.now().toString(36)}${process.pid}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const pool = createPool(url.toString());
+  const db = await freshDatabase(stackEnv());
+  const pool = createPool(db.url);
   await migrateStore(pool);
   return {
-    url: url.toString(), pool,
+    url: db.url, pool,
     async drop() {
       await pool.end();
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
+      await db.drop();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { parsePolicy, type EventData, type FieldProblem, type UpgradePolicy } from '@upshift/events';
+import { parsePolicy, waveRequest, type EventData, type FieldProblem, type UpgradePolicy } from '@upshift/events';
 import { finishRun, startRun, type HandlerContext } from '@upshift/runtime';
 import { savePlan } from '@upshift/runtime/store/plans.ts';
 import type { ClusterRegistry } from '@upshift/runtime/kubernetes.ts';
@@ -63,17 +63,9 @@ function emitFirstStage(ctx: HandlerContext<PlanConfig>, plan: RunPlan): void {
     ctx.emit('migration.expand.requested', { runId: plan.runId, migrations: plan.migrations.map((m) => m.ref) });
     return;
   }
-  const first = plan.waves[0];
-  if (!first) {
-    ctx.emit('verify.requested', { runId: plan.runId });
-    return;
-  }
-  ctx.emit('rollout.wave.requested', { runId: plan.runId, wave: 0, waves: plan.waves.length, targets: first.targets.map(stripPrevious) });
-}
-
-function stripPrevious<T extends { previousImage: string }>(target: T): Omit<T, 'previousImage'> {
-  const { previousImage: _previous, ...rest } = target;
-  return rest;
+  const first = waveRequest(plan, 0);
+  if (first) ctx.emit('rollout.wave.requested', first);
+  else ctx.emit('verify.requested', { runId: plan.runId });
 }
 
 /** Every cluster, every (service, cluster) workload, every migration: observed before anything changes. */

@@ -4,7 +4,7 @@
  * `kubectl rollout status` rules without blocking past its budget, emits the next stage, and on
  * failure reverts every touched wave (newest first) or freezes, as the policy says.
  */
-import { isEventOf } from '@upshift/events';
+import { isEventOf, waveRequest } from '@upshift/events';
 import { defineFunction, UpshiftError } from '@upshift/runtime';
 import { ClusterRegistry } from '@upshift/runtime/kubernetes.ts';
 import { RolloutConfig } from './config.ts';
@@ -19,10 +19,8 @@ const rollout = defineFunction({
   async handle(ctx, event) {
     if (isEventOf(event, 'migration.expand.done')) {
       const plan = await requirePlan(ctx, event.data.runId);
-      const first = plan.waves[0];
-      if (!first) return void ctx.emit('verify.requested', { runId: plan.runId });
-      const targets = first.targets.map(({ previousImage: _p, ...target }) => target);
-      return void ctx.emit('rollout.wave.requested', { runId: plan.runId, wave: 0, waves: plan.waves.length, targets });
+      const first = waveRequest(plan, 0);
+      return void (first ? ctx.emit('rollout.wave.requested', first) : ctx.emit('verify.requested', { runId: plan.runId }));
     }
     if (isEventOf(event, 'rollout.wave.requested')) return startWave(ctx, event.data, registry);
     if (isEventOf(event, 'rollout.wave.check')) return checkWave(ctx, event.data, registry);

@@ -1,4 +1,4 @@
-import type { DeepReadonly, EventData, PlannedTarget, RunPlan } from '@upshift/events';
+import { waveRequest, type DeepReadonly, type EventData, type PlannedTarget, type RunPlan } from '@upshift/events';
 import { finishRun, UpshiftError, type HandlerContext } from '@upshift/runtime';
 import { loadPlan } from '@upshift/runtime/store/plans.ts';
 import type { ClusterRegistry } from '@upshift/runtime/kubernetes.ts';
@@ -84,8 +84,9 @@ async function finishWave(ctx: RolloutContext, plan: RunPlan, wave: number, chec
     targets: targets.map((t) => ({ service: t.service, cluster: t.cluster, image: t.image, previousImage: t.previousImage })),
   });
   const next = nextStage(wave, plan.waves.length, plan.migrations.length);
-  if (next.kind === 'wave') {
-    ctx.emit('rollout.wave.requested', { runId: plan.runId, wave: next.wave, waves: plan.waves.length, targets: waveTargets(plan, next.wave).map(withoutPrevious) });
+  const nextWave = next.kind === 'wave' ? waveRequest(plan, next.wave) : undefined;
+  if (nextWave) {
+    ctx.emit('rollout.wave.requested', nextWave);
   } else if (next.kind === 'migrate') {
     ctx.emit('migration.requested', { runId: plan.runId, migrations: plan.migrations });
   } else {
@@ -102,9 +103,4 @@ async function applyFailurePolicy(ctx: RolloutContext, plan: RunPlan, reason: st
   }
   await finishRun(ctx.tx, plan.runId, 'failed');
   ctx.emit('upgrade.failed', { runId: plan.runId, stage: 'rollout', reason: `frozen as the policy asks; workloads left as they are: ${reason}`, failurePolicy: 'freeze', frozen: true });
-}
-
-function withoutPrevious(target: PlannedTarget): Omit<PlannedTarget, 'previousImage'> {
-  const { previousImage: _previous, ...rest } = target;
-  return rest;
 }
