@@ -29,11 +29,11 @@ async function stepTimes(runId: string) {
   const client = new pg.Client({ connectionString: harness.databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ key: string; started_at: Date; finished_at: Date; plan: { waves: Array<{ index: number; targets: Array<{ service: string; cluster: string }> }> } }>(
-      `SELECT s.key, s.started_at, s.finished_at, r.plan FROM upshift.steps s JOIN upshift.runs r ON r.id = s.run_id WHERE s.run_id = $1 AND s.kind = 'wave'`, [runId]);
-    const times = new Map<string, { start: number; end: number }>();
+    const { rows } = await client.query<{ key: string; started_at: Date; finished_at: Date; checkpoint: { succeededAt?: number } | null; plan: { waves: Array<{ index: number; targets: Array<{ service: string; cluster: string }> }> } }>(
+      `SELECT s.key, s.started_at, s.finished_at, s.checkpoint, r.plan FROM upshift.steps s JOIN upshift.runs r ON r.id = s.run_id WHERE s.run_id = $1 AND s.kind = 'wave'`, [runId]);
+    const times = new Map<string, { start: number; end: number; succeededAt: number | undefined }>();
     for (const row of rows) {
-      for (const t of row.plan.waves[Number(row.key)]?.targets ?? []) times.set(`${t.service}@${t.cluster}`, { start: row.started_at.getTime(), end: row.finished_at.getTime() });
+      for (const t of row.plan.waves[Number(row.key)]?.targets ?? []) times.set(`${t.service}@${t.cluster}`, { start: row.started_at.getTime(), end: row.finished_at.getTime(), succeededAt: row.checkpoint?.succeededAt });
     }
     return times;
   } finally {
@@ -41,7 +41,7 @@ async function stepTimes(runId: string) {
   }
 }
 
-test('4 services over both clusters roll out in dependency order, canary cluster first', { timeout: 240_000 }, async () => {
+test('4 services over both clusters roll out in dependency order, canary cluster first, each wave soaking', { timeout: 240_000 }, async () => {
   const ns = await freshNamespace('order');
   try {
     const names = ['db', 'api', 'web', 'worker'];
@@ -51,7 +51,7 @@ test('4 services over both clusters roll out in dependency order, canary cluster
       { name: 'api', image: v('api', '2.0.0'), dependsOn: ['db'] },
       { name: 'web', image: v('web', '2.0.0'), dependsOn: ['api'] },
       { name: 'worker', image: v('worker', '2.0.0'), dependsOn: ['db'] },
-    ]);
+    ], { soakSeconds: 1 });
     const runId = await harness.request(policy);
     const planned = await harness.waitFor(runId, ['upgrade.planned', 'upgrade.rejected']);
     assert.equal(planned.type, 'dev.upshift.upgrade.planned.v1', JSON.stringify(planned.data));
@@ -76,6 +76,9 @@ test('4 services over both clusters roll out in dependency order, canary cluster
       for (const c of clusterNames) assert.ok(at(dependency, c).end <= at(dependent, c).start, `${dependency} done in ${c} before ${dependent} starts`);
     }
     for (const name of names) assert.ok(at(name, 'upshift-a').end <= at(name, 'upshift-b').start, `${name}: canary finished before upshift-b started`);
+    for (const [key, span] of times) {
+      assert.ok(span.succeededAt !== undefined && span.end - span.succeededAt >= 1000, `${key}: the wave soaked 1 s after it was first available`);
+    }
   } finally {
     await ns.remove();
   }

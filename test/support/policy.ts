@@ -15,6 +15,7 @@ export function testPolicy(namespace: string, services: TestService[], options: 
   clusters?: Array<{ name: string; context: string }>;
   progressDeadlineSeconds?: number;
   maxParallelServices?: number;
+  soakSeconds?: number;
   migrations?: Array<{ ref: string }>;
 } = {}) {
   const clusters = options.clusters ?? [{ name: 'upshift-a', context: 'upshift-a' }, { name: 'upshift-b', context: 'upshift-b' }];
@@ -37,7 +38,7 @@ export function testPolicy(namespace: string, services: TestService[], options: 
       strategy: {
         clusterOrder: clusters.map((c) => c.name),
         maxParallelServices: options.maxParallelServices ?? 2,
-        soakSeconds: 0,
+        soakSeconds: options.soakSeconds ?? 0,
         progressDeadlineSeconds: options.progressDeadlineSeconds ?? 60,
         failurePolicy: options.failurePolicy ?? 'rollback',
       },

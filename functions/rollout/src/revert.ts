@@ -4,6 +4,7 @@ import type { ClusterRegistry } from '@upshift/runtime/kubernetes.ts';
 import { decideWave, revertOrder, waveDeadline } from './core/wave-decision.ts';
 import { readRolloutStep, touchedWaves, writeRolloutStep, type WaveCheckpoint } from './adapters/steps.ts';
 import { observeTargets, patchTargets } from './observe.ts';
+import { watchWithinBudget } from './watch.ts';
 import { requirePlan, type RolloutContext } from './wave.ts';
 
 /** The revert of one run: which waves, newest first, and why. Kept in the `revert` step of wave -1. */
@@ -64,22 +65,17 @@ async function watchRevert(
   ctx: RolloutContext, plan: RunPlan, state: RevertState, position: number, checkpoint: WaveCheckpoint, bounds: { attempt: number; deadline: number }, registry: ClusterRegistry,
 ): Promise<void> {
   const wave = state.order[position] ?? -1;
-  const budgetEnds = Date.now() + ctx.config.UPSHIFT_ROLLOUT_BUDGET_MS;
-  for (;;) {
+  const decision = await watchWithinBudget(ctx.config.UPSHIFT_ROLLOUT_BUDGET_MS, async () => {
     const phases = await observeTargets(plan, registry, targetsOf(plan, wave), (t) => t.previousImage);
-    const decision = decideWave({ targets: phases, now: Date.now(), deadline: bounds.deadline, soakSeconds: 0 });
-    if (decision.kind === 'failed') return failRevert(ctx, plan, state, decision.reason);
-    if (decision.kind === 'completed') {
-      await writeRolloutStep(ctx.tx, plan.runId, 'revert', wave, { status: 'completed', checkpoint });
-      return revertNext(ctx, plan, state, position + 1, registry);
-    }
-    if (Date.now() + decision.recheckAfterMs >= budgetEnds) {
-      await writeRolloutStep(ctx.tx, plan.runId, 'revert', wave, { status: 'running', checkpoint: { ...checkpoint, lastSeen: decision.message } });
-      ctx.emit('image.revert.check', { runId: plan.runId, wave, attempt: bounds.attempt + 1, deadline: new Date(bounds.deadline).toISOString() });
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, decision.recheckAfterMs));
+    return decideWave({ targets: phases, now: Date.now(), deadline: bounds.deadline, soakSeconds: 0 });
+  });
+  if (decision.kind === 'failed') return failRevert(ctx, plan, state, decision.reason);
+  if (decision.kind === 'completed') {
+    await writeRolloutStep(ctx.tx, plan.runId, 'revert', wave, { status: 'completed', checkpoint });
+    return revertNext(ctx, plan, state, position + 1, registry);
   }
+  await writeRolloutStep(ctx.tx, plan.runId, 'revert', wave, { status: 'running', checkpoint: { ...checkpoint, lastSeen: decision.message } });
+  ctx.emit('image.revert.check', { runId: plan.runId, wave, attempt: bounds.attempt + 1, deadline: new Date(bounds.deadline).toISOString() });
 }
 
 async function finishRevert(ctx: RolloutContext, plan: RunPlan, state: RevertState): Promise<void> {

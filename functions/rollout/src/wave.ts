@@ -5,6 +5,7 @@ import type { ClusterRegistry } from '@upshift/runtime/kubernetes.ts';
 import { decideWave, nextStage, waveDeadline, type WaveDecision } from './core/wave-decision.ts';
 import { readRolloutStep, writeRolloutStep, type WaveCheckpoint } from './adapters/steps.ts';
 import { observeTargets, patchTargets } from './observe.ts';
+import { watchWithinBudget } from './watch.ts';
 import type { RolloutConfig } from './config.ts';
 
 /** Handler context of rollout. */
@@ -55,20 +56,17 @@ async function watchWave(
   ctx: RolloutContext, plan: RunPlan, wave: number, checkpoint: WaveCheckpoint, bounds: { attempt: number; deadline: number }, registry: ClusterRegistry,
 ): Promise<void> {
   const targets = waveTargets(plan, wave);
-  const budgetEnds = Date.now() + ctx.config.UPSHIFT_ROLLOUT_BUDGET_MS;
-  for (;;) {
+  let succeededAt = checkpoint.succeededAt;
+  const decision = await watchWithinBudget(ctx.config.UPSHIFT_ROLLOUT_BUDGET_MS, async () => {
     const phases = await observeTargets(plan, registry, targets, (t) => t.image);
-    const decision = decideWave({ targets: phases, now: Date.now(), deadline: bounds.deadline, soakSeconds: plan.strategy.soakSeconds, ...(checkpoint.succeededAt ? { succeededAt: checkpoint.succeededAt } : {}) });
-    if (decision.kind === 'completed' || decision.kind === 'failed') return finishWave(ctx, plan, wave, checkpoint, decision);
-    if (decision.kind === 'soak') checkpoint = { ...checkpoint, succeededAt: decision.succeededAt };
-    checkpoint = { ...checkpoint, lastSeen: decision.message };
-    if (Date.now() + decision.recheckAfterMs >= budgetEnds) {
-      await writeRolloutStep(ctx.tx, plan.runId, 'wave', wave, { status: 'running', checkpoint });
-      ctx.emit('rollout.wave.check', { runId: plan.runId, wave, attempt: bounds.attempt + 1, deadline: new Date(bounds.deadline).toISOString() });
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, decision.recheckAfterMs));
-  }
+    const seen = decideWave({ targets: phases, now: Date.now(), deadline: bounds.deadline, soakSeconds: plan.strategy.soakSeconds, ...(succeededAt ? { succeededAt } : {}) });
+    if (seen.kind === 'soak') succeededAt = seen.succeededAt;
+    return seen;
+  });
+  const latest: WaveCheckpoint = { ...checkpoint, ...(succeededAt ? { succeededAt } : {}) };
+  if (decision.kind === 'completed' || decision.kind === 'failed') return finishWave(ctx, plan, wave, latest, decision);
+  await writeRolloutStep(ctx.tx, plan.runId, 'wave', wave, { status: 'running', checkpoint: { ...latest, lastSeen: decision.message } });
+  ctx.emit('rollout.wave.check', { runId: plan.runId, wave, attempt: bounds.attempt + 1, deadline: new Date(bounds.deadline).toISOString() });
 }
 
 async function finishWave(ctx: RolloutContext, plan: RunPlan, wave: number, checkpoint: WaveCheckpoint, decision: WaveDecision): Promise<void> {

@@ -24,7 +24,8 @@ export interface RolloutStep {
  * key, so one consumer handles them in order, and the inbox makes redeliveries no-ops.
  */
 export async function readRolloutStep(tx: TxClient, runId: string, kind: 'wave' | 'revert', wave: number): Promise<RolloutStep> {
-  await tx.query(`INSERT INTO upshift.steps (run_id, kind, key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [runId, kind, String(wave)]);
+  // Created when the wave's (or revert's) first event is handled: that is when it started.
+  await tx.query(`INSERT INTO upshift.steps (run_id, kind, key, started_at) VALUES ($1, $2, $3, clock_timestamp()) ON CONFLICT DO NOTHING`, [runId, kind, String(wave)]);
   const { rows } = await tx.query<{ status: string; attempt: number; checkpoint: WaveCheckpoint | null }>(
     `SELECT status, attempt, checkpoint FROM upshift.steps WHERE run_id = $1 AND kind = $2 AND key = $3 FOR UPDATE`,
     [runId, kind, String(wave)],
@@ -36,9 +37,10 @@ export async function readRolloutStep(tx: TxClient, runId: string, kind: 'wave' 
 /** Saves a rollout step's status and checkpoint. */
 export async function writeRolloutStep(tx: TxClient, runId: string, kind: 'wave' | 'revert', wave: number, update: { status: string; checkpoint: WaveCheckpoint }): Promise<void> {
   await tx.query(
-    `UPDATE upshift.steps SET status = $4, checkpoint = $5, attempt = attempt + 1, updated_at = now(),
-            started_at = COALESCE(started_at, now()),
-            finished_at = CASE WHEN $4 IN ('completed', 'failed') THEN now() ELSE finished_at END
+    // clock_timestamp(), not now(): the handling transaction began before the wave was watched.
+    `UPDATE upshift.steps SET status = $4, checkpoint = $5, attempt = attempt + 1, updated_at = clock_timestamp(),
+            started_at = COALESCE(started_at, clock_timestamp()),
+            finished_at = CASE WHEN $4 IN ('completed', 'failed') THEN clock_timestamp() ELSE finished_at END
       WHERE run_id = $1 AND kind = $2 AND key = $3`,
     [runId, kind, String(wave), update.status, JSON.stringify(update.checkpoint)],
   );
