@@ -59,8 +59,3 @@ export function runTargets(plan: RunPlan): Array<{ kind: 'workload' | 'migration
   const migrations = plan.migrations.map((m) => ({ kind: 'migration' as const, target: m.ref.split('@')[0] ?? m.ref }));
   return [...workloads, ...migrations];
 }
-
-/** Targets whose image is already the target: rollout will leave them untouched (for the summary). */
-export function unchangedTargets(plan: RunPlan): PlannedTarget[] {
-  return plan.waves.flatMap((w) => w.targets).filter((t) => t.previousImage === t.image);
-}
