@@ -65,8 +65,8 @@ test('customers: seeded in batches at schemaVersion 1; the checksum is stable an
   assert.deepEqual(await customersChecksum(mongoUrl ?? '', where), first);
   const client = new MongoClient(mongoUrl ?? '');
   try {
-    const collection = client.db(mongoDatabase).collection<{ _id: number; phone?: string }>('customers');
-    await collection.updateOne({ _id: 7 }, { $set: { phone: 'changed' } });
+    const collection = client.db(mongoDatabase).collection<{ _id: string; phone?: string }>('customers');
+    await collection.updateOne({ _id: 'c0000007' }, { $set: { phone: 'changed' } });
     assert.notEqual((await customersChecksum(mongoUrl ?? '', where)).digest, first.digest);
   } finally {
     await client.close();

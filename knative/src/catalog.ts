@@ -1,5 +1,6 @@
 /**
- * The migration catalog as ConfigMap data. Catalog files are named `<name>@<version>.yaml`, but a
+ * The migration catalog as ConfigMap data: migration files and their transform modules. Migration
+ * files are named `<name>@<version>.yaml`, but a
  * ConfigMap key may only hold [-._a-zA-Z0-9], so each file gets a safe key and the volume's `items`
  * map the key back to the file name the catalog loader requires.
  */
@@ -18,10 +19,10 @@ export function configMapKey(fileName: string): string {
   return key;
 }
 
-/** The catalog files of a folder, sorted. */
+/** The catalog files of a folder, sorted: migrations and the transform modules they name. */
 export function catalogFiles(dir: string): CatalogFile[] {
   return readdirSync(dir)
-    .filter((name) => /\.ya?ml$/.test(name))
+    .filter((name) => /\.(ya?ml|m?js)$/.test(name))
     .sort()
     .map((fileName) => ({ key: configMapKey(fileName), fileName }));
 }

@@ -17,6 +17,8 @@ export const migrationErrorCodes = {
   UNAVAILABLE: { retriable: true },
   /** The store refused a statement for a reason retrying will not fix. */
   STORE_REJECTED: { retriable: false },
+  /** A transform module threw for a document or returned something that is not its migrated form. */
+  TRANSFORM_FAILED: { retriable: false },
 } as const;
 
 /** One of the engine error codes. */
@@ -27,13 +29,16 @@ export class MigrationError extends Error {
   readonly code: MigrationErrorCode;
   readonly retriable: boolean;
   readonly migration: string | undefined;
+  /** The key of the row/document the error is about, when the engine can tell. */
+  readonly key: string | undefined;
 
-  constructor(code: MigrationErrorCode, message: string, options: { cause?: unknown; migration?: string } = {}) {
+  constructor(code: MigrationErrorCode, message: string, options: { cause?: unknown; migration?: string; key?: string } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'MigrationError';
     this.code = code;
     this.retriable = migrationErrorCodes[code].retriable;
     this.migration = options.migration;
+    this.key = options.key;
   }
 }
 

@@ -77,9 +77,13 @@ export async function ordersChecksum(url: string, table: string = demoData.table
   });
 }
 
-/** One customer document at the old version (flat phone, legacy flags on some). */
+/**
+ * One customer document at the old version (flat phone, legacy flags on some). `_id`s are strings
+ * (`c0000042`), as many CRMs key customers: the stack's FerretDB finds a document through its `_id`
+ * index only for string and ObjectId `_id`s.
+ */
 export function customerDocument(index: number): Document {
-  const doc: Document = { _id: index, name: `Customer ${index}`, email: `c${index}@example.com`, schemaVersion: 1 };
+  const doc: Document = { _id: `c${String(index).padStart(7, '0')}`, name: `Customer ${index}`, email: `c${index}@example.com`, schemaVersion: 1 };
   if (index % 10 !== 0) doc.phone = `+49 30 ${1000 + index}`;
   if (index % 3 === 0) doc.legacyFlags = ['vip', index];
   return doc;

@@ -74,11 +74,17 @@ async function splitMigration(ctx: MigrateContext, runId: string, planned: DeepR
   }));
 }
 
-/** `migration.contract.requested`: the destructive DDL (verify passed, the policy asked), then `upgrade.completed`. */
+/**
+ * `migration.contract.requested`: the destructive DDL (verify passed, the policy asked), then the
+ * backups are dropped — after contract a restore could not put the old shape back anyway — then
+ * `upgrade.completed`. Both steps are idempotent, so a redelivery repeats them harmlessly.
+ */
 export async function contract(ctx: MigrateContext, data: Data<'migration.contract.requested'>, deps: MigrateDeps): Promise<void> {
   for (const ref of data.migrations) {
     try {
-      await deps.engines.engine(ref).contract();
+      const engine = deps.engines.engine(ref);
+      await engine.contract();
+      await engine.dropBackups();
     } catch (error) {
       return stopRun(ctx, data.runId, 'contract', retryOrMessage(error, `contract of ${ref}`));
     }

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { LIFECYCLE_TOPIC } from '@upshift/events';
-import { collect } from '../../../runtime/test/support/stack.ts';
+import type { RunPlan } from '@upshift/events';
+import { collect, eventually } from '../../../runtime/test/support/stack.ts';
 import {
   ordersChecksum, canonical, customersChecksum, expectedCustomer, expectedOrdersChecksum, migratedOrdersChecksum, seedCustomers, seedOrders, startShardTest, type ShardTest,
 } from './support.ts';
@@ -14,7 +15,7 @@ const before_ = { orders: '', customers: '' };
 before(async () => {
   t = await startShardTest({ extraEnv: { UPSHIFT_PROGRESS_INTERVAL_MS: '1000', UPSHIFT_SHARD_CONCURRENCY: '2' } });
   await seedOrders(t.shop, 5000);
-  await seedCustomers(t.mongo, t.mongoDb, 400); // FerretDB migrates ~100 documents/s on this machine
+  await seedCustomers(t.mongo, t.mongoDb, 400);
   before_.orders = await ordersChecksum(t.shop);
   before_.customers = await customersChecksum(t.mongo, t.mongoDb, canonical);
 });
@@ -95,6 +96,49 @@ test('rollback.requested after completed shards restores every shard: data equal
   const { rows } = await t.control.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM upshift.steps WHERE run_id = $1 AND kind = 'shard' GROUP BY status`, [runId]);
   assert.deepEqual(rows, [{ status: 'restored', n: 12 }]);
 });
+
+test('migration.contract.requested after a verified run: the contract DDL runs, backups are dropped, upgrade.completed says contracted', async () => {
+  const contractRun = await t.startRun();
+  const migrations = [
+    { ref: 'orders-currency@1', store: 'postgres', shards: 2, batchSize: 500, backup: true },
+    { ref: 'customers-profile@1', store: 'mongodb', shards: 1, batchSize: 200, backup: true },
+  ] as const;
+  const plan = {
+    runId: contractRun, policyName: 'contract-test', dryRun: false, clusters: [], waves: [], migrations: migrations.map((m) => ({ ...m })),
+    strategy: { clusterOrder: [], maxParallelServices: 1, soakSeconds: 0, progressDeadlineSeconds: 60, failurePolicy: 'rollback', contract: true },
+  } as unknown as RunPlan;
+  await t.control.query('UPDATE upshift.runs SET plan = $2 WHERE id = $1', [contractRun, JSON.stringify(plan)]);
+  const lifecycle = await collect(t.harness.env, `${t.harness.prefix}${LIFECYCLE_TOPIC}`);
+  try {
+    await t.publish('migration.requested', { runId: contractRun, migrations: migrations.map((m) => ({ ...m })) });
+    await t.waitForCount(t.verify, 'shard.completed', contractRun, 3);
+    const backupsBefore = await backups();
+    assert.equal(backupsBefore.tables, 1, 'the orders backup table exists before contract');
+    assert.equal(backupsBefore.collections, 1, 'the customers backup collection exists before contract');
+    await t.publish('migration.contract.requested', { runId: contractRun, migrations: migrations.map((m) => m.ref) });
+    const completed = await eventually(async () => lifecycle.events().find((e) => e.type === 'dev.upshift.upgrade.completed.v1' && (e.data as { runId: string }).runId === contractRun), 60_000);
+    const data = completed.data as unknown as { contracted: boolean; migrations: Array<{ ref: string; shards: number; rowsMigrated: number }> };
+    assert.equal(data.contracted, true);
+    assert.deepEqual(data.migrations.map((m) => [m.ref, m.shards]), [['orders-currency@1', 2], ['customers-profile@1', 1]]);
+
+    const { rows: columns } = await t.shop.query<{ column_name: string; is_nullable: string }>(
+      `SELECT column_name, is_nullable FROM information_schema.columns WHERE table_name = 'orders' AND column_name IN ('amount', 'amount_minor', 'currency') ORDER BY column_name`);
+    assert.deepEqual(columns, [{ column_name: 'amount_minor', is_nullable: 'NO' }, { column_name: 'currency', is_nullable: 'NO' }], 'amount dropped, the new columns NOT NULL');
+    const withName = await t.mongo.db(t.mongoDb).collection('customers').countDocuments({ name: { $exists: true } });
+    assert.equal(withName, 0, 'the contract unset the old name field');
+    assert.deepEqual(await backups(), { tables: 0, collections: 0 }, 'backups dropped once contract ran');
+    const { rows: runs } = await t.control.query<{ status: string }>('SELECT status FROM upshift.runs WHERE id = $1', [contractRun]);
+    assert.equal(runs[0]?.status, 'completed');
+  } finally {
+    await lifecycle.stop();
+  }
+});
+
+async function backups(): Promise<{ tables: number; collections: number }> {
+  const { rows } = await t.shop.query<{ n: number }>(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'upshift_backup'`);
+  const collections = (await t.mongo.db(t.mongoDb).listCollections({}, { nameOnly: true }).toArray()).filter((c) => c.name.startsWith('upshift_backup'));
+  return { tables: rows[0]?.n ?? -1, collections: collections.length };
+}
 
 /** Restore puts documents back exactly; nothing to strip unless the engine leaves fields it added. */
 function withoutAddedFields(doc: Record<string, unknown>): Record<string, unknown> {

@@ -1,10 +1,11 @@
 /**
  * `upshift catalog lint <dir> [--connect]`: prints every problem as `file: field: reason` and returns
- * the exit code (0 valid, 2 problems). With `--connect` each migration is also checked against its
+ * the exit code (0 valid, 2 problems). Transform modules are imported to check their export. With `--connect` each migration is also checked against its
  * real table/collection (URL from the environment variable it names); nothing is changed.
  */
 import { openEngine } from '../open-engine.ts';
 import { isMigrationError } from '../errors.ts';
+import { loadTransform } from '../mongodb/transform.ts';
 import { formatProblem, lintCatalog, loadCatalog } from './load.ts';
 import type { CatalogProblem } from './load.ts';
 
@@ -23,11 +24,26 @@ export async function runCatalogLintCommand(args: string[], io: LintCommandIo): 
     return 2;
   }
   const problems = lintCatalog(dir);
+  if (problems.length === 0) problems.push(...(await transformModuleProblems(dir)));
   if (problems.length === 0 && args.includes('--connect')) problems.push(...(await preflightCatalog(dir, io.env)));
   for (const problem of problems) io.stderr(formatProblem(problem));
   if (problems.length > 0) return 2;
   io.stdout(`${dir}: ${loadCatalog(dir).migrations.size} migration(s), no problems`);
   return 0;
+}
+
+/** Imports every transform module of a (valid) catalog: each must load and export `transform(doc)`. */
+export async function transformModuleProblems(dir: string): Promise<CatalogProblem[]> {
+  const problems: CatalogProblem[] = [];
+  for (const migration of loadCatalog(dir).migrations.values()) {
+    if (migration.store !== 'mongodb') continue;
+    try {
+      await loadTransform(migration);
+    } catch (error) {
+      problems.push({ file: migration.file, path: 'backfill.transform', message: (error as Error).message });
+    }
+  }
+  return problems;
 }
 
 /** Checks every migration of a (valid) catalog against its real store; returns the problems. */

@@ -1,10 +1,10 @@
 /**
  * Loading and linting a catalog folder: every `*.yaml` / `*.yml` file is one migration named
- * `<name>@<version>.yaml`. `lintCatalog` returns every problem (file, field path, reason);
+ * `<name>@<version>.yaml`; a MongoDB transform module it names sits next to it. `lintCatalog` returns every problem (file, field path, reason);
  * `loadCatalog` returns the migrations or throws a CatalogError carrying those problems.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { migrationChecksum } from './checksum.ts';
@@ -116,8 +116,23 @@ export function readMigrationFile(file: string): Migration | { problems: Catalog
   const ref = `${migration.name}@${migration.version}`;
   const expectedName = basename(file).replace(/\.ya?ml$/, '');
   if (expectedName !== ref) ruleIssues.push({ path: 'name', message: `the file must be named ${ref}.yaml (name@version)` });
+  const transformSource = migration.store === 'mongodb' && migration.backfill.transform !== undefined
+    ? readTransformSource(join(dirname(file), migration.backfill.transform), ruleIssues)
+    : undefined;
   if (ruleIssues.length > 0) return fail(ruleIssues);
-  return { ...migration, ref, file, checksum: migrationChecksum(raw) };
+  // A transform module is part of the migration: editing it changes the checksum like editing the YAML.
+  const checksum = migrationChecksum(transformSource === undefined ? raw : { migration: raw, transformSource });
+  return { ...migration, ref, file, checksum };
+}
+
+/** The text of a transform module, or an issue on `backfill.transform` when it cannot be read. */
+function readTransformSource(path: string, issues: FieldIssue[]): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    issues.push({ path: 'backfill.transform', message: `cannot read the module ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+    return undefined;
+  }
 }
 
 function zodIssue(issue: z.core.$ZodIssue): FieldIssue {

@@ -41,7 +41,10 @@ export function mongoRuleIssues(file: MongoMigrationFile): FieldIssue[] {
     ...unset.map((field, index) => ({ path: `backfill.unset[${index}]`, field })),
   ];
   const issues: FieldIssue[] = [];
-  if (touched.length === 0) issues.push({ path: 'backfill', message: 'must set, rename or unset at least one field' });
+  if (file.backfill.transform !== undefined && touched.length > 0) {
+    issues.push({ path: 'backfill.transform', message: 'use either a transform module or set/rename/unset, not both' });
+  }
+  if (file.backfill.transform === undefined && touched.length === 0) issues.push({ path: 'backfill', message: 'must set, rename or unset at least one field, or name a transform module' });
   if ('field' in file.marker) {
     const marker = file.marker.field;
     for (const entry of touched) {

@@ -105,7 +105,10 @@ export const MongoFilter = z.record(z.string(), z.unknown()).superRefine((filter
   }
 });
 
-/** A MongoDB migration: `_id` key, declarative set/rename/unset. */
+/** A transform module's file name: in the catalog folder itself (no path), JavaScript. */
+export const transformModulePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.m?js$/;
+
+/** A MongoDB migration: `_id` key, declarative set/rename/unset or a transform module. */
 export const MongoMigrationFile = z.strictObject({
   ...Header,
   store: z.literal('mongodb'),
@@ -123,6 +126,8 @@ export const MongoMigrationFile = z.strictObject({
     set: recordWithKeys(mongoFieldPathPattern, fieldPathMessage, SetValue).default({}),
     rename: recordWithKeys(mongoFieldPathPattern, fieldPathMessage, FieldPath).default({}),
     unset: z.array(FieldPath).default([]),
+    /** A module next to the migration file exporting `transform(doc)`: returns the migrated document. */
+    transform: z.string().regex(transformModulePattern, 'must name a module file in the catalog folder, like customers-profile.transform.mjs').optional(),
   }),
   down: z.strictObject({ restore: z.literal('backup').default('backup') }).default({ restore: 'backup' }),
   contract: z.strictObject({

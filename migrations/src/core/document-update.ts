@@ -1,9 +1,7 @@
 /**
  * The MongoDB backfill as update operators (pure): `$rename` and `$unset` are the same for every
- * document, `$set` literals too; only `$field` references differ per document. Documents whose update
- * is identical are grouped so a store can apply them with one guarded updateMany.
+ * document, `$set` literals too; only `$field` references differ per document.
  */
-import { canonicalJson } from '../catalog/checksum.ts';
 import type { MongoMigrationFile } from '../catalog/schema.ts';
 
 /** The update operators of one document. */
@@ -42,20 +40,12 @@ export function documentUpdate(document: unknown, migration: Pick<MongoMigration
   return update;
 }
 
-/** Documents (by key) that share one identical update. */
-export interface UpdateGroup<Key> {
-  update: DocumentUpdate;
-  keys: Key[];
-}
-
-/** Groups documents by identical update, in first-seen order (key order within a group is kept). */
-export function groupUpdates<Key>(entries: ReadonlyArray<{ key: Key; update: DocumentUpdate }>, serialize: (update: DocumentUpdate) => string = canonicalJson): UpdateGroup<Key>[] {
-  const groups = new Map<string, UpdateGroup<Key>>();
-  for (const entry of entries) {
-    const id = serialize(entry.update);
-    const group = groups.get(id);
-    if (group) group.keys.push(entry.key);
-    else groups.set(id, { update: entry.update, keys: [entry.key] });
-  }
-  return [...groups.values()];
+/** A copy of `document` with `value` at the dotted `path` (intermediate objects created or copied). */
+export function setAtPath<T extends Record<string, unknown>>(document: T, path: string, value: unknown): T {
+  const [head, ...rest] = path.split('.');
+  if (head === undefined) return document;
+  if (rest.length === 0) return { ...document, [head]: value };
+  const inner = document[head];
+  const child = inner !== null && typeof inner === 'object' && !Array.isArray(inner) ? inner as Record<string, unknown> : {};
+  return { ...document, [head]: setAtPath(child, rest.join('.'), value) };
 }

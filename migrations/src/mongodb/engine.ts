@@ -10,8 +10,10 @@ import { boundaryPositions, rangesFromBoundaries } from '../core/shards.ts';
 import type { KeyRange } from '../core/shards.ts';
 import type { BatchRequest, BatchResult, MigrationEngine, PreflightProblem } from '../engine.ts';
 import { wrapMongoError } from '../errors.ts';
-import { backUpDocuments, maxWritesPerCommand, pendingFilter, updateDocuments } from './batch.ts';
+import { applyWrites, backUpDocuments, maxWritesPerCommand, pendingFilter, plannedWrites } from './batch.ts';
 import { encodeKey, idCondition, withIdCondition } from './keys.ts';
+import { loadTransform } from './transform.ts';
+import type { DocumentTransform } from './transform.ts';
 
 /** How the engine connects. */
 export interface MongoEngineOptions {
@@ -43,6 +45,8 @@ export function createMongoEngine(migration: MongoMigration, options: MongoEngin
   const backup = db.collection<Document>(backupCollectionName(migration));
   const ref = migration.ref;
   const pages = new Map<string, OpenPage>();
+  let transform: Promise<DocumentTransform | undefined> | undefined;
+  const loadedTransform = () => (transform ??= loadTransform(migration));
 
   async function guarded<T>(what: string, work: () => Promise<T>): Promise<T> {
     try {
@@ -54,7 +58,10 @@ export function createMongoEngine(migration: MongoMigration, options: MongoEngin
 
   return {
     ref,
-    preflight: () => guarded('preflight', () => mongoPreflight(db.listCollections({ name: migration.collection }, { nameOnly: true }).toArray(), collection, migration)),
+    preflight: () => guarded('preflight', async () => [
+      ...(await transformProblems(loadedTransform)),
+      ...(await mongoPreflight(db.listCollections({ name: migration.collection }, { nameOnly: true }).toArray(), collection, migration)),
+    ]),
     expand: () => guarded('expand', async () => {
       for (const index of migration.expand.createIndexes) await collection.createIndex(index.keys, { name: index.name });
       await db.createCollection(backup.collectionName).catch((error: { code?: number }) => {
@@ -67,7 +74,7 @@ export function createMongoEngine(migration: MongoMigration, options: MongoEngin
       const last = await collection.find(withIdCondition({}, idCondition(range, null, null)), { projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).toArray();
       return last[0] ? encodeKey(last[0]._id) : null;
     }),
-    runBatch: (request) => guarded('running a batch', () => runMongoBatch(request, pages, collection, backup, migration)),
+    runBatch: (request) => guarded('running a batch', async () => runMongoBatch(request, pages, { collection, backup, migration, transform: await loadedTransform() })),
     restoreShard: (range) => guarded('restoring a shard', () => restoreDocuments(collection, backup, range)),
     countRemaining: (range) => guarded('counting remaining documents', () =>
       collection.countDocuments(withIdCondition(pendingFilter(migration), range ? idCondition(range, null, null) : null))),
@@ -98,8 +105,17 @@ export function createMongoEngine(migration: MongoMigration, options: MongoEngin
   };
 }
 
+/** What a batch works on. */
+interface BatchTarget {
+  collection: Collection<Document>;
+  backup: Collection<Document>;
+  migration: MongoMigration;
+  transform: DocumentTransform | undefined;
+}
+
 /** One batch: continue the shard's open cursor if the request resumes where it stopped, else open one. */
-async function runMongoBatch(request: BatchRequest, pages: Map<string, OpenPage>, collection: Collection<Document>, backup: Collection<Document>, migration: MongoMigration): Promise<BatchResult> {
+async function runMongoBatch(request: BatchRequest, pages: Map<string, OpenPage>, target: BatchTarget): Promise<BatchResult> {
+  const { collection, backup, migration } = target;
   const started = performance.now();
   const id = JSON.stringify([request.range, request.ceiling]);
   let page = pages.get(id);
@@ -111,14 +127,23 @@ async function runMongoBatch(request: BatchRequest, pages: Map<string, OpenPage>
   }
   const documents = await readUpTo(page.cursor, request.batchSize);
   const done = documents.length < request.batchSize;
-  if (request.backup) await backUpDocuments(backup, documents);
-  const changed = await updateDocuments(collection, migration, documents);
-  const last = documents.at(-1);
-  page.lastKey = last ? encodeKey(last._id) : request.after;
-  if (done) {
+  // A failed batch must not leave the cursor past documents it did not change.
+  const forget = async () => {
     pages.delete(id);
     await page.cursor.close().catch(() => undefined);
+  };
+  let changed: number;
+  try {
+    const writes = await plannedWrites(documents, migration, target.transform);
+    if (request.backup) await backUpDocuments(backup, documents);
+    changed = await applyWrites(collection, migration, writes);
+  } catch (error) {
+    await forget();
+    throw error;
   }
+  const last = documents.at(-1);
+  page.lastKey = last ? encodeKey(last._id) : request.after;
+  if (done) await forget();
   return { lastKey: page.lastKey, scanned: documents.length, changed, durationMs: performance.now() - started, done };
 }
 
@@ -162,6 +187,16 @@ async function restoreDocuments(collection: Collection<Document>, backup: Collec
   }
   await flush();
   return { restored };
+}
+
+/** A transform module that cannot be loaded or exports no `transform` function, as a preflight problem. */
+async function transformProblems(load: () => Promise<DocumentTransform | undefined>): Promise<PreflightProblem[]> {
+  try {
+    await load();
+    return [];
+  } catch (error) {
+    return [{ path: 'backfill.transform', message: (error as Error).message }];
+  }
 }
 
 /** The collection must exist; if it has documents, some must carry the version marker. */

@@ -95,7 +95,15 @@ export function createPostgresEngine(migration: PostgresMigration, options: Post
     },
     runBatch: async (request) => {
       const current = await tableModel(true);
-      return withClient('running a batch', (client) => runBatchWith(client, migration, current, request, inBatchTransaction));
+      try {
+        return await withClient('running a batch', (client) => runBatchWith(client, migration, current, request, inBatchTransaction));
+      } catch (error) {
+        // A rejected one-row batch is about exactly one row: name it (the isolation of a failing row ends here).
+        if (request.batchSize !== 1 || !(error instanceof MigrationError) || error.code !== 'STORE_REJECTED') throw error;
+        const key = await withClient('naming the rejected row', (client) => firstPageKey(client, current, request)).catch(() => null);
+        if (key === null) throw error;
+        throw new MigrationError(error.code, `${ref}: row ${key}: ${error.message.replace(`${ref}: running a batch: `, '')}`, { cause: error.cause, migration: ref, key });
+      }
     },
     restoreShard: async (range) => {
       const current = await tableModel(true);
@@ -114,6 +122,15 @@ export function createPostgresEngine(migration: PostgresMigration, options: Post
     dropBackups: () => withClient('dropping backups', (client) => dropBackupTable(client, migration)),
     close: () => pool.end(),
   };
+}
+
+/** The key of the first row of a batch's page (what a one-row batch works on), or null when the page is empty. */
+async function firstPageKey(client: pg.ClientBase, model: TableModel, request: BatchRequest): Promise<string | null> {
+  const params = new Parameters();
+  const conditions = keyConditions(model, request.range, request.after, request.ceiling, params);
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+  const result = await client.query<{ key: string }>(`SELECT ${model.key}::text AS key FROM ${model.table} ${where} ORDER BY ${model.key} LIMIT 1`, params.values);
+  return result.rows[0]?.key ?? null;
 }
 
 /** Reads the table and its backup table (created when `ensureBackup`) into the names the statements are built from. */

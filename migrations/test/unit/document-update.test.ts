@@ -1,7 +1,7 @@
 /** The MongoDB backfill as update operators, and grouping of identical updates. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { documentUpdate, groupUpdates, valueAtPath } from '../../src/core/document-update.ts';
+import { documentUpdate, setAtPath, valueAtPath } from '../../src/core/document-update.ts';
 
 const migration = {
   marker: { field: 'schemaVersion', from: 1, to: 2 },
@@ -31,10 +31,10 @@ test('valueAtPath walks objects only', () => {
   assert.equal(valueAtPath({ a: null }, 'a.b'), undefined);
 });
 
-test('groupUpdates puts identical updates together, keeping first-seen order', () => {
-  const literalOnly = { ...migration, backfill: { ...migration.backfill, set: { 'profile.tier': 'standard' } } };
-  const docs = [{ _id: 1, name: 'a' }, { _id: 2, name: 'b' }, { _id: 3 }];
-  assert.equal(groupUpdates(docs.map((doc) => ({ key: doc._id, update: documentUpdate(doc, literalOnly) }))).length, 1);
-  const groups = groupUpdates(docs.map((doc) => ({ key: doc._id, update: documentUpdate(doc, migration) })));
-  assert.deepEqual(groups.map((group) => group.keys), [[1], [2], [3]]);
+test('setAtPath sets a dotted path on a copy, creating or replacing what is in the way', () => {
+  const document = { _id: 1, meta: { v: 1, keep: true }, flat: 3 };
+  assert.deepEqual(setAtPath(document, 'meta.v', 2), { _id: 1, meta: { v: 2, keep: true }, flat: 3 });
+  assert.deepEqual(setAtPath(document, 'flat.v', 2), { _id: 1, meta: { v: 1, keep: true }, flat: { v: 2 } });
+  assert.deepEqual(setAtPath(document, 'schemaVersion', 2), { ...document, schemaVersion: 2 });
+  assert.deepEqual(document, { _id: 1, meta: { v: 1, keep: true }, flat: 3 }, 'the input is not changed');
 });

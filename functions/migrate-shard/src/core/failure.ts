@@ -11,10 +11,13 @@ export type BatchErrorVerdict = 'retry-later' | 'isolate-row' | 'fail-shard';
 /** Engine codes a retry may fix (the store pushed back or could not be reached). */
 const transient = new Set(['THROTTLED', 'UNAVAILABLE']);
 
-/** The verdict for an engine error code; rejected statements are narrowed down to the row first. */
+/** Engine codes about one row: the page is narrowed down to that row before the shard fails. */
+const rowLevel = new Set(['STORE_REJECTED', 'TRANSFORM_FAILED']);
+
+/** The verdict for an engine error code; rejected rows are narrowed down to the row first. */
 export function batchErrorVerdict(code: string | undefined): BatchErrorVerdict {
   if (code === undefined || transient.has(code)) return 'retry-later';
-  return code === 'STORE_REJECTED' ? 'isolate-row' : 'fail-shard';
+  return rowLevel.has(code) ? 'isolate-row' : 'fail-shard';
 }
 
 /** The next step of narrowing a failing page down to its first failing row (bisection by batch size). */

@@ -6,7 +6,7 @@ import type { Isolation } from '../../src/core/failure.ts';
 test('engine error codes map to retry, row isolation or a failed shard', () => {
   const cases = [
     { code: 'THROTTLED', verdict: 'retry-later' }, { code: 'UNAVAILABLE', verdict: 'retry-later' }, { code: undefined, verdict: 'retry-later' },
-    { code: 'STORE_REJECTED', verdict: 'isolate-row' },
+    { code: 'STORE_REJECTED', verdict: 'isolate-row' }, { code: 'TRANSFORM_FAILED', verdict: 'isolate-row' },
     { code: 'PREFLIGHT_FAILED', verdict: 'fail-shard' }, { code: 'CONNECTION_MISSING', verdict: 'fail-shard' }, { code: 'CATALOG_INVALID', verdict: 'fail-shard' },
   ] as const;
   for (const c of cases) assert.equal(batchErrorVerdict(c.code), c.verdict, String(c.code));
