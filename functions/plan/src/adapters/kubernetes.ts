@@ -14,7 +14,25 @@ export async function observeCluster(clients: ClusterClients, index: number): Pr
       ? { cluster: clients.cluster, index, reachable: true }
       : { cluster: clients.cluster, index, reachable: false, error: '/readyz is not ok' };
   } catch (error) {
-    return { cluster: clients.cluster, index, reachable: false, error: describe(error) };
+    return { cluster: clients.cluster, index, reachable: false, error: await unreachableReason(clients, error) };
+  }
+}
+
+/**
+ * Why `/readyz` could not be asked. client-node's Health replaces every failure with "Error occurred in
+ * health request", so one cheap API call (GET /api/v1) is made to get the network cause the generated
+ * clients keep ("connect ECONNREFUSED 127.0.0.1:6443", a certificate error), within 5 s.
+ */
+async function unreachableReason(clients: ClusterClients, error: unknown): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`${clients.config.getCurrentCluster()?.server ?? 'the API server'} did not answer within 5 s`), 5000);
+  });
+  const probe = clients.core.getAPIResources().then(() => describe(error), (cause: unknown) => describe(cause));
+  try {
+    return await Promise.race([probe, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
