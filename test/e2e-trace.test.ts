@@ -1,7 +1,8 @@
 /**
  * The whole chain with every event delivered twice (dispatcher duplication on) and the functions as
  * separate processes exporting traces: the same end state, one completion, and one trace in Jaeger with
- * spans from all four functions and a handling span per shard.
+ * spans from all four functions and a handling span per shard — with one migration between the waves
+ * (customers-profile after the customers waves), so verify's request for the next wave is duplicated too.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -61,7 +62,7 @@ test('every event delivered twice: one completion, and the run is one trace with
     await seedCustomers(t.mongo, t.mongoDb, 20);
     const expected = await expectedOrdersChecksum(t.shop);
     const document = testPolicy(ns.name, [{ name: 'customers', image: image('customers', '2.0.0') }, { name: 'orders', image: image('orders', '2.0.0'), dependsOn: ['customers'] }]);
-    const policy = { ...document, spec: { ...document.spec, migrations: [{ ref: 'orders-currency@1', shards: 4, batchSize: 100, backup: true }, { ref: 'customers-profile@1', shards: 2, batchSize: 50, backup: true }] } };
+    const policy = { ...document, spec: { ...document.spec, migrations: [{ ref: 'orders-currency@1', shards: 4, batchSize: 100, backup: true }, { ref: 'customers-profile@1', shards: 2, batchSize: 50, backup: true, after: ['customers'] }] } };
     const runId = uuidv7();
     const traceId = randomBytes(16).toString('hex');
     const request = createEvent('upgrade.requested', { runId, policy: policy as never }, { producer: 'cli', traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` }) as AnyUpshiftEvent;
@@ -72,6 +73,8 @@ test('every event delivered twice: one completion, and the run is one trace with
     const completions = new Set(t.harness.eventsOf(runId).filter((e) => isEventOf(e, 'upgrade.completed')).map((e) => e.id));
     assert.equal(completions.size, 1, 'one completion event per run');
     assert.equal(await migratedOrdersChecksum(t.shop), expected);
+    const waves = await t.control.query<{ key: string; attempt: number }>(`SELECT key, attempt FROM upshift.steps WHERE run_id = $1 AND kind = 'wave' ORDER BY key`, [runId]);
+    assert.deepEqual(waves.rows.map((r) => r.key), ['0', '1', '2', '3'], 'every wave once, the third requested by verify after customers-profile');
     for (const cluster of clusterNames) for (const s of services) assert.equal((await running(cluster, ns.name, s)).image, image(s, '2.0.0'));
 
     const shardIds = [0, 1, 2, 3].map((i) => shardIdFor(runId, 'orders-currency@1', i)).concat([0, 1].map((i) => shardIdFor(runId, 'customers-profile@1', i)));

@@ -1,7 +1,10 @@
 /**
  * The whole chain over real Kafka, PostgreSQL, FerretDB and the two clusters: plan → rollout →
- * migrate-shard → verify. Success with a user's typed consumer receiving the completion; a failing second
- * wave rolled back with images and data as before; a shard that fails permanently, rolled back.
+ * migrate-shard → verify, with each migration starting after the services of its `after:` list
+ * (customers-profile after the customers waves, orders-currency after the orders waves). Success with a
+ * user's typed consumer receiving the completion and the stages in order in the control store; a failing
+ * later wave rolled back, restoring the data migrated before it, images and data as before; a shard that
+ * fails permanently, rolled back.
  * Sizes are small (FerretDB 1.24 is slow); the 200k-row cases live in migrations/ and the demo.
  */
 import assert from 'node:assert/strict';
@@ -37,6 +40,25 @@ async function setUp(orders: number, customers: number) {
   await seedOrders(t.shop, orders);
   await seedCustomers(t.mongo, t.mongoDb, customers);
   return ns;
+}
+
+/** When each wave and each migration's shards ran, from the steps table of the control store. */
+async function stageTimes(runId: string) {
+  const { rows } = await t.control.query<{ kind: string; key: string; started_at: Date | null; finished_at: Date | null }>(
+    `SELECT kind, key, started_at, finished_at FROM upshift.steps WHERE run_id = $1 AND kind IN ('wave', 'shard')`, [runId]);
+  const span = (kind: string, match: (key: string) => boolean) => {
+    const mine = rows.filter((r) => r.kind === kind && match(r.key));
+    assert.ok(mine.length > 0 && mine.every((r) => r.started_at && r.finished_at), `${kind} steps ${JSON.stringify(mine)}`);
+    return { start: Math.min(...mine.map((r) => r.started_at?.getTime() ?? 0)), end: Math.max(...mine.map((r) => r.finished_at?.getTime() ?? 0)) };
+  };
+  return { wave: (index: number) => span('wave', (key) => key === String(index)), shards: (ref: string) => span('shard', (key) => key.includes(`:${ref}:`)) };
+}
+
+/** The run's shard steps: migration, status, and the rows each recorded. */
+async function shardSteps(runId: string) {
+  const { rows } = await t.control.query<{ key: string; status: string }>(`SELECT key, status FROM upshift.steps WHERE run_id = $1 AND kind = 'shard' ORDER BY key`, [runId]);
+  const fanin = await t.control.query<{ rows: string }>(`SELECT coalesce(sum((checkpoint->>'rows')::int), 0) AS rows FROM upshift.steps WHERE run_id = $1 AND kind = 'fanin' AND status = 'completed'`, [runId]);
+  return { shards: rows.map((r) => ({ migration: r.key.split(':')[1] ?? '', status: r.status })), rowsMigrated: Number(fanin.rows[0]?.rows ?? 0) };
 }
 
 function policy(namespace: string, images: Record<string, string>, shards: number) {
@@ -79,13 +101,23 @@ test('success: 3 services over 2 clusters with a PostgreSQL and a MongoDB migrat
     const deadline = Date.now() + 30_000;
     while (seen.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(seen.length, 1, "the user's typed consumer received the completion once");
+    // Waves: customers@a, customers@b, orders@a, orders@b, storefront@a, storefront@b.
+    const planned = t.harness.eventsOf(runId).find((e) => isEventOf(e, 'upgrade.planned'));
+    assert.ok(planned && isEventOf(planned, 'upgrade.planned'));
+    assert.deepEqual(planned.data.migrations.map((m) => [m.ref, m.afterWave]), [['orders-currency@1', 3], ['customers-profile@1', 1]]);
+    const times = await stageTimes(runId);
+    for (const [ref, afterWave] of [['customers-profile@1', 1], ['orders-currency@1', 3]] as const) {
+      const shards = times.shards(ref);
+      assert.ok(shards.start >= times.wave(afterWave).end, `${ref}: shards started after wave ${afterWave} (its after: service in every cluster) finished`);
+      assert.ok(shards.end <= times.wave(afterWave + 1).start, `${ref}: every shard finished before wave ${afterWave + 1} started`);
+    }
   } finally {
     await user.stop();
     await ns.remove();
   }
 });
 
-test('a later wave fails (orders, after customers rolled out in both clusters): rolled back, images and data as before the run', { timeout: 420_000 }, async () => {
+test('a later wave fails (orders) after customers-profile migrated (after: customers): its data is restored, images and data as before the run', { timeout: 420_000 }, async () => {
   const ns = await setUp(600, 40);
   const ordersBefore = await ordersChecksum(t.shop);
   const customersBefore = await customersChecksum(t.mongo, t.mongoDb, canonical);
@@ -95,6 +127,12 @@ test('a later wave fails (orders, after customers rolled out in both clusters): 
   const end = await t.harness.waitFor(runId, ['upgrade.completed', 'upgrade.failed', 'upgrade.rolled-back'], 360_000);
   assert.ok(isEventOf(end, 'upgrade.rolled-back'), `${end.type}: ${JSON.stringify(end.data)}`);
   assert.equal(end.data.stage, 'rollout');
+  assert.match(end.data.reason, /orders in upshift-a/);
+  const { shards, rowsMigrated } = await shardSteps(runId);
+  assert.ok(shards.length > 0 && shards.every((s) => s.migration === 'customers-profile@1' && s.status === 'restored'), `customers migrated, then restored; orders never started: ${JSON.stringify(shards)}`);
+  assert.equal(rowsMigrated, 40, 'every customer was migrated before the orders wave failed');
+  assert.equal(end.data.restoredShards, shards.length);
+  assert.equal(end.data.revertedWorkloads, 3, 'customers in both clusters and orders in the canary');
   for (const cluster of clusterNames) {
     for (const s of services) {
       assert.equal((await running(cluster, ns.name, s)).image, v(s, '1.0.0'), `${s} back in ${cluster}`);
@@ -119,7 +157,11 @@ test('a shard that fails permanently names the row and the database error; the m
   assert.ok(isEventOf(end, 'upgrade.rolled-back'), `${end.type}: ${JSON.stringify(end.data)}`);
   assert.equal(end.data.stage, 'migrate');
   assert.match(end.data.reason, /amount_minor_limit/);
-  assert.ok(end.data.restoredShards >= 4, `restored ${end.data.restoredShards}`);
+  const { shards } = await shardSteps(runId);
+  assert.deepEqual([...new Set(shards.map((s) => s.migration))].sort(), ['customers-profile@1', 'orders-currency@1'], 'customers migrated after its waves, orders after its waves');
+  assert.ok(shards.every((s) => s.status === 'restored'), JSON.stringify(shards));
+  assert.equal(end.data.restoredShards, shards.length);
+  assert.equal(end.data.revertedWorkloads, 4, 'customers and orders in both clusters; storefront never started');
   assert.equal(await ordersChecksum(t.shop), ordersBefore, 'orders restored');
   assert.equal(await customersChecksum(t.mongo, t.mongoDb, canonical), customersBefore, 'customers restored');
   for (const cluster of clusterNames) for (const s of services) assert.equal((await running(cluster, ns.name, s)).image, v(s, '1.0.0'));

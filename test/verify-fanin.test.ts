@@ -1,7 +1,8 @@
 /**
  * verify's fan-in on the real control store and Kafka: shard outcomes delivered twice and concurrently
- * are counted once, exactly one verification runs, and a failed shard starts the rollback whose restores
- * fan in to the image revert.
+ * are counted once, exactly one verification runs (or, for a migration before the last wave, exactly one
+ * request for the next wave), and a failed shard starts the rollback whose restores fan in to the image
+ * revert.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -25,14 +26,23 @@ after(async () => {
 /** The 8 shard ids of a run's migration. */
 const shardsOf = (runId: string) => Array.from({ length: 8 }, (_, i) => shardIdFor(runId, 'orders-currency@1', i));
 
-/** A run as plan and migrate-shard leave it: the plan, and one `shard` step per shard. */
-async function seedRun(failurePolicy: 'rollback' | 'freeze'): Promise<string> {
+/** A wave of one workload (never rolled out here: only verify runs). */
+const wave = (index: number, service: string): RunPlan['waves'][number] => ({
+  index, targets: [{ service, cluster: 'upshift-a', namespace: 'shop', workload: { kind: 'Deployment', name: service }, container: 'app', image: `registry.local/fanin/${service}:2.0.0`, previousImage: `registry.local/fanin/${service}:1.0.0` }],
+});
+
+/**
+ * A run as plan and migrate-shard leave it: the plan, and one `shard` step per shard. By default the run
+ * has no waves left (its migration runs after the last one); `waves` with `afterWave` 0 is a migration
+ * that runs after the first of two waves.
+ */
+async function seedRun(failurePolicy: 'rollback' | 'freeze', waves: RunPlan['waves'] = []): Promise<string> {
   const runId = uuidv7();
   const shards = shardsOf(runId);
   const plan: RunPlan = {
-    runId, policyName: 'fanin', dryRun: false, clusters: [], waves: [],
+    runId, policyName: 'fanin', dryRun: false, clusters: [], waves,
     strategy: { maxParallelServices: 1, soakSeconds: 0, progressDeadlineSeconds: 60, failurePolicy, contract: false },
-    migrations: [{ ref: 'orders-currency@1', store: 'postgres', shards: 8, batchSize: 100, backup: true }],
+    migrations: [{ ref: 'orders-currency@1', store: 'postgres', shards: 8, batchSize: 100, backup: true, afterWave: 0 }],
   };
   const request = { policy: { spec: { verification: { checks: [{ name: 'workloads-available', kind: 'workloadsAvailable' }] } } } };
   const client = new pg.Client({ connectionString: harness.databaseUrl });
@@ -61,6 +71,35 @@ test('8 shard completions delivered twice and concurrently: counted once, one ve
   const distinct = (type: string) => new Set(harness.eventsOf(runId).filter((e) => e.type === type).map((e) => e.id)).size;
   assert.equal(distinct('dev.upshift.verify.results.v1'), 1, 'one verification');
   assert.equal(distinct('dev.upshift.upgrade.completed.v1'), 1, 'one completion');
+});
+
+test('a migration after the first of two waves: its 8 completions, twice and concurrently, request the second wave exactly once', { timeout: 120_000 }, async () => {
+  const runId = await seedRun('rollback', [wave(0, 'customers'), wave(1, 'orders')]);
+  const toRollout = await collect(harness.env, `${harness.prefix}upshift.rollout`);
+  try {
+    const events = shardsOf(runId).map((shardId, i) => fromMigrateShard('shard.completed', { runId, shardId, migration: 'orders-currency@1', rowsMigrated: 10 + i, batches: 1, durationMs: 5 }));
+    // The last completion redelivered with a new event id (not deduplicated by the inbox): only the claim stops it.
+    const again = fromMigrateShard('shard.completed', events.at(-1)?.data);
+    await Promise.all([publishEvents(harness.env, harness.prefix, events), publishEvents(harness.env, harness.prefix, [...events].reverse())]);
+    const next = await waitFor(toRollout, runId, 'dev.upshift.rollout.wave.requested.v1');
+    assert.ok(isEventOf(next, 'rollout.wave.requested'));
+    assert.deepEqual([next.data.wave, next.data.waves, next.data.targets.map((t) => t.service)], [1, 2, ['orders']]);
+    await publishEvents(harness.env, harness.prefix, [again]);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const requests = toRollout.events().filter((e) => e.type === 'dev.upshift.rollout.wave.requested.v1' && (e.data as { runId: string }).runId === runId);
+    assert.equal(new Set(requests.map((e) => e.id)).size, 1, 'one request for the next wave');
+    assert.deepEqual(harness.eventsOf(runId).map((e) => e.type), [], 'no verification and no ending while waves remain');
+    const client = new pg.Client({ connectionString: harness.databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ key: string; status: string }>(`SELECT key, status FROM upshift.steps WHERE run_id = $1 AND kind = 'once'`, [runId]);
+      assert.deepEqual(rows, [{ key: 'wave-1', status: 'completed' }]);
+    } finally {
+      await client.end();
+    }
+  } finally {
+    await toRollout.stop();
+  }
 });
 
 test('a failed shard starts the rollback; the restores fan in to one image revert', { timeout: 120_000 }, async () => {

@@ -2,8 +2,11 @@
  * `npm run demo [-- --fail]`: the main job end to end on the local stack. Brings the stack up (building
  * what is missing), deploys the shop to both clusters at the previous versions, seeds PostgreSQL and
  * MongoDB, starts the four functions, publishes examples/policy.yaml, shows the live watch and ends with
- * a summary, the trace id and the Jaeger URL. `--fail` gives orders a target image whose pods never
- * become Ready, so its wave fails and the run rolls back (images and data as before: checksums).
+ * a summary, the trace id and the Jaeger URL. The policy's migrations start after the services of their
+ * `after:` lists: customers-profile right after the customers waves, orders-currency after the orders
+ * waves. `--fail` gives orders a target image whose pods never become Ready: by then the customers are
+ * migrated, so the failing orders wave rolls back their data (restored from the backups) and every image
+ * (checksums before = after).
  * Re-runnable: workloads and data are reset, each run gets a fresh run id.
  */
 import { readFileSync } from 'node:fs';
@@ -23,7 +26,9 @@ import type { RunView } from './watch/state.ts';
 
 const policyFile = fileURLToPath(new URL('../../examples/policy.yaml', import.meta.url));
 const usage = `Usage: npm run demo [-- --fail] [--rows n] [--documents n] [--soak seconds]
-  --fail        orders gets a target image whose pods never become Ready: its wave fails, the run rolls back
+  --fail        orders gets a target image whose pods never become Ready: its wave fails after the customers
+                were migrated (customers-profile runs after the customers waves); the run rolls back,
+                restoring the customers data and reverting the images (checksums before = after)
   --rows        PostgreSQL orders to seed (default 200000)
   --documents   MongoDB customers to seed (default 50000 with MONGODB_URL (a real MongoDB); 2000 on the
                 stack's FerretDB 1.24, which migrates only ~10-20 documents/s)
@@ -106,7 +111,7 @@ export async function runDemoMain(args: string[]): Promise<number> {
   const policy = demoPolicy(options.fail, options.soak);
   const workloads = sampleWorkloads(policy);
   const timings: Record<string, number> = {};
-  say(`upshift demo${options.fail ? ' --fail (orders gets an image whose pods never become Ready)' : ''}`);
+  say(`upshift demo${options.fail ? ' --fail (orders gets an image whose pods never become Ready: the customers, migrated after the customers waves, are restored)' : ''}`);
   const { missing } = availableFunctions();
   if (missing.length > 0) say(`! not built yet, the run cannot finish without them: ${missing.join(', ')}`);
   if (options.documents > 5000 && !process.env.MONGODB_URL) {
@@ -135,7 +140,10 @@ export async function runDemoMain(args: string[]): Promise<number> {
   const after = await checksums(setup);
   const report: DemoReport = {
     view: result.view, fail: options.fail, images: await images(workloads), timings, traceId: result.traceId, jaegerUrl: setup.env.JAEGER_QUERY_URL,
-    data: [{ label: `PostgreSQL shop.orders`, before: before.orders, after: after.orders }, { label: `MongoDB crm.customers`, before: before.customers, after: after.customers }],
+    data: [
+      { label: `PostgreSQL shop.orders`, migration: 'orders-currency@1', before: before.orders, after: after.orders },
+      { label: `MongoDB crm.customers`, migration: 'customers-profile@1', before: before.customers, after: after.customers },
+    ],
   };
   process.stdout.write(renderSummary(report));
   return demoSucceeded(report) ? 0 : 1;

@@ -17,4 +17,4 @@ export * from './trace.ts';
 export * from './policy/schema.ts';
 export { parsePolicy, parsePolicyYaml, PolicyInvalid, type PolicyResult } from './policy/parse.ts';
 export { findCycle } from './policy/refine.ts';
-export { waveRequest, type PlannedTarget, type RunPlan } from './run-plan.ts';
+export { waveRequest, type PlannedTarget, type RunPlan, type ScheduledMigration } from './run-plan.ts';

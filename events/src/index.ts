@@ -12,5 +12,5 @@ export { brokersFrom, connectProducer, kafkaClient } from './kafka/client.ts';
 export * from './kafka/produce.ts';
 export * from './kafka/consume.ts';
 export { fixture, fixtureJson, fixturesDir } from './fixtures.ts';
-export { waveRequest, type PlannedTarget, type RunPlan } from './run-plan.ts';
+export { waveRequest, type PlannedTarget, type RunPlan, type ScheduledMigration } from './run-plan.ts';
 export { retryWhileRetriable } from './kafka/retry.ts';

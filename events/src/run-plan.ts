@@ -8,6 +8,9 @@ import type { PlannedWave } from './schemas/upgrade.ts';
 import type { RolloutWaveRequested } from './schemas/rollout.ts';
 import type { ClusterSpec, StrategySpec } from './policy/schema.ts';
 
+/** A migration of the run plan: always with the wave after which it starts (see `PlannedMigration`). */
+export type ScheduledMigration = PlannedMigration & { afterWave: number };
+
 /** The persisted plan of one run. */
 export interface RunPlan {
   runId: string;
@@ -17,7 +20,8 @@ export interface RunPlan {
   /** How to reach each cluster (kubeconfig context or mounted Secret). */
   clusters: ClusterSpec[];
   waves: PlannedWave[];
-  migrations: PlannedMigration[];
+  /** In policy order; each runs after its `afterWave`, so a later wave's failure can restore its data. */
+  migrations: ScheduledMigration[];
 }
 
 /** A wave target with the image it ran before the run: what a rollback puts back. */

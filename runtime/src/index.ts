@@ -14,7 +14,7 @@ export type { TxClient } from './store/pool.ts';
 export { migrateStore } from './store/migrate.ts';
 export { acquireLease, assertFence, guardedWrite, heartbeatLease, releaseLease, startHeartbeat } from './store/leases.ts';
 export type { Heartbeat, Lease } from './store/leases.ts';
-export { ensureStep, finishRun, readStep, saveCheckpoint, startRun } from './store/runs.ts';
+export { claimOnce, ensureStep, finishOnce, finishRun, onceDetail, readStep, saveCheckpoint, startRun } from './store/runs.ts';
 export type { RunTarget, Step, StepKey } from './store/runs.ts';
 export { OutboxRelay } from './store/relay.ts';
 export { defineFunction } from './host/function.ts';

@@ -8,7 +8,8 @@ export interface DemoReport {
   readonly view: RunView;
   readonly fail: boolean;
   readonly images: readonly { cluster: string; name: string; before: string; now: string | undefined; available: boolean }[];
-  readonly data: readonly { label: string; before: DataChecksum; after: DataChecksum }[];
+  /** Each data set with its checksums and the migration that changes it. */
+  readonly data: readonly { label: string; migration: string; before: DataChecksum; after: DataChecksum }[];
   readonly timings: Readonly<Record<string, number>>;
   readonly traceId: string | undefined;
   readonly jaegerUrl: string | undefined;
@@ -18,25 +19,47 @@ function versions(c: DataChecksum): string {
   return Object.entries(c.versions).map(([v, n]) => `v${v}: ${formatCount(n)}`).join(', ') || 'empty';
 }
 
+/** Rows/documents a migration's restored shards put back (they had been migrated before the rollback). */
+export function restoredRows(view: RunView, migration: string): number {
+  const shards = Object.values(view.migrations.find((m) => m.ref === migration)?.shards ?? {});
+  return shards.reduce((sum, s) => sum + (s.state === 'restored' ? s.rows : 0), 0);
+}
+
 function dataLines(report: DemoReport): string[] {
-  return report.data.flatMap(({ label, before, after }) => {
+  return report.data.flatMap(({ label, migration, before, after }) => {
     const equal = before.digest === after.digest && before.count === after.count;
+    const restored = restoredRows(report.view, migration);
+    const verdict = !equal ? 'changed by the run'
+      : restored > 0 ? `EQUAL: migrated by ${migration}, then restored (${formatCount(restored)} put back): exactly as before the run`
+        : 'EQUAL: the data is exactly as before the run';
     return [
       `  ${label}`,
       `    before  ${before.digest}  ${formatCount(before.count)} (${versions(before)})`,
       `    after   ${after.digest}  ${formatCount(after.count)} (${versions(after)})`,
-      `    ${equal ? 'EQUAL: the data is exactly as before the run' : 'changed by the run'}`,
+      `    ${verdict}`,
     ];
   });
 }
 
-/** Whether the run ended as the demo expects: completed, or rolled back with data equal to before (--fail). */
+/**
+ * Whether the run ended as the demo expects: completed; or (--fail) rolled back with images back and data
+ * equal to before, after at least one migration had changed data (customers-profile runs after the
+ * customers waves, before the failing orders wave) — so the rollback really restored data.
+ */
 export function demoSucceeded(report: DemoReport): boolean {
   const outcome = report.view.outcome?.name;
   if (!report.fail) return outcome === 'upgrade.completed';
   const dataEqual = report.data.every(({ before, after }) => before.digest === after.digest);
   const imagesBack = report.images.every((i) => i.now === i.before && i.available);
-  return outcome === 'upgrade.rolled-back' && dataEqual && imagesBack;
+  const dataRestored = report.data.some(({ migration }) => restoredRows(report.view, migration) > 0);
+  return outcome === 'upgrade.rolled-back' && dataEqual && imagesBack && dataRestored;
+}
+
+function failStory(report: DemoReport): string {
+  const restored = report.data.filter(({ migration }) => restoredRows(report.view, migration) > 0);
+  if (restored.length === 0) return 'the orders wave failed before any migration had run: nothing to restore';
+  const what = restored.map(({ label, migration }) => `${label} (${migration}, ${formatCount(restoredRows(report.view, migration))} restored)`).join(', ');
+  return `the orders wave failed after ${what} had been migrated; rolled back automatically: data restored (checksums before = after), images reverted`;
 }
 
 /** The summary text. */
@@ -48,8 +71,14 @@ export function renderSummary(report: DemoReport): string {
   if (view.migrations.length > 0) {
     lines.push('', 'migrations');
     for (const m of view.migrations) {
-      const done = Object.values(m.shards).filter((s) => s.state === 'completed').length;
-      lines.push(`  ${m.ref.padEnd(22)} ${done}/${m.shardsTotal} shards, ${formatCount(rowsOf(m))} ${m.store === 'mongodb' ? 'documents' : 'rows'} migrated`);
+      const shards = Object.values(m.shards);
+      const done = shards.filter((s) => s.state === 'completed').length;
+      const restored = shards.filter((s) => s.state === 'restored').length;
+      const unit = m.store === 'mongodb' ? 'documents' : 'rows';
+      const after = m.afterWave === undefined ? '' : ` (after wave ${m.afterWave + 1})`;
+      lines.push(restored > 0
+        ? `  ${m.ref.padEnd(22)} ${restored}/${m.shardsTotal} shards migrated, then restored: ${formatCount(restoredRows(view, m.ref))} ${unit} put back${after}`
+        : `  ${m.ref.padEnd(22)} ${done}/${m.shardsTotal} shards, ${formatCount(rowsOf(m))} ${unit} migrated${after}${shards.length === 0 ? ', never started' : ''}`);
     }
   }
   lines.push('', 'data checksums (computed independently: SQL md5 / JS sha256)', ...dataLines(report));
@@ -57,6 +86,7 @@ export function renderSummary(report: DemoReport): string {
   lines.push('', `trace id   ${report.traceId ?? '(none)'}`);
   if (report.traceId && report.jaegerUrl) lines.push(`jaeger     ${report.jaegerUrl}/api/traces/${report.traceId}`);
   lines.push(`status     node cli/bin/upshift.js status ${view.runId}`);
-  lines.push('', demoSucceeded(report) ? `demo: OK (${report.fail ? 'failure in the orders wave rolled back automatically' : 'upgrade completed'})` : 'demo: NOT OK (see above)');
+  const story = report.fail ? failStory(report) : 'upgrade completed';
+  lines.push('', demoSucceeded(report) ? `demo: OK (${story})` : `demo: NOT OK (${story}; see above)`);
   return `${lines.join('\n')}\n`;
 }

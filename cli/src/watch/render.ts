@@ -82,6 +82,7 @@ export function migrationLine(m: MigrationView, done: boolean): string {
     ...(eta !== undefined ? [`ETA ${formatDuration(eta)}`] : []),
     ...(failedShards > 0 ? [`${failedShards} failed`] : []),
     ...(restored > 0 ? [`${restored} restored`] : []),
+    ...(shards.length === 0 && m.afterWave !== undefined && !done ? [`starts after wave ${m.afterWave + 1}`] : []),
   ];
   return parts.join('  ');
 }
@@ -158,7 +159,7 @@ export function viewToJson(view: RunView): Record<string, unknown> {
     migrations: view.migrations.map((m) => {
       const shards = Object.values(m.shards);
       return {
-        ref: m.ref, store: m.store, shardsTotal: m.shardsTotal,
+        ref: m.ref, store: m.store, shardsTotal: m.shardsTotal, afterWave: m.afterWave ?? null,
         shardsCompleted: shards.filter((s) => s.state === 'completed').length,
         shardsFailed: shards.filter((s) => s.state === 'failed').length,
         shardsRestored: shards.filter((s) => s.state === 'restored').length,

@@ -44,6 +44,8 @@ export interface MigrationView {
   readonly samples: readonly (readonly [number, number])[];
   /** Expected rows/documents when the caller knows them (e.g. the demo seeded them). */
   readonly expectedRows?: number;
+  /** The wave (0-based) after which it starts, as planned. */
+  readonly afterWave?: number;
 }
 
 /** A verify check and its verdict. */
@@ -90,8 +92,18 @@ export function applyEvent(view: RunView, event: AnyUpshiftEvent): RunView {
     lastEventAt: Math.max(view.lastEventAt ?? at, at),
     ...(view.traceId === undefined && event.traceparent ? { traceId: event.traceparent.split('-')[1] ?? '' } : {}),
   };
-  const next = reduce(base, event, at);
+  const next = withoutStaleProgress(view, reduce(base, event, at), event);
   return isTerminal(event) && next.outcome === undefined ? { ...next, outcome: outcomeOf(event) } : next;
+}
+
+/**
+ * A stage entered through another event than a progress report (e.g. the next wave after a migration):
+ * the last report's percent, and its message unless the event set a new one, belong to the stage left.
+ */
+function withoutStaleProgress(before: RunView, after: RunView, event: AnyUpshiftEvent): RunView {
+  if (after.stage === before.stage || nameOf(event) === 'run.progress') return after;
+  const { percent: _percent, message, ...rest } = after;
+  return message === undefined || message === before.message ? rest : { ...rest, message };
 }
 
 /** Applies events in order. */
@@ -132,6 +144,7 @@ function planned(view: RunView, data: EventData<'upgrade.planned'>, at: number):
   const known = new Map(view.migrations.map((m) => [m.ref, m]));
   const migrations = data.migrations.map((m): MigrationView => ({
     ...(known.get(m.ref) ?? { shards: {}, samples: [] }), ref: m.ref, store: m.store, shardsTotal: m.shards,
+    ...(m.afterWave === undefined ? {} : { afterWave: m.afterWave }),
   }));
   return { ...view, policyName: data.policyName, stage: data.dryRun ? 'plan' : view.stage === 'requested' ? 'plan' : view.stage, startedAt: view.startedAt ?? at, waves, migrations };
 }
@@ -140,9 +153,13 @@ function setTargets(view: RunView, wave: number, update: (t: TargetView) => Targ
   return { ...view, waves: view.waves.map((w) => (w.index === wave ? { ...w, targets: w.targets.map(update) } : w)) };
 }
 
+/** Stages a completed wave does not leave: the run's end game. */
+const afterRollout = new Set(['verify', 'contract', 'rollback']);
+
 function waveCompleted(view: RunView, data: EventData<'rollout.wave.completed'>): RunView {
   const next = setTargets(view, data.wave, (t) => (t.state === 'reverted' ? t : { ...t, state: 'done' }));
-  return { ...next, stage: next.stage === 'plan' || next.stage === 'requested' || next.stage === 'expand' ? 'rollout' : next.stage };
+  // A wave after a migration that started early (its `after:` services) brings the run back to rollout.
+  return { ...next, stage: afterRollout.has(next.stage) ? next.stage : 'rollout' };
 }
 
 function waveFailed(view: RunView, data: EventData<'rollout.wave.failed'>): RunView {

@@ -80,6 +80,47 @@ for (const c of cases) {
   });
 }
 
+/** orders-currency@1 runs after wave 0 (`after: [customers]`), before the orders wave. */
+const plannedEarly = () => ev('upgrade.planned', {
+  runId, policyName: 'shop', dryRun: false,
+  waves: [{ index: 0, targets: [target('customers', 'upshift-a', '2.0.0')] }, { index: 1, targets: [target('orders', 'upshift-a', '3.0.0')] }],
+  migrations: [{ ref: 'orders-currency@1', store: 'postgres', shards: 2, batchSize: 500, backup: true, afterWave: 0 }],
+}, 0);
+const migrationRequested = (at: number) => ev('migration.requested', { runId, migrations: [{ ref: 'orders-currency@1', store: 'postgres', shards: 2, batchSize: 500, backup: true, afterWave: 0 }] }, at, 'rollout');
+const nextWave = (at: number) => ev('rollout.wave.requested', { runId, wave: 1, waves: 2, targets: [target('orders', 'upshift-a', '3.0.0')].map(({ previousImage: _p, ...t }) => t) }, at, 'verify');
+const restored = (index: number, rows: number, at: number) => ev('shard.restore.done', { runId, shardId: `${runId}:orders-currency@1:${index}`, migration: 'orders-currency@1', outcome: 'restored', rowsRestored: rows }, at, 'migrate-shard');
+
+test('reducer: a migration after an early wave: migrate, then rollout again for the next wave', () => {
+  const migrating = fold([plannedEarly(), waveDone(0, 'customers', 5), migrationRequested(5), shardDone(0, 100, 7)]);
+  assert.equal(migrating.stage, 'migrate');
+  assert.equal(migrating.migrations[0]?.afterWave, 0);
+  const progress = ev('run.progress', { runId, stage: 'migrate', percent: 50, wavesDone: 1, wavesTotal: 2, shardsDone: 1, shardsTotal: 2, rowsMigrated: 100, message: 'shard 1: 100 changed' }, 7, 'migrate-shard');
+  const resumed = fold([plannedEarly(), waveDone(0, 'customers', 5), migrationRequested(5), progress, shardDone(0, 100, 7), shardDone(1, 200, 8), nextWave(8)]);
+  assert.equal(resumed.stage, 'rollout');
+  assert.deepEqual([resumed.percent, resumed.message], [undefined, undefined], 'the migration\'s last progress report is not shown under the rollout stage');
+  const lifecycleOnly = fold([plannedEarly(), waveDone(0, 'customers', 5), shardDone(0, 100, 7), shardDone(1, 200, 8), waveDone(1, 'orders', 12)]);
+  assert.equal(lifecycleOnly.stage, 'rollout', 'a completed wave after the migration is the rollout stage, even without the work events');
+});
+
+test('reducer: a later wave fails after the early migration: its shards are restored, then the images', () => {
+  const view = fold([plannedEarly(), waveDone(0, 'customers', 5), migrationRequested(5), shardDone(0, 100, 7), shardDone(1, 200, 8), nextWave(8),
+    ev('rollout.wave.failed', { runId, wave: 1, reason: 'orders in upshift-a: deadline', targets: [{ service: 'orders', cluster: 'upshift-a', reason: 'deadline' }] }, 20, 'rollout'),
+    ev('rollback.requested', { runId, stage: 'rollout', reason: 'orders in upshift-a: deadline' }, 20, 'rollout'), restored(0, 100, 22), restored(1, 200, 23),
+    ev('image.revert.requested', { runId, stage: 'rollout', reason: 'orders in upshift-a: deadline', restoredShards: 2 }, 23, 'verify'),
+    ev('upgrade.rolled-back', { runId, stage: 'rollout', reason: 'orders in upshift-a: deadline', restoredShards: 2, revertedWorkloads: 2 }, 30, 'rollout')]);
+  assert.equal(view.stage, 'rollback');
+  assert.equal(states(view), 'reverted | reverted');
+  assert.deepEqual(view.migrations[0]?.shards, { 0: { state: 'restored', rows: 100 }, 1: { state: 'restored', rows: 200 } });
+  assert.equal(view.outcome?.name, 'upgrade.rolled-back');
+});
+
+test('render: a migration not started yet says after which wave it starts', () => {
+  const view = fold([plannedEarly()]);
+  const line = migrationLine(view.migrations[0] ?? assert.fail('no migration'), false);
+  assert.match(line, /0\/2 shards .* starts after wave 1$/);
+  assert.doesNotMatch(migrationLine(fold([plannedEarly(), shardDone(0, 100, 7)]).migrations[0] ?? assert.fail('no migration'), false), /starts after/);
+});
+
 test('reducer: an event seen twice (Kafka and the outbox) counts once; other runs are ignored', () => {
   const done = shardDone(0, 100, 3);
   const other = createEvent('shard.completed', { runId: 'run-2', shardId: 'run-2:orders-currency@1:0', migration: 'orders-currency@1', rowsMigrated: 9, batches: 1, durationMs: 1 }, { producer: 'migrate-shard', id: 'x' }) as AnyUpshiftEvent;

@@ -46,13 +46,19 @@ export type KeyRange = z.infer<typeof KeyRange>;
 export const Store = z.enum(['postgres', 'mongodb']);
 export type Store = z.infer<typeof Store>;
 
-/** A migration of a run as planned: catalog reference plus how it is split and batched. */
+/**
+ * A migration of a run as planned: catalog reference, how it is split and batched, and when it starts:
+ * `afterWave` is the 0-based wave after which its data migration runs (the last wave holding a service
+ * of its `after:` list; the run's last wave when the list is empty). plan always sets it; absent means
+ * after the last wave.
+ */
 export const PlannedMigration = z.object({
   ref: MigrationRef,
   store: Store,
   shards: z.int().min(1).max(4096),
   batchSize: z.int().min(1).max(100000),
   backup: z.boolean(),
+  afterWave: Count.optional(),
 });
 export type PlannedMigration = z.infer<typeof PlannedMigration>;
 

@@ -20,8 +20,10 @@ export const PlannedShard = z.object({ shardId: ShardId, index: Count, range: Ke
 export type PlannedShard = z.infer<typeof PlannedShard>;
 
 /**
- * All waves done; backfill the data — consumed by migrate-shard, which splits each key space into the
- * planned number of shards (it owns the store access) and fans out `shard.requested`.
+ * The waves these migrations wait for are rolled out (their `afterWave`); backfill their data — consumed
+ * by migrate-shard, which splits each key space into the planned number of shards (it owns the store
+ * access) and fans out `shard.requested`. Rollout continues with the next wave only once verify has
+ * fanned these shards in.
  */
 export const MigrationRequested = z.object({
   runId: RunId,
@@ -63,7 +65,11 @@ export const ShardFailed = z.object({
 });
 export type ShardFailed = z.infer<typeof ShardFailed>;
 
-/** Undo the run per its failure policy — consumed by migrate-shard (fans out restores; no data → image revert). */
+/**
+ * Undo the run's data per its failure policy — consumed by migrate-shard (fans out restores of every
+ * started shard; verify fans them in, then asks rollout for the image revert). From verify (a failed
+ * shard or check) or rollout (a wave failed after migrations that start earlier had run).
+ */
 export const RollbackRequested = z.object({ runId: RunId, stage: Stage, reason: Reason });
 export type RollbackRequested = z.infer<typeof RollbackRequested>;
 

@@ -1,8 +1,8 @@
 import { waveRequest, type DeepReadonly, type EventData, type PlannedTarget, type RunPlan } from '@upshift/events';
-import { finishRun, UpshiftError, type HandlerContext } from '@upshift/runtime';
+import { claimOnce, finishRun, UpshiftError, type HandlerContext } from '@upshift/runtime';
 import { loadPlan } from '@upshift/runtime/store/plans.ts';
 import type { ClusterRegistry } from '@upshift/runtime/kubernetes.ts';
-import { decideWave, nextStage, waveDeadline, type WaveDecision } from './core/wave-decision.ts';
+import { decideWave, failureResponse, nextStage, waveDeadline, type WaveDecision } from './core/wave-decision.ts';
 import { readRolloutStep, writeRolloutStep, type WaveCheckpoint } from './adapters/steps.ts';
 import { observeTargets, patchTargets } from './observe.ts';
 import { watchWithinBudget } from './watch.ts';
@@ -74,31 +74,41 @@ async function finishWave(ctx: RolloutContext, plan: RunPlan, wave: number, chec
   if (decision.kind === 'failed') {
     await writeRolloutStep(ctx.tx, plan.runId, 'wave', wave, { status: 'failed', checkpoint: { ...checkpoint, lastSeen: decision.reason } });
     ctx.emit('rollout.wave.failed', { runId: plan.runId, wave, reason: decision.reason, targets: decision.failures });
-    return applyFailurePolicy(ctx, plan, decision.reason);
+    return applyFailurePolicy(ctx, plan, wave, decision.reason);
   }
   await writeRolloutStep(ctx.tx, plan.runId, 'wave', wave, { status: 'completed', checkpoint });
   ctx.emit('rollout.wave.completed', {
     runId: plan.runId, wave, waves: plan.waves.length,
     targets: targets.map((t) => ({ service: t.service, cluster: t.cluster, image: t.image, previousImage: t.previousImage })),
   });
-  const next = nextStage(wave, plan.waves.length, plan.migrations.length);
+  const next = nextStage(wave, plan.waves.length, plan.migrations);
   const nextWave = next.kind === 'wave' ? waveRequest(plan, next.wave) : undefined;
-  if (nextWave) {
+  if (next.kind === 'migrate') {
+    ctx.log.info({ wave, migrations: next.migrations.map((m) => m.ref) }, `wave ${wave}: migrations start; verify resumes the rollout when their shards are in`);
+    ctx.emit('migration.requested', { runId: plan.runId, migrations: next.migrations });
+  } else if (nextWave) {
     ctx.emit('rollout.wave.requested', nextWave);
-  } else if (next.kind === 'migrate') {
-    ctx.emit('migration.requested', { runId: plan.runId, migrations: plan.migrations });
   } else {
     ctx.emit('verify.requested', { runId: plan.runId });
   }
 }
 
-/** The policy decides: `rollback` reverts every touched wave (a revert event to ourselves); `freeze` stops and says so. */
-async function applyFailurePolicy(ctx: RolloutContext, plan: RunPlan, reason: string): Promise<void> {
-  if (plan.strategy.failurePolicy === 'rollback') {
-    await ctx.tx.query(`UPDATE upshift.runs SET status = 'rolling-back', updated_at = now() WHERE id = $1`, [plan.runId]);
-    ctx.emit('image.revert.requested', { runId: plan.runId, stage: 'rollout', reason, restoredShards: 0 });
+/**
+ * The policy decides. `rollback`: when migrations already ran, `rollback.requested` (migrate-shard restores
+ * their shards; verify fans the restores in and asks us for the image revert, with the stage and reason
+ * kept in the run's `rollback` claim); otherwise the image revert at once. `freeze`: stop and say so.
+ */
+async function applyFailurePolicy(ctx: RolloutContext, plan: RunPlan, wave: number, reason: string): Promise<void> {
+  const response = failureResponse(plan.strategy.failurePolicy, wave, plan.migrations);
+  if (response === 'freeze') {
+    await finishRun(ctx.tx, plan.runId, 'failed');
+    ctx.emit('upgrade.failed', { runId: plan.runId, stage: 'rollout', reason: `frozen as the policy asks; workloads left as they are: ${reason}`, failurePolicy: 'freeze', frozen: true });
     return;
   }
-  await finishRun(ctx.tx, plan.runId, 'failed');
-  ctx.emit('upgrade.failed', { runId: plan.runId, stage: 'rollout', reason: `frozen as the policy asks; workloads left as they are: ${reason}`, failurePolicy: 'freeze', frozen: true });
+  await ctx.tx.query(`UPDATE upshift.runs SET status = 'rolling-back', updated_at = now() WHERE id = $1`, [plan.runId]);
+  if (response === 'revert') {
+    ctx.emit('image.revert.requested', { runId: plan.runId, stage: 'rollout', reason, restoredShards: 0 });
+  } else if (await claimOnce(ctx.tx, plan.runId, 'rollback', { stage: 'rollout', reason })) {
+    ctx.emit('rollback.requested', { runId: plan.runId, stage: 'rollout', reason });
+  }
 }

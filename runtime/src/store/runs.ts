@@ -110,3 +110,26 @@ export async function saveCheckpoint(
     });
   }
 }
+
+/**
+ * Claims a one-time action of the run (a `once` step: the verification, the rollback, the next wave after
+ * a migration); false when it was claimed before. The primary key makes it exactly once across instances
+ * and redeliveries; `detail` is kept with it (e.g. why a rollback started, read when the restores are in).
+ */
+export async function claimOnce(tx: TxClient, runId: string, action: string, detail: unknown = {}): Promise<boolean> {
+  const result = await tx.query(
+    `INSERT INTO upshift.steps (run_id, kind, key, status, checkpoint, started_at) VALUES ($1, 'once', $2, 'running', $3, now()) ON CONFLICT DO NOTHING`,
+    [runId, action, JSON.stringify(detail)]);
+  return (result.rowCount ?? 0) > 0;
+}
+
+/** Marks a one-time action done (status shows when the verification or revert happened). */
+export async function finishOnce(tx: TxClient, runId: string, action: string): Promise<void> {
+  await tx.query(`UPDATE upshift.steps SET status = 'completed', finished_at = now(), updated_at = now() WHERE run_id = $1 AND kind = 'once' AND key = $2`, [runId, action]);
+}
+
+/** The detail stored with a one-time action. */
+export async function onceDetail<T>(tx: TxClient, runId: string, action: string): Promise<T | undefined> {
+  const { rows } = await tx.query<{ checkpoint: T }>(`SELECT checkpoint FROM upshift.steps WHERE run_id = $1 AND kind = 'once' AND key = $2`, [runId, action]);
+  return rows[0]?.checkpoint;
+}

@@ -1,4 +1,4 @@
-import type { PlannedMigration, PlannedTarget, RunPlan, UpgradePolicy } from '@upshift/events';
+import type { PlannedTarget, RunPlan, ScheduledMigration, UpgradePolicy } from '@upshift/events';
 import { computeWaves } from './waves.ts';
 
 export type { PlannedTarget, RunPlan };
@@ -34,7 +34,7 @@ export function buildPlan(runId: string, policy: UpgradePolicy, facts: PlanFacts
       };
     }),
   }));
-  const migrations = spec.migrations.map((m): PlannedMigration => {
+  const migrations = spec.migrations.map((m): ScheduledMigration => {
     const seen = facts.migrations.get(m.ref);
     return {
       ref: m.ref,
@@ -42,12 +42,26 @@ export function buildPlan(runId: string, policy: UpgradePolicy, facts: PlanFacts
       shards: m.shards === 'auto' ? (seen?.autoShards ?? 1) : m.shards,
       batchSize: m.batchSize,
       backup: m.backup,
+      afterWave: migrationStartWave(order.waves, m.after),
     };
   });
   return {
     ok: true,
     plan: { runId, policyName: policy.metadata.name, dryRun: spec.dryRun, strategy: spec.strategy, clusters: spec.clusters, waves, migrations },
   };
+}
+
+/**
+ * The wave after which a migration starts: the last wave that rolls out a service of its `after` list (in
+ * any of its clusters), so every cluster runs those services' new version before their data changes; with
+ * no `after`, the last wave. Rollout waits for the migration's shards before it starts the next wave, so a
+ * later wave's failure finds the data final and restores it.
+ */
+export function migrationStartWave(waves: ReadonlyArray<ReadonlyArray<{ service: string }>>, after: readonly string[]): number {
+  const last = Math.max(0, waves.length - 1);
+  const named = new Set(after);
+  const holding = waves.flatMap((wave, index) => (wave.some((t) => named.has(t.service)) ? [index] : []));
+  return holding.length > 0 ? Math.max(...holding) : last;
 }
 
 /** The targets a run holds exclusively: each workload in each cluster, and each migration. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parsePolicy } from '@upshift/events';
-import { buildPlan, runTargets } from '../../src/core/plan.ts';
+import { buildPlan, migrationStartWave, runTargets } from '../../src/core/plan.ts';
 
 const policy = parsePolicy({
   apiVersion: 'upshift.dev/v1alpha1',
@@ -39,4 +39,37 @@ test('plan: a target whose current image was not observed is refused, not guesse
   assert.ok(policy.ok);
   const result = buildPlan('run-1', policy.policy, { currentImages: new Map(), migrations: new Map() });
   assert.deepEqual(result, { ok: false, message: 'no current image was observed for api in cluster upshift-b' });
+});
+
+const waves = [['api@upshift-b'], ['api@upshift-a', 'db@upshift-a'], ['web@upshift-b'], ['web@upshift-a']]
+  .map((wave) => wave.map((item) => ({ service: item.split('@')[0] ?? '' })));
+
+const starts: Array<{ name: string; after: string[]; expected: number }> = [
+  { name: 'no after: after the last wave', after: [], expected: 3 },
+  { name: 'after a service rolled out in two clusters: after its last cluster\'s wave', after: ['api'], expected: 1 },
+  { name: 'after several services: after the latest of them', after: ['api', 'web'], expected: 3 },
+  { name: 'after a service in one cluster only: after that wave', after: ['db'], expected: 1 },
+  { name: 'after a service that is in no wave: after the last wave', after: ['ghost'], expected: 3 },
+];
+
+for (const c of starts) {
+  test(`migration start: ${c.name}`, () => assert.equal(migrationStartWave(waves, c.after), c.expected));
+}
+
+test('migration start: a run without waves starts its migrations after wave 0', () => {
+  assert.equal(migrationStartWave([], ['api']), 0);
+});
+
+test('plan: each migration carries the wave after which it starts (its `after:` services rolled out everywhere)', () => {
+  assert.ok(policy.ok);
+  const withAfter = { ...policy.policy, spec: { ...policy.policy.spec, migrations: [
+    { ref: 'orders-currency@1', shards: 2, batchSize: 10, backup: true, after: ['api'] },
+    { ref: 'customers-profile@1', shards: 8, batchSize: 10, backup: true, after: [] },
+  ] } };
+  const result = buildPlan('run-1', withAfter, {
+    currentImages: new Map(['api@upshift-a', 'api@upshift-b', 'web@upshift-a', 'web@upshift-b'].map((k) => [k, 'registry.local/shop/x:1.0.0'])),
+    migrations: new Map([['orders-currency@1', { store: 'postgres', autoShards: 8 }], ['customers-profile@1', { store: 'mongodb', autoShards: 3 }]]),
+  });
+  assert.ok(result.ok);
+  assert.deepEqual(result.plan.migrations.map((m) => [m.ref, m.afterWave]), [['orders-currency@1', 1], ['customers-profile@1', 3]]);
 });

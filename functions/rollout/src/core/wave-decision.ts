@@ -62,13 +62,32 @@ export function waveDeadline(patchedAt: number, progressDeadlineSeconds: number,
   return patchedAt + (progressDeadlineSeconds + graceSeconds) * 1000;
 }
 
-/** What follows a completed wave. */
-export type NextStage = { kind: 'wave'; wave: number } | { kind: 'migrate' } | { kind: 'verify' };
+/** What follows a completed wave: the migrations that start after it, the next wave, or verification. */
+export type NextStage<M> = { kind: 'migrate'; migrations: M[] } | { kind: 'wave'; wave: number } | { kind: 'verify' };
 
-/** The next wave, else the migrations, else straight to verification. */
-export function nextStage(wave: number, waveCount: number, migrationCount: number): NextStage {
+/**
+ * After wave `wave`: the migrations planned to start after it (`afterWave`), and nothing else — rollout
+ * stops there and verify requests the next wave once their shards are all in (sequential, so a later
+ * failure always finds final data to restore); else the next wave; else verification.
+ */
+export function nextStage<M extends { afterWave: number }>(wave: number, waveCount: number, migrations: readonly M[]): NextStage<M> {
+  const starting = migrations.filter((m) => m.afterWave === wave);
+  if (starting.length > 0) return { kind: 'migrate', migrations: starting };
   if (wave + 1 < waveCount) return { kind: 'wave', wave: wave + 1 };
-  return migrationCount > 0 ? { kind: 'migrate' } : { kind: 'verify' };
+  return { kind: 'verify' };
+}
+
+/** How a failed wave is answered: restore migrated data then revert images, revert images only, or freeze. */
+export type FailureResponse = 'restore-then-revert' | 'revert' | 'freeze';
+
+/**
+ * The policy's answer to a failed wave. Under `rollback`, migrations that started after an earlier wave
+ * have changed data (their shards are final: the next wave waited for them), so their shards are
+ * restored before the images go back; with none, only the images go back.
+ */
+export function failureResponse(failurePolicy: 'rollback' | 'freeze', failedWave: number, migrations: ReadonlyArray<{ afterWave: number }>): FailureResponse {
+  if (failurePolicy === 'freeze') return 'freeze';
+  return migrations.some((m) => m.afterWave < failedWave) ? 'restore-then-revert' : 'revert';
 }
 
 /** A workload of a done wave with the image a rollback puts back. */

@@ -35,23 +35,19 @@ export async function fanInOf(tx: TxClient, runId: string, kind: 'fanin' | 'rest
   return { total: Number(row?.total ?? 0), final: Number(row?.final ?? 0), failed: Number(row?.failed ?? 0) };
 }
 
-/** Claims a one-time action of the run (e.g. the verification); false when it was claimed before. */
-export async function claimOnce(tx: TxClient, runId: string, action: string, detail: unknown = {}): Promise<boolean> {
-  const result = await tx.query(
-    `INSERT INTO upshift.steps (run_id, kind, key, status, checkpoint, started_at) VALUES ($1, 'once', $2, 'running', $3, now()) ON CONFLICT DO NOTHING`,
-    [runId, action, JSON.stringify(detail)]);
-  return (result.rowCount ?? 0) > 0;
-}
-
-/** Marks a one-time action done (status shows when the verification or revert happened). */
-export async function finishOnce(tx: TxClient, runId: string, action: string): Promise<void> {
-  await tx.query(`UPDATE upshift.steps SET status = 'completed', finished_at = now(), updated_at = now() WHERE run_id = $1 AND kind = 'once' AND key = $2`, [runId, action]);
-}
-
-/** The detail stored with a one-time action. */
-export async function onceDetail<T>(tx: TxClient, runId: string, action: string): Promise<T | undefined> {
-  const { rows } = await tx.query<{ checkpoint: T }>(`SELECT checkpoint FROM upshift.steps WHERE run_id = $1 AND kind = 'once' AND key = $2`, [runId, action]);
-  return rows[0]?.checkpoint;
+/**
+ * The fan-in per migration: its `shard` steps (recorded by migrate-shard at fan-out, all of one
+ * `migration.requested` in one transaction) and those recorded final under `kind`. The migration is the
+ * middle part of the shard id `<runId>:<ref>:<index>` (neither run ids nor refs contain ':').
+ */
+export async function fanInByMigration(tx: TxClient, runId: string, kind: 'fanin' | 'restored'): Promise<Map<string, FanIn>> {
+  const { rows } = await tx.query<{ migration: string; total: string; final: string; failed: string }>(
+    `SELECT split_part(key, ':', 2) AS migration,
+            count(*) FILTER (WHERE kind = 'shard') AS total,
+            count(*) FILTER (WHERE kind = $2) AS final,
+            count(*) FILTER (WHERE kind = $2 AND status = 'failed') AS failed
+       FROM upshift.steps WHERE run_id = $1 AND kind IN ('shard', $2) GROUP BY 1`, [runId, kind]);
+  return new Map(rows.map((row) => [row.migration, { total: Number(row.total), final: Number(row.final), failed: Number(row.failed) }]));
 }
 
 /** Per-shard outcomes recorded by the fan-in: failed shards with reasons, and rows per migration. */
