@@ -30,8 +30,7 @@ const usage = `Usage: npm run demo [-- --fail] [--rows n] [--documents n] [--soa
                 were migrated (customers-profile runs after the customers waves); the run rolls back,
                 restoring the customers data and reverting the images (checksums before = after)
   --rows        PostgreSQL orders to seed (default 200000)
-  --documents   MongoDB customers to seed (default 50000 with MONGODB_URL (a real MongoDB); 2000 on the
-                stack's FerretDB 1.24, which migrates only ~10-20 documents/s)
+  --documents   MongoDB customers to seed (default 50000)
   --soak        override the policy's soakSeconds (default: the policy's)
 `;
 
@@ -98,7 +97,7 @@ async function images(workloads: SampleWorkload[]): Promise<DemoReport['images']
 }
 
 function parseOptions(args: string[]): { fail: boolean; rows: number; documents: number; soak: number | undefined } | undefined {
-  const { values } = parseArgs({ args, options: { fail: { type: 'boolean', default: false }, rows: { type: 'string', default: '200000' }, documents: { type: 'string', default: process.env.MONGODB_URL ? '50000' : '2000' }, soak: { type: 'string' }, help: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ args, options: { fail: { type: 'boolean', default: false }, rows: { type: 'string', default: '200000' }, documents: { type: 'string', default: '50000' }, soak: { type: 'string' }, help: { type: 'boolean', default: false } } });
   if (values.help) return undefined;
   const soak = values.soak === undefined ? undefined : Number(values.soak);
   return { fail: values.fail, rows: Number(values.rows), documents: Number(values.documents), soak };
@@ -114,9 +113,6 @@ export async function runDemoMain(args: string[]): Promise<number> {
   say(`upshift demo${options.fail ? ' --fail (orders gets an image whose pods never become Ready: the customers, migrated after the customers waves, are restored)' : ''}`);
   const { missing } = availableFunctions();
   if (missing.length > 0) say(`! not built yet, the run cannot finish without them: ${missing.join(', ')}`);
-  if (options.documents > 5000 && !process.env.MONGODB_URL) {
-    say(`! measured here: FerretDB 1.24 migrates about 10-20 documents/s per shard, so ${options.documents} documents can take over an hour; --documents 2000 takes ~2 min`);
-  }
   const setup = await prepare(policy, workloads, options, timings);
   const before = await timed(timings, 'checksums before', () => checksums(setup));
   const prefix = await freshDemoTopics(brokersFrom(setup.env.KAFKA_BROKERS));

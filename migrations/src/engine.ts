@@ -51,8 +51,13 @@ export interface MigrationEngine {
   readonly ref: string;
   /** Checks the migration against the real table/collection; runs nothing that changes data. */
   preflight(): Promise<PreflightProblem[]>;
-  /** Runs the additive DDL (idempotent) and creates the backup table/collection. */
-  expand(): Promise<void>;
+  /**
+   * Runs the additive DDL (idempotent) and creates the backup table/collection. With `runId`, the backup
+   * belongs to that run: backups left by another run of the same migration (an earlier rollback, or a
+   * completed run without contract) are emptied first, so a restore can only ever put back this run's
+   * pre-images; a redelivered expand of the same run keeps them.
+   */
+  expand(runId?: string): Promise<void>;
   /** Estimated rows/documents (for `auto` shard counts and progress). */
   estimateCount(): Promise<number>;
   /** Splits the key space into at most `count` ranges balanced by row count. */

@@ -95,7 +95,7 @@ test('restores every shard to exactly the documents before the backfill, idempot
   await engine.restoreShard(ranges[0] ?? { start: null, end: null });
   assert.equal(exact(await customers.find({}).sort({ _id: 1 }).toArray()), exact(original));
   assert.equal(await engine.countRemaining(), documents);
-  const backupNames = async () => (await db.listCollections({}, { nameOnly: true }).toArray()).map((info) => info.name).filter((name) => name.startsWith('upshift_backup'));
+  const backupNames = async () => (await db.listCollections({}, { nameOnly: true }).toArray()).map((info) => info.name).filter((name) => name.startsWith('upshift_backup__'));
   assert.equal((await backupNames()).length, 1);
   await engine.dropBackups();
   assert.deepEqual(await backupNames(), []);

@@ -98,12 +98,15 @@ async function withMongo<T>(url: string, work: (client: MongoClient) => Promise<
   }
 }
 
-/** Drops and refills the collection with `documents` customers, `batch` per insertMany. */
+/** Drops and refills the collection with `documents` customers, `batch` per insertMany; drops upshift's backups of it. */
 export async function seedCustomers(url: string, documents: number, options: { database?: string; collection?: string; batch?: number } = {}): Promise<void> {
   await withMongo(url, async (client) => {
     const db = client.db(options.database ?? demoData.mongoDatabase);
     const name = options.collection ?? demoData.collection;
-    if ((await db.listCollections({ name }).toArray()).length > 0) await db.collection(name).drop();
+    // The collection and every backup of it (and their owners), like seedOrders drops the backup schema:
+    // a re-run of the demo starts from fresh data, never from an earlier run's pre-images.
+    const existing = (await db.listCollections({}, { nameOnly: true }).toArray()).map((info) => info.name);
+    for (const stale of existing.filter((collection) => collection === name || collection.startsWith('upshift_backup'))) await db.collection(stale).drop();
     const collection = db.collection(name);
     const batch = options.batch ?? 5000;
     for (let start = 1; start <= documents; start += batch) {

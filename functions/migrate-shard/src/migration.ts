@@ -15,11 +15,11 @@ import type { MigrateContext, MigrateDeps } from './context.ts';
 
 type Data<N extends 'migration.expand.requested' | 'migration.requested' | 'migration.contract.requested'> = DeepReadonly<EventData<N>>;
 
-/** `migration.expand.requested`: the additive DDL of each migration (idempotent), then `migration.expand.done`. */
+/** `migration.expand.requested`: the additive DDL of each migration (idempotent) and its backup claimed for the run, then `migration.expand.done`. */
 export async function expand(ctx: MigrateContext, data: Data<'migration.expand.requested'>, deps: MigrateDeps): Promise<void> {
   for (const ref of data.migrations) {
     try {
-      await deps.engines.engine(ref).expand();
+      await deps.engines.engine(ref).expand(data.runId);
     } catch (error) {
       return stopRun(ctx, data.runId, 'expand', retryOrMessage(error, `expand of ${ref}`));
     }

@@ -136,7 +136,7 @@ test('migration.contract.requested after a verified run: the contract DDL runs, 
 
 async function backups(): Promise<{ tables: number; collections: number }> {
   const { rows } = await t.shop.query<{ n: number }>(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'upshift_backup'`);
-  const collections = (await t.mongo.db(t.mongoDb).listCollections({}, { nameOnly: true }).toArray()).filter((c) => c.name.startsWith('upshift_backup'));
+  const collections = (await t.mongo.db(t.mongoDb).listCollections({}, { nameOnly: true }).toArray()).filter((c) => c.name.startsWith('upshift_backup__'));
   return { tables: rows[0]?.n ?? -1, collections: collections.length };
 }
 

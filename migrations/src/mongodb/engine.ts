@@ -4,7 +4,7 @@
  * (no pipeline updates), countDocuments, createIndex — no transactions, sessions, $sample or $bucketAuto.
  */
 import { MongoClient } from 'mongodb';
-import type { AbstractCursor, Collection, Document, FindCursor } from 'mongodb';
+import type { AbstractCursor, Collection, Db, Document, FindCursor } from 'mongodb';
 import type { MongoMigration } from '../catalog/load.ts';
 import { boundaryPositions, rangesFromBoundaries } from '../core/shards.ts';
 import type { KeyRange } from '../core/shards.ts';
@@ -26,6 +26,21 @@ export interface MongoEngineOptions {
 /** The backup collection of a migration: `upshift_backup__<collection>__<name>__v<version>`. */
 export function backupCollectionName(migration: MongoMigration): string {
   return `upshift_backup__${migration.collection}__${migration.name}__v${migration.version}`.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+/** Who owns each backup collection: `{ _id: <backup collection>, runId }` (MongoDB has no table comments). */
+export const backupOwnersCollection = 'upshift_backup_owners';
+
+/**
+ * Makes the backup collection `runId`'s: one owned by another run (or by none) is emptied first, then
+ * the owner is recorded. Emptying comes first, so a crash in between empties it again on the retry.
+ */
+async function claimBackup(db: Db, backup: Collection<Document>, runId: string): Promise<void> {
+  const owners = db.collection<{ _id: string; runId: string }>(backupOwnersCollection);
+  const owner = await owners.findOne({ _id: backup.collectionName });
+  if (owner?.runId === runId) return;
+  await backup.deleteMany({});
+  await owners.replaceOne({ _id: backup.collectionName }, { runId }, { upsert: true });
 }
 
 /** An open page cursor of one shard, reused while batches continue where it stopped (one scan per shard). */
@@ -62,11 +77,12 @@ export function createMongoEngine(migration: MongoMigration, options: MongoEngin
       ...(await transformProblems(loadedTransform)),
       ...(await mongoPreflight(db.listCollections({ name: migration.collection }, { nameOnly: true }).toArray(), collection, migration)),
     ]),
-    expand: () => guarded('expand', async () => {
+    expand: (runId) => guarded('expand', async () => {
       for (const index of migration.expand.createIndexes) await collection.createIndex(index.keys, { name: index.name });
       await db.createCollection(backup.collectionName).catch((error: { code?: number }) => {
         if (error.code !== 48) throw error; // NamespaceExists: created before
       });
+      if (runId !== undefined) await claimBackup(db, backup, runId);
     }),
     estimateCount: () => guarded('estimating documents', () => collection.estimatedDocumentCount()),
     splitShards: (count) => guarded('splitting shards', () => splitBySortedIds(collection, count)),
@@ -96,6 +112,7 @@ export function createMongoEngine(migration: MongoMigration, options: MongoEngin
       await backup.drop().catch((error: { code?: number }) => {
         if (error.code !== 26) throw error; // NamespaceNotFound: already gone
       });
+      await db.collection<{ _id: string }>(backupOwnersCollection).deleteOne({ _id: backup.collectionName });
     }),
     close: async () => {
       await Promise.all([...pages.values()].map((page) => page.cursor.close().catch(() => undefined)));

@@ -2,7 +2,7 @@
  * The PostgreSQL DDL phases: expand (additive, idempotent, indexes built concurrently), the backup
  * table, contract (destructive, on request), dropping backups. Each statement runs with a lock timeout.
  */
-import { escapeIdentifier } from 'pg';
+import { escapeIdentifier, escapeLiteral } from 'pg';
 import type pg from 'pg';
 import type { PostgresMigration } from '../catalog/load.ts';
 import { backupSchema, backupTableName, qualifiedTable } from './sql.ts';
@@ -48,6 +48,30 @@ export async function createBackupTable(client: pg.ClientBase, migration: Postgr
   const backup = `${escapeIdentifier(backupSchema)}.${escapeIdentifier(backupTableName(migration))}`;
   await client.query(`CREATE TABLE IF NOT EXISTS ${backup} (LIKE ${qualifiedTable(migration)}, PRIMARY KEY (${escapeIdentifier(migration.key)}))`)
     .catch(ignoreDuplicate);
+}
+
+/**
+ * Makes the backup table `runId`'s: its owner is kept in the table's comment (`upshift run <id>`); a
+ * table owned by another run (or by none) is emptied first. One transaction, so two expands of different
+ * runs cannot interleave (the run-target claims already allow only one active run per workload).
+ */
+export async function claimBackupTable(client: pg.ClientBase, migration: PostgresMigration, runId: string): Promise<void> {
+  const backup = `${escapeIdentifier(backupSchema)}.${escapeIdentifier(backupTableName(migration))}`;
+  const owner = `upshift run ${runId}`;
+  await client.query('BEGIN');
+  try {
+    // Serializes two claims of the same table; batches (ROW EXCLUSIVE) wait for the moment it takes.
+    await client.query(`LOCK TABLE ${backup} IN SHARE ROW EXCLUSIVE MODE`);
+    const { rows } = await client.query<{ owner: string | null }>(`SELECT obj_description($1::regclass, 'pg_class') AS owner`, [backup]);
+    if (rows[0]?.owner !== owner) {
+      await client.query(`TRUNCATE ${backup}`);
+      await client.query(`COMMENT ON TABLE ${backup} IS ${escapeLiteral(owner)}`);
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Two workers creating the same schema/table at once: the loser's unique violation means it exists. */

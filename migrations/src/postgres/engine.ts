@@ -8,7 +8,7 @@ import type { PostgresMigration } from '../catalog/load.ts';
 import type { KeyRange } from '../core/shards.ts';
 import type { BatchRequest, BatchResult, InvariantResult, MigrationEngine, PreflightProblem, RestoreResult } from '../engine.ts';
 import { MigrationError, wrapPostgresError } from '../errors.ts';
-import { createBackupTable, dropBackupTable, runContract, runExpand } from './ddl.ts';
+import { claimBackupTable, createBackupTable, dropBackupTable, runContract, runExpand } from './ddl.ts';
 import { columnProblems, expressionProblems, keyTypeOf, readTableShape } from './introspect.ts';
 import { estimateRows, splitByQuantiles } from './split.ts';
 import { backupSchema, backupTableName, batchStatement, keyConditions, Parameters, pendingPredicate, qualifiedTable, restoreStatement } from './sql.ts';
@@ -72,8 +72,11 @@ export function createPostgresEngine(migration: PostgresMigration, options: Post
       const problems: PreflightProblem[] = columnProblems(migration, shape);
       return problems.length > 0 ? problems : expressionProblems(client, migration, shape);
     }),
-    expand: async () => {
-      await withClient('expand', (client) => runExpand(client, migration, timeouts));
+    expand: async (runId) => {
+      await withClient('expand', async (client) => {
+        await runExpand(client, migration, timeouts);
+        if (runId !== undefined) await claimBackupTable(client, migration, runId);
+      });
       model = undefined;
     },
     estimateCount: async () => {
