@@ -67,7 +67,7 @@ export function renderSummary(report: DemoReport): string {
   const { view } = report;
   const lines = ['', '==== summary ====', `run ${view.runId}: ${view.outcome?.name ?? 'did not end'}${view.outcome?.reason ? ` (${view.outcome.reason})` : ''}`];
   lines.push('', 'workloads (before -> now)');
-  for (const i of report.images) lines.push(`  ${`${i.name}@${i.cluster}`.padEnd(24)} ${i.before} -> ${i.now ?? '?'}${i.now === i.before ? ' (unchanged)' : ''}${i.available ? '' : '  NOT AVAILABLE'}`);
+  for (const i of report.images) lines.push(`  ${`${i.name}@${i.cluster}`.padEnd(24)} ${i.before} -> ${i.now ?? '?'}${i.now === i.before ? ' (as before the run)' : ''}${i.available ? '' : '  NOT AVAILABLE'}`);
   if (view.migrations.length > 0) {
     lines.push('', 'migrations');
     for (const m of view.migrations) {

@@ -38,7 +38,7 @@ test('imbalance is max/min, infinite with an empty shard', () => {
 });
 
 test('autoShardCount and samplePercent stay in bounds', () => {
-  assert.deepEqual([0, 1, 250_000, 250_001, 2_000_000, 1e9].map((rows) => autoShardCount(rows)), [1, 1, 1, 2, 8, 64]);
+  assert.deepEqual([0, 1, 25_000, 25_001, 200_000, 1e9].map((rows) => autoShardCount(rows)), [1, 1, 1, 2, 8, 64]);
   assert.equal(samplePercent(1000, 60_000), 100);
   assert.equal(samplePercent(2_000_000, 60_000), 3);
   assert.equal(samplePercent(1e12, 1), 0.0001);
