@@ -53,7 +53,7 @@ export async function createBackupTable(client: pg.ClientBase, migration: Postgr
 /**
  * Makes the backup table `runId`'s: its owner is kept in the table's comment (`upshift run <id>`); a
  * table owned by another run (or by none) is emptied first. One transaction, so two expands of different
- * runs cannot interleave (the run-target claims already allow only one active run per workload).
+ * runs cannot interleave (plan's run-target claims already allow only one active run per migration).
  */
 export async function claimBackupTable(client: pg.ClientBase, migration: PostgresMigration, runId: string): Promise<void> {
   const backup = `${escapeIdentifier(backupSchema)}.${escapeIdentifier(backupTableName(migration))}`;
