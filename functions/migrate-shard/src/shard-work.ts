@@ -107,10 +107,9 @@ function failedAt(state: ShardState, checkpoint: ShardCheckpoint, error: unknown
   return { kind: 'failed', state: { ...state, checkpoint, failure }, failure };
 }
 
-/** The failing row's key when the engine reports it (`error.key`), else undefined. */
+/** The failing row's key when the engine reports it (`MigrationError.key`), else undefined. */
 function keyOfError(error: unknown): string | undefined {
-  const key = (error as { key?: unknown } | null)?.key;
-  return typeof key === 'string' ? key : undefined;
+  return isMigrationError(error) ? error.key : undefined;
 }
 
 /** The checkpoint to bisect from, with the ceiling of an open-ended shard resolved (as runShard does). */

@@ -24,15 +24,15 @@ export async function recordFinal(tx: TxClient, runId: string, kind: 'fanin' | '
   return (result.rowCount ?? 0) > 0;
 }
 
-/** Shards planned by migrate-shard (its `shard` steps) against those recorded final under `kind`. */
+/** Shards planned by migrate-shard (its `shard` steps) against those recorded final under `kind`, over the run. */
 export async function fanInOf(tx: TxClient, runId: string, kind: 'fanin' | 'restored'): Promise<FanIn> {
-  const { rows } = await tx.query<{ total: string; final: string; failed: string }>(
-    `SELECT count(*) FILTER (WHERE kind = 'shard') AS total,
-            count(*) FILTER (WHERE kind = $2) AS final,
-            count(*) FILTER (WHERE kind = $2 AND status = 'failed') AS failed
-       FROM upshift.steps WHERE run_id = $1`, [runId, kind]);
-  const row = rows[0];
-  return { total: Number(row?.total ?? 0), final: Number(row?.final ?? 0), failed: Number(row?.failed ?? 0) };
+  const total: FanIn = { total: 0, final: 0, failed: 0 };
+  for (const one of (await fanInByMigration(tx, runId, kind)).values()) {
+    total.total += one.total;
+    total.final += one.final;
+    total.failed += one.failed;
+  }
+  return total;
 }
 
 /**
