@@ -15,13 +15,14 @@ import { parseArgs } from 'node:util';
 import { brokersFrom, parsePolicyYaml, type UpgradePolicy } from '@upshift/events';
 import { up, stackEnv } from '../../stack/src/stack.ts';
 import { quietKafkajsTimerWarning } from './upshift.ts';
-import { customersChecksum, demoData, ensureDatabase, ordersChecksum, seedCustomers, seedOrders, type DataChecksum } from './demo/data.ts';
+import { checksumOfDigests, customerDigests, demoData, ensureDatabase, ordersChecksum, seedCustomers, seedOrders, type CustomerDigests, type DataChecksum } from './demo/data.ts';
 import { availableFunctions, freshDemoTopics, releaseUnfinishedRuns, startFunctions } from './demo/functions.ts';
 import { publishRequest } from './demo/publish.ts';
 import { demoSucceeded, renderSummary, type DemoReport } from './demo/summary.ts';
+import { startCustomersWriter, type WriterReport } from './demo/writer.ts';
 import { observeWorkload, resetWorkloads, sampleWorkloads, type SampleWorkload } from './demo/workloads.ts';
 import { followRun } from './watch/follow.ts';
-import { formatDuration } from './watch/render.ts';
+import { formatDuration, restoreTotals } from './watch/render.ts';
 import type { RunView } from './watch/state.ts';
 
 const policyFile = fileURLToPath(new URL('../../examples/policy.yaml', import.meta.url));
@@ -35,6 +36,8 @@ const usage = `Usage: npm run demo [-- --fail] [--rows n] [--documents n] [--soa
 `;
 
 const say = (text: string): void => void process.stdout.write(`${text}\n`);
+/** How often the demo's application writes to the customers while the run goes on. */
+const appWritesPerSecond = 50;
 
 async function timed<T>(timings: Record<string, number>, label: string, work: () => Promise<T>): Promise<T> {
   const started = Date.now();
@@ -72,8 +75,17 @@ async function prepare(policy: UpgradePolicy, workloads: SampleWorkload[], sizes
   return { env: { ...env, SHOP_DATABASE_URL: shopUrl, CRM_MONGODB_URL: mongoUrl }, shopUrl, mongoUrl };
 }
 
-async function checksums(setup: Setup): Promise<{ orders: DataChecksum; customers: DataChecksum }> {
-  return { orders: await ordersChecksum(setup.shopUrl), customers: await customersChecksum(setup.mongoUrl) };
+async function checksums(setup: Setup): Promise<{ orders: DataChecksum; customers: CustomerDigests }> {
+  return { orders: await ordersChecksum(setup.shopUrl), customers: await customerDigests(setup.mongoUrl) };
+}
+
+/** The customers' checksums, whole and without the documents the application wrote. */
+function customersData(before: CustomerDigests, after: CustomerDigests, writes: WriterReport): DemoReport['data'][number] {
+  const touched = new Set([...writes.touched].map((id) => JSON.stringify(id)));
+  return {
+    label: 'MongoDB crm.customers', migration: 'customers-profile@1', before: checksumOfDigests(before), after: checksumOfDigests(after),
+    untouched: { before: checksumOfDigests(before, touched), after: checksumOfDigests(after, touched) },
+  };
 }
 
 async function runAndWatch(policy: UpgradePolicy, setup: Setup, prefix: string, expected: Record<string, number>): Promise<{ view: RunView; traceId: string | undefined }> {
@@ -117,6 +129,8 @@ export async function runDemoMain(args: string[]): Promise<number> {
   const before = await timed(timings, 'checksums before', () => checksums(setup));
   const prefix = await freshDemoTopics(brokersFrom(setup.env.KAFKA_BROKERS));
   const dev = await timed(timings, 'start functions', () => startFunctions(setup.env, prefix));
+  say(`- an application writes to the customers throughout the run (${appWritesPerSecond}/s: email, and phone where the document's version keeps it)`);
+  const app = startCustomersWriter(setup.mongoUrl, options.documents, appWritesPerSecond);
   let result: { view: RunView; traceId: string | undefined };
   const runStarted = Date.now();
   const interrupted = (): void => {
@@ -133,14 +147,18 @@ export async function runDemoMain(args: string[]): Promise<number> {
     await dev.stop();
   }
   timings['upgrade run'] = Date.now() - runStarted;
+  const writes = await app.stop();
   const after = await checksums(setup);
+  const conflicts = result.view.migrations.reduce((sum, m) => sum + restoreTotals(m).conflicts, 0);
   const report: DemoReport = {
     view: result.view, fail: options.fail, images: await images(workloads), timings, traceId: result.traceId, jaegerUrl: setup.env.JAEGER_QUERY_URL,
     data: [
       { label: `PostgreSQL shop.orders`, migration: 'orders-currency@1', before: before.orders, after: after.orders },
-      { label: `MongoDB crm.customers`, migration: 'customers-profile@1', before: before.customers, after: after.customers },
+      customersData(before.customers, after.customers, writes),
     ],
+    writes: { written: writes.written, kept: writes.kept, lost: writes.lost.length, conflicts },
   };
+  for (const write of writes.lost.slice(0, 10)) say(`! lost: ${JSON.stringify(write)}`);
   process.stdout.write(renderSummary(report));
   return demoSucceeded(report) ? 0 : 1;
 }

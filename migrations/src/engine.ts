@@ -27,10 +27,49 @@ export interface BatchResult {
   done: boolean;
 }
 
-/** What a shard restore did. */
-export interface RestoreResult {
-  restored: number;
+/** Which run and shard a restore works for: its findings are recorded under them. */
+export interface RestoreScope {
+  runId: string;
+  shardId: string;
 }
+
+/** How a restore treats a migrated column/field the application changed after the migration (`down.conflicts`). */
+export type ConflictRule = 'keep-current' | 'restore';
+
+/**
+ * Something a restore could not simply put back, recorded per key and column/path in the conflicts
+ * table/collection: `changed` (the application changed a migrated column after the migration),
+ * `deleted` (the row is gone), `created` (a row at the new version that the run did not migrate).
+ */
+export interface RestoreFinding {
+  key: string;
+  /** The column or field path; `*` for a whole row (deleted, created). */
+  column: string;
+  kind: 'changed' | 'deleted' | 'created';
+  /** `kept` (the application's value stays), `restored` (the pre-image won), `reverted` (down.set/down.transform applied), `left` (a created row left as it is). */
+  decision: 'kept' | 'restored' | 'reverted' | 'left';
+  /** What the migration wrote, as JSON text (truncated), or null. */
+  written: string | null;
+  /** What the restore found instead, as JSON text (truncated), or null. */
+  found: string | null;
+}
+
+/** What a shard restore did, counted over the whole shard (a resumed restore counts what earlier attempts did too). */
+export interface RestoreResult {
+  /** Rows/documents of which at least one column/field was put back. */
+  restored: number;
+  /** Column/field conflicts and deleted rows (findings of kind `changed` or `deleted`). */
+  conflicts: number;
+  /** Rows/documents at the new version that the run did not migrate (the new version created them). */
+  created: number;
+  /** Of those, how many `down.set`/`down.transform` brought back to the old form. */
+  createdReverted: number;
+  /** The first findings in key order (at most `maxRestoreFindings`); the table/collection holds them all. */
+  findings: RestoreFinding[];
+}
+
+/** How many findings a RestoreResult (and so `shard.restore.done`) carries at most. */
+export const maxRestoreFindings = 20;
 
 /** The outcome of one invariant. */
 export interface InvariantResult {
@@ -66,8 +105,13 @@ export interface MigrationEngine {
   maxKey(range: KeyRange): Promise<string | null>;
   /** Runs one batch: select the page, back up the rows about to change, change them, commit. */
   runBatch(request: BatchRequest): Promise<BatchResult>;
-  /** Puts every backed-up row of `range` back exactly as it was; idempotent. */
-  restoreShard(range: KeyRange): Promise<RestoreResult>;
+  /**
+   * Puts back what the migration changed in `range`: only the migrated columns/fields, and only where
+   * they still hold what the migration wrote; anything else is a finding, decided by `down.conflicts`
+   * and recorded under `scope`. Rows the run did not migrate but that are at the new version get
+   * `down.set` when the catalog has one. Idempotent: a resumed restore ends with the same data.
+   */
+  restoreShard(range: KeyRange, scope: RestoreScope): Promise<RestoreResult>;
   /** Rows/documents of `range` (all when omitted) still at the old version. */
   countRemaining(range?: KeyRange): Promise<number>;
   /** Runs the migration's invariants. */

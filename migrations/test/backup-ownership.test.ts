@@ -44,14 +44,14 @@ async function scenario(engine: MigrationEngine, backedUp: () => Promise<number>
   assert.equal(await backedUp(), 100);
   await engine.expand('run-a');
   assert.equal(await backedUp(), 100, 'a redelivered expand of the same run keeps its backups');
-  await engine.restoreShard(whole);
+  await engine.restoreShard(whole, { runId: 'run-a', shardId: 'run-a:0' });
   await changeOneRow(); // the application writes after the rollback of run A
   const written = await readOneRow();
   await engine.expand('run-b');
   assert.equal(await backedUp(), 0, 'run B starts from an empty backup');
   await engine.runBatch({ range: whole, after: null, ceiling: null, batchSize: 300, backup: true });
   assert.equal(await backedUp(), 300);
-  await engine.restoreShard(whole);
+  await engine.restoreShard(whole, { runId: 'run-b', shardId: 'run-b:0' });
   assert.deepEqual(await readOneRow(), written, "run B's restore keeps the write made after run A, not run A's older pre-image");
 }
 

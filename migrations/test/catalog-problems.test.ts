@@ -107,3 +107,27 @@ test('the example catalog lints clean, its migrations fit the demo tables, and r
   await engine.close();
   await nothingExecuted();
 });
+
+test('down: a bad conflict rule, a down.set on the marker or the key, and an unknown column are each named by field; nothing runs', async () => {
+  const withDown = (name: string, down: string) => `${ordersMigrationYaml({ name, table: 'orders' })}down:\n${down}`;
+  const statically = writeCatalog({
+    'rule@1.yaml': withDown('rule', '  conflicts: newest-wins\n'),
+    'marker@1.yaml': withDown('marker', '  set: { schema_version: "1" }\n'),
+    'key@1.yaml': withDown('key', '  set: { id: "id + 1" }\n'),
+    'injection@1.yaml': withDown('injection', '  set: { amount: "1; DROP TABLE orders" }\n'),
+  });
+  const unknownColumn = writeCatalog({ 'unknown@1.yaml': withDown('unknown', '  set: { amount: "amount_major / 100.0" }\n') });
+  try {
+    const problems = lintCatalog(statically.dir).map((problem) => `${problem.file.split('/').pop()}: ${problem.path}`);
+    assert.deepEqual(problems.sort(), ['injection@1.yaml: down.set.amount', 'key@1.yaml: down.set.id', 'marker@1.yaml: down.set.schema_version', 'rule@1.yaml: down.conflicts']);
+    const engine = openEngine(migrationByRef(loadCatalog(unknownColumn.dir), 'unknown@1'), { TEST_DATABASE_URL: db.url });
+    const found = await engine.preflight();
+    await engine.close();
+    assert.deepEqual(found.map((problem) => problem.path), ['down.set.amount']);
+    assert.match(found[0]?.message ?? '', /column "amount_major" does not exist/);
+    await nothingExecuted();
+  } finally {
+    statically.remove();
+    unknownColumn.remove();
+  }
+});

@@ -52,8 +52,12 @@ test(`migrates ${rows} rows in 8 balanced shards exactly as the transform says, 
   const expected = await checksum(db.client, `SELECT id, customer_id, amount, note, created_at, 2 AS schema_version,
     (coalesce(amount, 0) * 100)::bigint AS amount_minor, 'EUR'::text AS currency FROM orders_before`);
   assert.equal(await checksum(db.client, `SELECT ${columns} FROM orders`), expected);
-  const before = await checksum(db.client, `SELECT ${columns} FROM orders_before`);
-  assert.equal(await checksum(db.client, `SELECT ${columns} FROM upshift_backup.orders__orders_currency__v1`), before);
+  // The backup holds the pre-image of the changed columns and what the migration wrote to them, nothing else.
+  const changed = 'id, amount_minor, currency, schema_version';
+  assert.equal(await checksum(db.client, `SELECT ${changed} FROM upshift_backup.orders__orders_currency__v1`), await checksum(db.client, `SELECT ${changed} FROM orders_before`));
+  const written = 'id, amount_minor__written, currency__written, schema_version__written';
+  assert.equal(await checksum(db.client, `SELECT ${written} FROM upshift_backup.orders__orders_currency__v1`),
+    await checksum(db.client, `SELECT id, amount_minor AS amount_minor__written, currency AS currency__written, schema_version AS schema_version__written FROM orders`));
   assert.deepEqual((await engine.checkInvariants()).map((result) => result.ok), [true, true]);
 });
 
@@ -61,10 +65,17 @@ test('restores every shard to exactly the rows before the backfill, idempotently
   const before = await checksum(db.client, `SELECT ${columns} FROM orders_before`);
   const ranges = await engine.splitShards(8);
   let restored = 0;
-  for (const range of ranges) restored += (await engine.restoreShard(range)).restored;
+  const shard = (index: number) => ({ runId: 'run-quiet', shardId: `run-quiet:orders-currency@1:${index}` });
+  const results = [];
+  for (const [index, range] of ranges.entries()) results.push(await engine.restoreShard(range, shard(index)));
+  restored = results.reduce((sum, result) => sum + result.restored, 0);
   assert.equal(restored, rows);
+  assert.deepEqual(results.map((result) => result.conflicts + result.created), ranges.map(() => 0), 'a quiet table has nothing to report');
   assert.equal(await checksum(db.client, `SELECT ${columns} FROM orders`), before);
-  for (const range of ranges.slice(0, 2)) await engine.restoreShard(range);
+  // A restore requested again (a redelivery) does nothing more and reports the same totals.
+  for (const [index, range] of ranges.slice(0, 2).entries()) assert.deepEqual(await engine.restoreShard(range, shard(index)), results[index]);
+  // A restore of another run over rows already restored finds nothing to put back and changes nothing.
+  assert.equal((await engine.restoreShard(ranges[0]!, { runId: 'run-other', shardId: 'run-other:orders-currency@1:0' })).restored, 0);
   assert.equal(await checksum(db.client, `SELECT ${columns} FROM orders`), before);
   assert.equal(await engine.countRemaining(), rows);
 

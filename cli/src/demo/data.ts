@@ -116,22 +116,39 @@ export async function seedCustomers(url: string, documents: number, options: { d
   });
 }
 
-/** sha256 over every document in `_id` order as canonical Extended JSON, computed in JavaScript. */
-export async function customersChecksum(url: string, options: { database?: string; collection?: string } = {}): Promise<DataChecksum> {
+/** Per document, in `_id` order: the sha256 of its canonical Extended JSON (keys sorted) and its version marker. */
+export type CustomerDigests = ReadonlyMap<string, { readonly digest: string; readonly version: string }>;
+
+/** Reads every customer's digest, computed in JavaScript (independently of upshift's engines). */
+export async function customerDigests(url: string, options: { database?: string; collection?: string } = {}): Promise<CustomerDigests> {
   return withMongo(url, async (client) => {
     const collection = client.db(options.database ?? demoData.mongoDatabase).collection(options.collection ?? demoData.collection);
-    const hash = createHash('sha256');
-    const versions: Record<string, number> = {};
-    let count = 0;
+    const digests = new Map<string, { digest: string; version: string }>();
     for await (const doc of collection.find({}).sort({ _id: 1 })) {
-      hash.update(BSON.EJSON.stringify(sortKeys(doc), { relaxed: false }));
-      hash.update('\n');
-      const v = String(doc.schemaVersion ?? 'none');
-      versions[v] = (versions[v] ?? 0) + 1;
-      count += 1;
+      const digest = createHash('sha256').update(BSON.EJSON.stringify(sortKeys(doc), { relaxed: false })).digest('hex');
+      digests.set(BSON.EJSON.stringify(doc._id, { relaxed: false }), { digest, version: String(doc.schemaVersion ?? 'none') });
     }
-    return { count, digest: hash.digest('hex').slice(0, 32), versions };
+    return digests;
   });
+}
+
+/** sha256 over the digests in `_id` order, leaving out `exclude` (e.g. the documents the application wrote). */
+export function checksumOfDigests(digests: CustomerDigests, exclude: ReadonlySet<string> = new Set()): DataChecksum {
+  const hash = createHash('sha256');
+  const versions: Record<string, number> = {};
+  let count = 0;
+  for (const [id, { digest, version }] of digests) {
+    if (exclude.has(id)) continue;
+    hash.update(`${id}\t${digest}\n`);
+    versions[version] = (versions[version] ?? 0) + 1;
+    count += 1;
+  }
+  return { count, digest: hash.digest('hex').slice(0, 32), versions };
+}
+
+/** sha256 over every document in `_id` order as canonical Extended JSON, computed in JavaScript. */
+export async function customersChecksum(url: string, options: { database?: string; collection?: string } = {}): Promise<DataChecksum> {
+  return checksumOfDigests(await customerDigests(url, options));
 }
 
 /** A document with its keys sorted (FerretDB and MongoDB may order fields differently after an update). */

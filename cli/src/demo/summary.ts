@@ -8,8 +8,13 @@ export interface DemoReport {
   readonly view: RunView;
   readonly fail: boolean;
   readonly images: readonly { cluster: string; name: string; before: string; now: string | undefined; available: boolean }[];
-  /** Each data set with its checksums and the migration that changes it. */
-  readonly data: readonly { label: string; migration: string; before: DataChecksum; after: DataChecksum }[];
+  /**
+   * Each data set with its checksums and the migration that changes it; where the application wrote
+   * during the run, also the checksums of the rows/documents it did not write (`untouched`).
+   */
+  readonly data: readonly { label: string; migration: string; before: DataChecksum; after: DataChecksum; untouched?: { before: DataChecksum; after: DataChecksum } }[];
+  /** The demo application's writes during the run and what became of them. */
+  readonly writes?: { readonly written: number; readonly kept: number; readonly lost: number; readonly conflicts: number };
   readonly timings: Readonly<Record<string, number>>;
   readonly traceId: string | undefined;
   readonly jaegerUrl: string | undefined;
@@ -25,20 +30,40 @@ export function restoredRows(view: RunView, migration: string): number {
   return shards.reduce((sum, s) => sum + (s.state === 'restored' ? s.rows : 0), 0);
 }
 
+const sameData = (c: { before: DataChecksum; after: DataChecksum }) => c.before.digest === c.after.digest && c.before.count === c.after.count;
+
+/** The checksums that must be equal after a rollback: of the data nobody wrote when the application wrote, else of all of it. */
+function comparedChecksums(entry: DemoReport['data'][number]): { before: DataChecksum; after: DataChecksum } {
+  return entry.untouched ?? entry;
+}
+
 function dataLines(report: DemoReport): string[] {
-  return report.data.flatMap(({ label, migration, before, after }) => {
-    const equal = before.digest === after.digest && before.count === after.count;
+  return report.data.flatMap((entry) => {
+    const { label, migration, before, after, untouched } = entry;
+    const equal = sameData(comparedChecksums(entry));
     const restored = restoredRows(report.view, migration);
+    const scope = untouched ? 'the documents the application did not write are' : 'the data is';
     const verdict = !equal ? 'changed by the run'
-      : restored > 0 ? `EQUAL: migrated by ${migration}, then restored (${formatCount(restored)} put back): exactly as before the run`
-        : 'EQUAL: the data is exactly as before the run';
+      : restored > 0 ? `EQUAL: migrated by ${migration}, then restored (${formatCount(restored)} put back): ${scope} exactly as before the run`
+        : `EQUAL: ${scope} exactly as before the run`;
     return [
       `  ${label}`,
       `    before  ${before.digest}  ${formatCount(before.count)} (${versions(before)})`,
       `    after   ${after.digest}  ${formatCount(after.count)} (${versions(after)})`,
+      ...(untouched ? [
+        `    not written by the application during the run:`,
+        `    before  ${untouched.before.digest}  ${formatCount(untouched.before.count)} (${versions(untouched.before)})`,
+        `    after   ${untouched.after.digest}  ${formatCount(untouched.after.count)} (${versions(untouched.after)})`,
+      ] : []),
       `    ${verdict}`,
     ];
   });
+}
+
+function writeLines(report: DemoReport): string[] {
+  const w = report.writes;
+  if (!w) return [];
+  return ['', `application writes during the run: ${formatCount(w.written)}, kept ${formatCount(w.kept)}, conflicts ${formatCount(w.conflicts)}${w.conflicts > 0 ? ' (listed with `upshift status`)' : ''}, lost ${formatCount(w.lost)}`];
 }
 
 /**
@@ -48,8 +73,9 @@ function dataLines(report: DemoReport): string[] {
  */
 export function demoSucceeded(report: DemoReport): boolean {
   const outcome = report.view.outcome?.name;
-  if (!report.fail) return outcome === 'upgrade.completed';
-  const dataEqual = report.data.every(({ before, after }) => before.digest === after.digest);
+  const nothingLost = (report.writes?.lost ?? 0) === 0;
+  if (!report.fail) return outcome === 'upgrade.completed' && nothingLost;
+  const dataEqual = report.data.every((entry) => sameData(comparedChecksums(entry))) && nothingLost;
   const imagesBack = report.images.every((i) => i.now === i.before && i.available);
   const dataRestored = report.data.some(({ migration }) => restoredRows(report.view, migration) > 0);
   return outcome === 'upgrade.rolled-back' && dataEqual && imagesBack && dataRestored;
@@ -59,7 +85,7 @@ function failStory(report: DemoReport): string {
   const restored = report.data.filter(({ migration }) => restoredRows(report.view, migration) > 0);
   if (restored.length === 0) return 'the orders wave failed before any migration had run: nothing to restore';
   const what = restored.map(({ label, migration }) => `${label} (${migration}, ${formatCount(restoredRows(report.view, migration))} restored)`).join(', ');
-  return `the orders wave failed after ${what} had been migrated; rolled back automatically: data restored (checksums before = after), images reverted`;
+  return `the orders wave failed after ${what} had been migrated; rolled back automatically: data restored (checksums before = after), images reverted${report.writes ? `, ${formatCount(report.writes.written)} application writes kept, lost ${formatCount(report.writes.lost)}` : ''}`;
 }
 
 /** The summary text. */
@@ -81,7 +107,7 @@ export function renderSummary(report: DemoReport): string {
         : `  ${m.ref.padEnd(22)} ${done}/${m.shardsTotal} shards, ${formatCount(rowsOf(m))} ${unit} migrated${after}${shards.length === 0 ? ', never started' : ''}`);
     }
   }
-  lines.push('', 'data checksums (computed independently: SQL md5 / JS sha256)', ...dataLines(report));
+  lines.push('', 'data checksums (computed independently: SQL md5 / JS sha256)', ...dataLines(report), ...writeLines(report));
   lines.push('', 'durations', ...Object.entries(report.timings).map(([k, ms]) => `  ${k.padEnd(40)} ${formatDuration(ms)}`));
   lines.push('', `trace id   ${report.traceId ?? '(none)'}`);
   if (report.traceId && report.jaegerUrl) lines.push(`jaeger     ${report.jaegerUrl}/api/traces/${report.traceId}`);

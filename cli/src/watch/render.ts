@@ -2,6 +2,7 @@
  * Rendering a RunView as plain text: the whole frame (redrawn on a TTY) and progress bars with rows/s
  * and ETA. Pure: `now` is passed in. ASCII only, so any terminal or log file shows it as is.
  */
+import type { RestoreFinding } from '@upshift/events';
 import { rowsOf, type MigrationView, type RunView, type TargetView, type WaveView } from './state.ts';
 
 /** Formats a duration as `1h02m`, `3m05s` or `12s`. */
@@ -82,9 +83,52 @@ export function migrationLine(m: MigrationView, done: boolean): string {
     ...(eta !== undefined ? [`ETA ${formatDuration(eta)}`] : []),
     ...(failedShards > 0 ? [`${failedShards} failed`] : []),
     ...(restored > 0 ? [`${restored} restored`] : []),
+    ...restoreParts(restoreTotals(m)),
     ...(shards.length === 0 && m.afterWave !== undefined && !done ? [`starts after wave ${m.afterWave + 1}`] : []),
   ];
   return parts.join('  ');
+}
+
+/** A migration's restore findings summed over its shards. */
+export function restoreTotals(m: MigrationView): { conflicts: number; created: number; createdReverted: number; findings: RestoreFinding[] } {
+  const totals = { conflicts: 0, created: 0, createdReverted: 0, findings: [] as RestoreFinding[] };
+  for (const shard of Object.values(m.shards)) {
+    if (!shard.restore) continue;
+    totals.conflicts += shard.restore.conflicts;
+    totals.created += shard.restore.created;
+    totals.createdReverted += shard.restore.createdReverted;
+    totals.findings.push(...shard.restore.findings);
+  }
+  return totals;
+}
+
+function restoreParts(totals: ReturnType<typeof restoreTotals>): string[] {
+  return [
+    ...(totals.conflicts > 0 ? [`${formatCount(totals.conflicts)} conflicts`] : []),
+    ...(totals.created > 0 ? [`${formatCount(totals.created)} created by the new version${totals.createdReverted > 0 ? ` (${formatCount(totals.createdReverted)} reverted)` : ''}`] : []),
+  ];
+}
+
+/**
+ * A user value for the terminal: JSON-quoted (control characters escaped), bidi and zero-width
+ * characters escaped too, at most `max` characters.
+ */
+export function printable(text: string, max = 80): string {
+  const clipped = text.length > max ? `${text.slice(0, max)}...` : text;
+  return JSON.stringify(clipped).replace(/[\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** One line per restore finding: key, column, what the migration wrote and what the restore found. */
+export function findingLine(ref: string, finding: RestoreFinding): string {
+  const what = finding.kind === 'changed' ? `${finding.decision === 'kept' ? 'kept the application\'s value' : 'restored over the application\'s value'}: wrote ${finding.written ?? 'null'}, found ${finding.found ?? 'null'}`
+    : finding.kind === 'deleted' ? 'deleted since the migration: stays deleted'
+      : `created by the new version: ${finding.decision === 'reverted' ? 'reverted to the old form' : 'left as it is'}`;
+  return `  ${ref} key ${printable(finding.key, 60)} ${printable(finding.column, 40)}: ${printable(what, 200).slice(1, -1)}`;
+}
+
+function findingLines(view: RunView): string[] {
+  const lines = view.migrations.flatMap((m) => restoreTotals(m).findings.slice(0, 10).map((finding) => findingLine(m.ref, finding)));
+  return lines.length > 0 ? ['', 'rollback findings', ...lines] : [];
 }
 
 function header(view: RunView, now: number): string[] {
@@ -117,6 +161,7 @@ export function renderFrame(view: RunView, now: number): string {
   const planKnown = view.waves.length > 0 || view.migrations.some((m) => m.shardsTotal > 0);
   if (planKnown && view.migrations.length > 0) lines.push('', 'migrations', ...view.migrations.map((m) => migrationLine(m, view.outcome !== undefined)));
   if (view.checks.length > 0) lines.push('', 'checks', ...view.checks.map((c) => `  [${c.passed ? 'ok' : '!!'}] ${c.name.padEnd(22)} ${c.message}`));
+  lines.push(...findingLines(view));
   if (view.failures.length > 0) lines.push('', 'failures', ...view.failures.map((f) => `  ! ${f}`));
   if (view.waves.length === 0 && !view.outcome) lines.push('', 'waiting for the plan...');
   lines.push(...outcomeLines(view));
@@ -144,7 +189,7 @@ export function isProgressLine(line: string): boolean {
 }
 
 function isSectionTitle(line: string): boolean {
-  return ['waves', 'migrations', 'checks', 'failures'].includes(line);
+  return ['waves', 'migrations', 'checks', 'rollback findings', 'failures'].includes(line);
 }
 
 /** The view as a plain JSON document (`--json`): what a machine needs, without the sampling internals. */
@@ -164,6 +209,7 @@ export function viewToJson(view: RunView): Record<string, unknown> {
         shardsFailed: shards.filter((s) => s.state === 'failed').length,
         shardsRestored: shards.filter((s) => s.state === 'restored').length,
         rowsMigrated: rowsOf(m), rowsPerSecond: rowsPerSecond(m) ?? null,
+        restore: shards.some((s) => s.state === 'restored') ? { rowsRestored: shards.reduce((sum, s) => sum + (s.state === 'restored' ? s.rows : 0), 0), ...restoreTotals(m) } : null,
       };
     }),
     checks: view.checks,

@@ -3,7 +3,7 @@
  * and every event of the run replayed from the control store's outbox) plus live shard checkpoints.
  * Pure: no I/O, no clock — times come from the events or from the caller.
  */
-import { isTerminal, nameOf, type AnyUpshiftEvent, type EventData } from '@upshift/events';
+import { isTerminal, nameOf, type AnyUpshiftEvent, type EventData, type RestoreFinding } from '@upshift/events';
 import { outcomeOf, type Outcome } from './outcome.ts';
 
 export { outcomeFromStatus, type Outcome } from './outcome.ts';
@@ -31,6 +31,16 @@ export interface WaveView {
 export interface ShardView {
   readonly state: 'running' | 'completed' | 'failed' | 'restored';
   readonly rows: number;
+  /** What its restore could not simply put back (`shard.restore.done`). */
+  readonly restore?: RestoreFindings;
+}
+
+/** A shard restore's findings: application writes kept or overridden, rows created by the new version. */
+export interface RestoreFindings {
+  readonly conflicts: number;
+  readonly created: number;
+  readonly createdReverted: number;
+  readonly findings: readonly RestoreFinding[];
 }
 
 /** One migration of the plan with its shards and throughput samples. */
@@ -211,7 +221,10 @@ function shardFailed(view: RunView, data: EventData<'shard.failed'>, at: number)
 
 function shardRestored(view: RunView, data: EventData<'shard.restore.done'>): RunView {
   const index = shardIndexOf(data.shardId);
-  const next = withMigration(view, data.migration, (m) => ({ ...m, shards: { ...m.shards, [index]: { state: 'restored', rows: data.rowsRestored } } }));
+  // Findings come with the counts of a guarded restore (absent from the events of an older migrate-shard).
+  const restore: RestoreFindings | undefined = data.conflicts === undefined ? undefined
+    : { conflicts: data.conflicts, created: data.created ?? 0, createdReverted: data.createdReverted ?? 0, findings: data.findings ?? [] };
+  const next = withMigration(view, data.migration, (m) => ({ ...m, shards: { ...m.shards, [index]: { state: 'restored', rows: data.rowsRestored, ...(restore ? { restore } : {}) } } }));
   const failure = data.outcome === 'failed' ? [`restore of ${data.migration} #${index} failed: ${data.reason ?? 'no reason given'}`] : [];
   return { ...next, stage: 'rollback', failures: [...next.failures, ...failure] };
 }

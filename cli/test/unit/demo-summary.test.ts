@@ -40,7 +40,7 @@ test('demo --fail: OK when the customers were migrated, then restored, and image
   const text = renderSummary(r);
   assert.match(text, /customers-profile@1 +2\/2 shards migrated, then restored: 2,000 documents put back \(after wave 1\)/);
   assert.match(text, /orders-currency@1 +0\/2 shards, 0 rows migrated \(after wave 2\), never started/);
-  assert.match(text, /MongoDB crm\.customers\n.*\n.*\n {4}EQUAL: migrated by customers-profile@1, then restored \(2,000 put back\): exactly as before the run/);
+  assert.match(text, /MongoDB crm\.customers\n.*\n.*\n {4}EQUAL: migrated by customers-profile@1, then restored \(2,000 put back\): the data is exactly as before the run/);
   assert.match(text, /demo: OK \(the orders wave failed after MongoDB crm\.customers \(customers-profile@1, 2,000 restored\) had been migrated; rolled back automatically: data restored \(checksums before = after\), images reverted\)/);
 });
 
@@ -48,4 +48,25 @@ test('demo --fail: NOT OK when no migrated data was restored (nothing was migrat
   const r = report(failedRun(false));
   assert.equal(demoSucceeded(r), false);
   assert.match(renderSummary(r), /demo: NOT OK \(the orders wave failed before any migration had run: nothing to restore; see above\)/);
+});
+
+test('demo --fail with the application writing: the documents it did not write compare, its writes are counted, conflicts come from the restores', () => {
+  const view = applyEvents(failedRun(false), [0, 1].map((i) => ev('shard.restore.done', {
+    runId, shardId: shardId(i), migration: customers.ref, outcome: 'restored', rowsRestored: 990, conflicts: 3, created: 0, createdReverted: 0,
+    findings: [{ key: `"c000000${i}"`, column: 'profile.phone', kind: 'changed', decision: 'kept', written: '"+49 30 1"', found: '"+49 40 7"' }],
+  })));
+  const changed = { count: 2000, digest: 'zzz', versions: { 1: 2000 } };
+  const untouched = { count: 1900, digest: 'same', versions: { 1: 1900 } };
+  const base = report(view);
+  const r: DemoReport = {
+    ...base,
+    data: [base.data[0]!, { label: 'MongoDB crm.customers', migration: customers.ref, before: sum, after: changed, untouched: { before: untouched, after: untouched } }],
+    writes: { written: 400, kept: 400, lost: 0, conflicts: 6 },
+  };
+  assert.equal(demoSucceeded(r), true, 'whole checksums differ (the application wrote), the untouched ones are equal');
+  const text = renderSummary(r);
+  assert.match(text, /application writes during the run: 400, kept 400, conflicts 6 \(listed with `upshift status`\), lost 0/);
+  assert.match(text, /EQUAL: migrated by customers-profile@1, then restored \(1,980 put back\): the documents the application did not write are exactly as before the run/);
+  assert.equal(demoSucceeded({ ...r, writes: { written: 400, kept: 399, lost: 1, conflicts: 6 } }), false, 'one lost write fails the demo');
+  assert.equal(demoSucceeded({ ...r, data: [base.data[0]!, { ...r.data[1]!, untouched: { before: untouched, after: changed } }] }), false, 'a changed untouched document fails it');
 });

@@ -82,13 +82,38 @@ export const ShardRestoreRequested = z.object({
 });
 export type ShardRestoreRequested = z.infer<typeof ShardRestoreRequested>;
 
-/** A shard restore finished (`restored` or `failed`) — consumed by verify (fan-in, then image revert). */
+/**
+ * Something a restore did not simply put back, by key and column/path: `changed` (the application
+ * changed a migrated column after the migration; `down.conflicts` decided `kept` or `restored`),
+ * `deleted` (the row is gone and stays gone), `created` (a row at the new version the run did not
+ * migrate: `reverted` by `down.set`/`down.transform`, or `left`). Values are JSON text, truncated.
+ */
+export const RestoreFinding = z.object({
+  key: z.string().max(1024),
+  column: z.string().max(300),
+  kind: z.enum(['changed', 'deleted', 'created']),
+  decision: z.enum(['kept', 'restored', 'reverted', 'left']),
+  written: z.string().max(300).nullable(),
+  found: z.string().max(300).nullable(),
+});
+export type RestoreFinding = z.infer<typeof RestoreFinding>;
+
+/**
+ * A shard restore finished (`restored` or `failed`) — consumed by verify (fan-in, then image revert).
+ * `rowsRestored` counts rows of which something was put back; `conflicts` the columns/rows the
+ * application changed or deleted since the migration; `created` rows the new version made; `findings`
+ * the first of them (all are in the store's `upshift_conflicts` table/collection).
+ */
 export const ShardRestoreDone = z.object({
   runId: RunId,
   shardId: ShardId,
   migration: MigrationRef,
   outcome: z.enum(['restored', 'failed']),
   rowsRestored: Count,
+  conflicts: Count.optional(),
+  created: Count.optional(),
+  createdReverted: Count.optional(),
+  findings: z.array(RestoreFinding).max(20).optional(),
   reason: Reason.optional(),
 });
 export type ShardRestoreDone = z.infer<typeof ShardRestoreDone>;

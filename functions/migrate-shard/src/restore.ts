@@ -4,7 +4,8 @@
  * (so no batch of it runs meanwhile), puts its backed-up rows back and answers `shard.restore.done`.
  */
 import type { DeepReadonly, EventData } from '@upshift/events';
-import { acquireLease, releaseLease, saveCheckpoint, UpshiftError } from '@upshift/runtime';
+import type { RestoreResult } from '@upshift/migrations';
+import { acquireLease, releaseLease, saveCheckpoint, startHeartbeat, UpshiftError } from '@upshift/runtime';
 import { shardsToRestore } from './core/restore.ts';
 import { retryOrMessage } from './adapters/engines.ts';
 import { cancelPendingShards, markRestoring, readShard, shardStep, shardsOfRun } from './adapters/steps.ts';
@@ -26,24 +27,36 @@ export async function rollback(ctx: MigrateContext, data: DeepReadonly<EventData
   ctx.log.warn({ restore: started.length, untouched: shards.length - started.length }, 'rollback: restoring shards');
 }
 
-/** `shard.restore.requested`: stop the shard's worker, take its lease, restore its rows from the backup. */
+/**
+ * `shard.restore.requested`: stop the shard's worker, take its lease (heartbeated while the engine works),
+ * put back what the migration changed. The engine records its progress in the target store with every
+ * page, so a redelivery after a crash resumes where it stopped and reports the same totals.
+ */
 export async function restoreShard(ctx: MigrateContext, data: DeepReadonly<EventData<'shard.restore.requested'>>, deps: MigrateDeps): Promise<void> {
   const step = shardStep(data.runId, data.shardId);
   const stored = await readShard(deps.pool, step);
   if (!stored.state) throw new UpshiftError('CONTRACT_VIOLATION', `shard ${data.shardId} was never planned by migrate-shard`);
   const state = stored.state;
   await markRestoring(deps.pool, step);
-  const lease = await acquireLease(deps.pool, shardLeaseName(data.shardId), deps.holder, ctx.config.UPSHIFT_SHARD_LEASE_TTL_MS);
-  let restored = 0;
-  let failure: string | undefined;
+  const ttlMs = ctx.config.UPSHIFT_SHARD_LEASE_TTL_MS;
+  const lease = await acquireLease(deps.pool, shardLeaseName(data.shardId), deps.holder, ttlMs);
+  const heartbeat = startHeartbeat(deps.pool, lease, { ttlMs, onLost: () => undefined });
+  let result: RestoreResult;
   try {
-    restored = (await deps.engines.engine(data.migration).restoreShard(state.range)).restored;
+    result = await deps.engines.engine(data.migration).restoreShard(state.range, { runId: data.runId, shardId: data.shardId });
   } catch (error) {
+    await heartbeat.stop();
     await releaseLease(deps.pool, lease).catch(() => undefined);
-    failure = retryOrMessage(error, `restore of shard ${data.shardId}`).slice(0, 2000);
+    const failure = retryOrMessage(error, `restore of shard ${data.shardId}`).slice(0, 2000);
     return void ctx.emit('shard.restore.done', { runId: data.runId, shardId: data.shardId, migration: data.migration, outcome: 'failed', rowsRestored: 0, reason: failure }, { key: data.shardId });
   }
-  await saveCheckpoint(ctx.tx, step, { status: 'restored', checkpoint: { ...state, restoredRows: restored } }, lease);
+  await heartbeat.stop();
+  const restore = { restored: result.restored, conflicts: result.conflicts, created: result.created, createdReverted: result.createdReverted, findings: result.findings };
+  await saveCheckpoint(ctx.tx, step, { status: 'restored', checkpoint: { ...state, restoredRows: result.restored, restore } }, lease);
   await releaseLease(ctx.tx, lease);
-  ctx.emit('shard.restore.done', { runId: data.runId, shardId: data.shardId, migration: data.migration, outcome: 'restored', rowsRestored: restored }, { key: data.shardId });
+  if (result.conflicts > 0 || result.created > 0) ctx.log.warn({ shardId: data.shardId, conflicts: result.conflicts, created: result.created }, 'restore: application writes kept or reported');
+  ctx.emit('shard.restore.done', {
+    runId: data.runId, shardId: data.shardId, migration: data.migration, outcome: 'restored', rowsRestored: result.restored,
+    conflicts: result.conflicts, created: result.created, createdReverted: result.createdReverted, findings: result.findings,
+  }, { key: data.shardId });
 }

@@ -117,7 +117,9 @@ async function conclude(ctx: Ctx, plan: RunPlan, run: RunRow, verdict: Verdict, 
 export async function restoreDone(ctx: Ctx, data: Data<'shard.restore.done'>): Promise<void> {
   const run = await lockRun(ctx.tx, data.runId);
   if (!run) throw new UpshiftError('CONTRACT_VIOLATION', `run ${data.runId} is unknown`);
-  await recordFinal(ctx.tx, data.runId, 'restored', data.shardId, { status: data.outcome, rows: data.rowsRestored, migration: data.migration, ...(data.reason ? { reason: data.reason } : {}) });
+  await recordFinal(ctx.tx, data.runId, 'restored', data.shardId, {
+    status: data.outcome, rows: data.rowsRestored, migration: data.migration, conflicts: data.conflicts ?? 0, created: data.created ?? 0, ...(data.reason ? { reason: data.reason } : {}),
+  });
   const fanIn = await fanInOf(ctx.tx, data.runId, 'restored');
   if (!allFinal(fanIn) || !(await claimOnce(ctx.tx, data.runId, 'revert'))) return;
   // The rollback's claim (verify's verdict, or rollout's failed wave after migrations ran) says why.

@@ -117,20 +117,24 @@ export function readMigrationFile(file: string): Migration | { problems: Catalog
   const expectedName = basename(file).replace(/\.ya?ml$/, '');
   if (expectedName !== ref) ruleIssues.push({ path: 'name', message: `the file must be named ${ref}.yaml (name@version)` });
   const transformSource = migration.store === 'mongodb' && migration.backfill.transform !== undefined
-    ? readTransformSource(join(dirname(file), migration.backfill.transform), ruleIssues)
+    ? readTransformSource(join(dirname(file), migration.backfill.transform), 'backfill.transform', ruleIssues)
+    : undefined;
+  const downTransformSource = migration.store === 'mongodb' && migration.down.transform !== undefined
+    ? readTransformSource(join(dirname(file), migration.down.transform), 'down.transform', ruleIssues)
     : undefined;
   if (ruleIssues.length > 0) return fail(ruleIssues);
   // A transform module is part of the migration: editing it changes the checksum like editing the YAML.
-  const checksum = migrationChecksum(transformSource === undefined ? raw : { migration: raw, transformSource });
+  const checksum = migrationChecksum(transformSource === undefined && downTransformSource === undefined
+    ? raw : { migration: raw, transformSource, ...(downTransformSource === undefined ? {} : { downTransformSource }) });
   return { ...migration, ref, file, checksum };
 }
 
-/** The text of a transform module, or an issue on `backfill.transform` when it cannot be read. */
-function readTransformSource(path: string, issues: FieldIssue[]): string | undefined {
+/** The text of a transform module, or an issue on `field` when it cannot be read. */
+function readTransformSource(path: string, field: string, issues: FieldIssue[]): string | undefined {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    issues.push({ path: 'backfill.transform', message: `cannot read the module ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+    issues.push({ path: field, message: `cannot read the module ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
     return undefined;
   }
 }

@@ -13,13 +13,16 @@ export interface FieldIssue {
 /** Rules of a PostgreSQL migration: the key and the marker are never assigned, added columns unique. */
 export function postgresRuleIssues(file: PostgresMigrationFile): FieldIssue[] {
   const issues: FieldIssue[] = [];
-  const assigned = Object.keys(file.backfill.set);
-  if (assigned.includes(file.key)) issues.push({ path: `backfill.set.${file.key}`, message: 'the key column must not be assigned' });
-  if ('column' in file.marker) {
-    if (assigned.includes(file.marker.column)) {
-      issues.push({ path: `backfill.set.${file.marker.column}`, message: 'the version marker is set by upshift; do not assign it' });
+  for (const [section, set] of [['backfill', file.backfill.set], ['down', file.down.set ?? {}]] as const) {
+    const assigned = Object.keys(set);
+    if (assigned.includes(file.key)) issues.push({ path: `${section}.set.${file.key}`, message: 'the key column must not be assigned' });
+    if ('column' in file.marker && assigned.includes(file.marker.column)) {
+      issues.push({ path: `${section}.set.${file.marker.column}`, message: 'the version marker is set by upshift; do not assign it' });
     }
-    if (file.marker.from === file.marker.to) issues.push({ path: 'marker.to', message: 'must differ from marker.from' });
+  }
+  if ('column' in file.marker && file.marker.from === file.marker.to) issues.push({ path: 'marker.to', message: 'must differ from marker.from' });
+  if (file.down.set !== undefined && !('column' in file.marker)) {
+    issues.push({ path: 'down.set', message: 'needs a marker column: with a guard upshift cannot tell the rows the new version created' });
   }
   const seen = new Set<string>();
   file.expand.addColumns.forEach((column, index) => {
@@ -29,34 +32,45 @@ export function postgresRuleIssues(file: PostgresMigrationFile): FieldIssue[] {
   return issues;
 }
 
-/** Rules of a MongoDB migration: something to do, no path touched twice or nested in another. */
+/** The declarative document changes of `backfill` and `down` (same shape). */
+type DocumentChanges = Pick<MongoMigrationFile['backfill'], 'set' | 'rename' | 'unset' | 'transform'>;
+
+/** Rules of a MongoDB migration: something to do, no path touched twice or nested in another (in `backfill` and in `down`). */
 export function mongoRuleIssues(file: MongoMigrationFile): FieldIssue[] {
-  const { set, rename, unset } = file.backfill;
+  const issues = changeIssues(file, 'backfill', file.backfill, true);
+  issues.push(...changeIssues(file, 'down', file.down, false));
+  const hasDown = file.down.transform !== undefined || Object.keys(file.down.set).length + Object.keys(file.down.rename).length + file.down.unset.length > 0;
+  if (hasDown && !('field' in file.marker)) issues.push({ path: 'down', message: 'a reverse backfill needs a marker field: with a guard upshift cannot tell the documents the new version created' });
+  if ('field' in file.marker && file.marker.from === file.marker.to) issues.push({ path: 'marker.to', message: 'must differ from marker.from' });
+  if (file.key !== '_id') issues.push({ path: 'key', message: 'must be _id' });
+  return issues;
+}
+
+function changeIssues(file: MongoMigrationFile, section: 'backfill' | 'down', changes: DocumentChanges, required: boolean): FieldIssue[] {
+  const { set, rename, unset } = changes;
   const touched: Array<{ path: string; field: string }> = [
-    ...Object.keys(set).map((field) => ({ path: `backfill.set.${field}`, field })),
+    ...Object.keys(set).map((field) => ({ path: `${section}.set.${field}`, field })),
     ...Object.entries(rename).flatMap(([from, to]) => [
-      { path: `backfill.rename.${from}`, field: from },
-      { path: `backfill.rename.${from}`, field: to },
+      { path: `${section}.rename.${from}`, field: from },
+      { path: `${section}.rename.${from}`, field: to },
     ]),
-    ...unset.map((field, index) => ({ path: `backfill.unset[${index}]`, field })),
+    ...unset.map((field, index) => ({ path: `${section}.unset[${index}]`, field })),
   ];
   const issues: FieldIssue[] = [];
-  if (file.backfill.transform !== undefined && touched.length > 0) {
-    issues.push({ path: 'backfill.transform', message: 'use either a transform module or set/rename/unset, not both' });
+  if (changes.transform !== undefined && touched.length > 0) {
+    issues.push({ path: `${section}.transform`, message: 'use either a transform module or set/rename/unset, not both' });
   }
-  if (file.backfill.transform === undefined && touched.length === 0) issues.push({ path: 'backfill', message: 'must set, rename or unset at least one field, or name a transform module' });
+  if (required && changes.transform === undefined && touched.length === 0) issues.push({ path: section, message: 'must set, rename or unset at least one field, or name a transform module' });
   if ('field' in file.marker) {
     const marker = file.marker.field;
     for (const entry of touched) {
       if (overlaps(entry.field, marker)) issues.push({ path: entry.path, message: `touches the version marker ${marker}; upshift sets it` });
     }
-    if (file.marker.from === file.marker.to) issues.push({ path: 'marker.to', message: 'must differ from marker.from' });
   }
   touched.forEach((entry, index) => {
     const clash = touched.slice(0, index).find((earlier) => overlaps(earlier.field, entry.field));
     if (clash) issues.push({ path: entry.path, message: `${entry.field} conflicts with ${clash.field} (${clash.path}) in one update` });
   });
-  if (file.key !== '_id') issues.push({ path: 'key', message: 'must be _id' });
   return issues;
 }
 

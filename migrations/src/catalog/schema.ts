@@ -49,6 +49,12 @@ const Header = {
   connection: ConnectionVariable,
 };
 
+/**
+ * What a restore does with a migrated column/field the application changed after the migration:
+ * `keep-current` (the application's value stays) or `restore` (the pre-image wins). Reported either way.
+ */
+export const ConflictRule = z.enum(['keep-current', 'restore']).default('keep-current');
+
 /** An invariant checked by verify: a query returning one number that must equal `expect`. */
 export const PostgresInvariant = z.strictObject({ name: z.string().min(1).max(200), sql: SqlQuery, expect: z.int().default(0) });
 export type PostgresInvariant = z.infer<typeof PostgresInvariant>;
@@ -74,7 +80,12 @@ export const PostgresMigrationFile = z.strictObject({
     set: recordWithKeys(sqlIdentifierPattern, 'must be a lowercase SQL identifier matching ^[a-z_][a-z0-9_]{0,62}$', SqlFragment).refine((set) => Object.keys(set).length > 0, 'must assign at least one column'),
     where: SqlFragment.optional(),
   }),
-  down: z.strictObject({ restore: z.literal('backup').default('backup') }).default({ restore: 'backup' }),
+  down: z.strictObject({
+    restore: z.literal('backup').default('backup'),
+    conflicts: ConflictRule,
+    /** Brings rows the new version created (at `marker.to`, not in the backup) back to the old form; the marker goes back to `from`. */
+    set: recordWithKeys(sqlIdentifierPattern, 'must be a lowercase SQL identifier matching ^[a-z_][a-z0-9_]{0,62}$', SqlFragment).optional(),
+  }).default({ restore: 'backup', conflicts: 'keep-current' }),
   contract: z.strictObject({
     dropColumns: z.array(SqlIdentifier).default([]),
     setNotNull: z.array(SqlIdentifier).default([]),
@@ -129,7 +140,15 @@ export const MongoMigrationFile = z.strictObject({
     /** A module next to the migration file exporting `transform(doc)`: returns the migrated document. */
     transform: z.string().regex(transformModulePattern, 'must name a module file in the catalog folder, like customers-profile.transform.mjs').optional(),
   }),
-  down: z.strictObject({ restore: z.literal('backup').default('backup') }).default({ restore: 'backup' }),
+  down: z.strictObject({
+    restore: z.literal('backup').default('backup'),
+    conflicts: ConflictRule,
+    /** The reverse backfill for documents the new version created (marker at `to`, not in the backup): same forms as `backfill`. */
+    set: recordWithKeys(mongoFieldPathPattern, fieldPathMessage, SetValue).default({}),
+    rename: recordWithKeys(mongoFieldPathPattern, fieldPathMessage, FieldPath).default({}),
+    unset: z.array(FieldPath).default([]),
+    transform: z.string().regex(transformModulePattern, 'must name a module file in the catalog folder, like customers-profile.down.mjs').optional(),
+  }).default({ restore: 'backup', conflicts: 'keep-current', set: {}, rename: {}, unset: [] }),
   contract: z.strictObject({
     unset: z.array(FieldPath).default([]),
     dropIndexes: z.array(z.string().regex(mongoNamePattern)).default([]),

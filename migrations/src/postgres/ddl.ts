@@ -5,7 +5,9 @@
 import { escapeIdentifier, escapeLiteral } from 'pg';
 import type pg from 'pg';
 import type { PostgresMigration } from '../catalog/load.ts';
-import { backupSchema, backupTableName, qualifiedTable } from './sql.ts';
+import { restoreTablesDdl } from './restore-sql.ts';
+import { backupSchema, backupTableName, changedColumns, qualifiedTable } from './sql.ts';
+import type { ChangedColumn } from './sql.ts';
 
 /** Timeouts of DDL statements: wait briefly for locks (and retry later) rather than queue behind traffic. */
 export interface DdlTimeouts {
@@ -42,12 +44,37 @@ export async function runExpand(client: pg.ClientBase, migration: PostgresMigrat
   await createBackupTable(client, migration);
 }
 
-/** The backup table: same columns as the table (after expand), primary key on the migration's key. */
+/**
+ * The backup table: the key, the pre-image of every column the migration changes and, per column,
+ * `<column>__written`, what the migration wrote to it (types as in the table after expand); plus the
+ * shared tables of restore findings and progress. A backup table of an older upshift (a whole-row copy)
+ * cannot be restored from by the guarded restore and is replaced.
+ */
 export async function createBackupTable(client: pg.ClientBase, migration: PostgresMigration): Promise<void> {
   await client.query(`CREATE SCHEMA IF NOT EXISTS ${escapeIdentifier(backupSchema)}`).catch(ignoreDuplicate);
+  for (const statement of restoreTablesDdl) await client.query(statement).catch(ignoreDuplicate);
   const backup = `${escapeIdentifier(backupSchema)}.${escapeIdentifier(backupTableName(migration))}`;
-  await client.query(`CREATE TABLE IF NOT EXISTS ${backup} (LIKE ${qualifiedTable(migration)}, PRIMARY KEY (${escapeIdentifier(migration.key)}))`)
-    .catch(ignoreDuplicate);
+  const changed = changedColumns(migration);
+  if (!(await isCurrentBackup(client, backup, changed))) await client.query(`DROP TABLE IF EXISTS ${backup}`);
+  const columns = [escapeIdentifier(migration.key), ...changed.map((column) => column.quoted), ...changed.map((column) => `${column.quoted} AS ${column.written}`)].join(', ');
+  await client.query('BEGIN');
+  try {
+    await client.query(`CREATE TABLE IF NOT EXISTS ${backup} AS SELECT ${columns} FROM ${qualifiedTable(migration)} WITH NO DATA`);
+    const { rows: keys } = await client.query(`SELECT 1 FROM pg_index WHERE indrelid = $1::regclass AND indisprimary`, [backup]);
+    if (keys.length === 0) await client.query(`ALTER TABLE ${backup} ADD PRIMARY KEY (${escapeIdentifier(migration.key)})`);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    ignoreDuplicate(error);
+  }
+}
+
+/** Whether the backup table is missing or has this upshift's shape (every `<column>__written` column). */
+export async function isCurrentBackup(client: pg.ClientBase, backup: string, changed: ChangedColumn[]): Promise<boolean> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT '"' || replace(attname, '"', '""') || '"' AS name FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`, [backup]);
+  const names = new Set(rows.map((row) => row.name));
+  return names.size === 0 || changed.every((column) => names.has(column.written));
 }
 
 /**

@@ -5,13 +5,14 @@
 import pg from 'pg';
 import { escapeIdentifier } from 'pg';
 import type { PostgresMigration } from '../catalog/load.ts';
-import type { KeyRange } from '../core/shards.ts';
-import type { BatchRequest, BatchResult, InvariantResult, MigrationEngine, PreflightProblem, RestoreResult } from '../engine.ts';
+import type { BatchRequest, BatchResult, InvariantResult, MigrationEngine, PreflightProblem } from '../engine.ts';
 import { MigrationError, wrapPostgresError } from '../errors.ts';
-import { claimBackupTable, createBackupTable, dropBackupTable, runContract, runExpand } from './ddl.ts';
+import { sqlTypePattern } from '../catalog/identifiers.ts';
+import { claimBackupTable, createBackupTable, dropBackupTable, isCurrentBackup, runContract, runExpand } from './ddl.ts';
 import { columnProblems, expressionProblems, keyTypeOf, readTableShape } from './introspect.ts';
 import { estimateRows, splitByQuantiles } from './split.ts';
-import { backupSchema, backupTableName, batchStatement, keyConditions, Parameters, pendingPredicate, qualifiedTable, restoreStatement } from './sql.ts';
+import { restoreRange } from './restore.ts';
+import { backupSchema, backupTableName, batchStatement, changedColumns, keyConditions, Parameters, pendingPredicate, qualifiedTable } from './sql.ts';
 import type { TableModel } from './sql.ts';
 
 /** How the engine connects and how long a batch may wait or run. */
@@ -108,9 +109,10 @@ export function createPostgresEngine(migration: PostgresMigration, options: Post
         throw new MigrationError(error.code, `${ref}: row ${key}: ${error.message.replace(`${ref}: running a batch: `, '')}`, { cause: error.cause, migration: ref, key });
       }
     },
-    restoreShard: async (range) => {
+    restoreShard: async (range, scope) => {
       const current = await tableModel(true);
-      return withClient('restoring a shard', (client) => restoreRange(client, current, range, (work) => inBatchTransaction(client, work)));
+      return withClient('restoring a shard', (client) =>
+        restoreRange(client, migration, current, range, { ...scope, migration: ref }, (work) => inBatchTransaction(client, work)));
     },
     countRemaining: async (range) => {
       const current = await tableModel();
@@ -142,20 +144,30 @@ async function loadTableModel(client: pg.ClientBase, migration: PostgresMigratio
   if (!shape.exists) throw new MigrationError('PREFLIGHT_FAILED', `${migration.ref}: table ${migration.schema}.${migration.table} does not exist`, { migration: migration.ref });
   const keyType = keyTypeOf(shape, migration.key);
   if (typeof keyType !== 'string') throw new MigrationError('PREFLIGHT_FAILED', `${migration.ref}: key ${keyType.message}`, { migration: migration.ref });
-  let backup = await readTableShape(client, backupSchema, backupTableName(migration));
-  if (!backup.exists && ensureBackup) {
+  const backupTable = `${escapeIdentifier(backupSchema)}.${escapeIdentifier(backupTableName(migration))}`;
+  const typeOf = new Map(shape.columns.map((column) => [column.name, column.type]));
+  const comparable = new Map<string, boolean>();
+  for (const name of changedColumns(migration).map((column) => column.name)) comparable.set(name, await hasEquality(client, typeOf.get(name) ?? 'text'));
+  const changed = changedColumns(migration, (name) => comparable.get(name) ?? false);
+  let backupReady = (await readTableShape(client, backupSchema, backupTableName(migration))).exists && await isCurrentBackup(client, backupTable, changed);
+  if (ensureBackup && !backupReady) {
     await createBackupTable(client, migration);
-    backup = await readTableShape(client, backupSchema, backupTableName(migration));
+    backupReady = true;
   }
-  const inBackup = new Set(backup.columns.map((column) => column.name));
   return {
-    backupReady: backup.exists,
+    backupReady,
     table: qualifiedTable(migration),
     key: escapeIdentifier(migration.key),
     keyType,
-    columns: shape.columns.filter((column) => !column.generated && (!backup.exists || inBackup.has(column.name))).map((column) => escapeIdentifier(column.name)),
-    backupTable: `${escapeIdentifier(backupSchema)}.${escapeIdentifier(backupTableName(migration))}`,
+    changed,
+    backupTable,
   };
+}
+
+/** Whether values of `type` compare with `=` (json, xml, point… do not; they are compared as text). */
+async function hasEquality(client: pg.ClientBase, type: string): Promise<boolean> {
+  if (!sqlTypePattern.test(type)) return false;
+  return client.query(`SELECT NULL::${type} IS NOT DISTINCT FROM NULL::${type}`).then(() => true, () => false);
 }
 
 type InTransaction = <T>(client: pg.PoolClient, work: () => Promise<T>) => Promise<T>;
@@ -169,20 +181,6 @@ async function runBatchWith(client: pg.PoolClient, migration: PostgresMigration,
   const row = result.rows[0];
   const scanned = row?.scanned ?? 0;
   return { lastKey: row?.last_key ?? request.after, scanned, changed: row?.changed ?? 0, durationMs, done: scanned < request.batchSize };
-}
-
-/** Writes a range's backed-up rows back, page by page (each page one short transaction). */
-async function restoreRange(client: pg.PoolClient, model: TableModel, range: KeyRange, inTransaction: <T>(work: () => Promise<T>) => Promise<T>): Promise<RestoreResult> {
-  let after: string | null = null;
-  let restored = 0;
-  for (;;) {
-    const statement = restoreStatement(model, range, after, 5000);
-    const result = await inTransaction(() => client.query<{ last_key: string | null; paged: number; restored: number }>(statement));
-    const row = result.rows[0];
-    restored += row?.restored ?? 0;
-    if (!row || row.paged < 5000 || row.last_key === null) return { restored };
-    after = row.last_key;
-  }
 }
 
 /** Runs each invariant query in a read-only transaction; its first column is compared with `expect`. */

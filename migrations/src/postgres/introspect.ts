@@ -58,6 +58,7 @@ export function columnProblems(migration: PostgresMigration, shape: TableShape):
   if (typeof keyType !== 'string') problems.push(keyType);
   const unknown = (path: string, name: string) => problems.push({ path, message: `column ${name} does not exist in ${table} and expand does not add it` });
   for (const column of Object.keys(migration.backfill.set)) if (!known(column)) unknown(`backfill.set.${column}`, column);
+  for (const column of Object.keys(migration.down.set ?? {})) if (!known(column)) unknown(`down.set.${column}`, column);
   if ('column' in migration.marker && !known(migration.marker.column)) unknown('marker.column', migration.marker.column);
   migration.expand.createIndexes.forEach((index, i) => index.columns.forEach((column, j) => {
     if (!known(column)) unknown(`expand.createIndexes[${i}].columns[${j}]`, column);
@@ -86,8 +87,10 @@ export async function expressionProblems(client: pg.ClientBase, migration: Postg
   const pendingParams = new Parameters();
   const pending = pendingPredicate(migration, pendingParams);
   checks.push({ path: 'column' in migration.marker ? 'marker' : 'marker.guard', sql: `SELECT 1 FROM ${from} WHERE ${pending} LIMIT 0`, values: pendingParams.values });
-  for (const [column, expression] of Object.entries(migration.backfill.set)) {
-    checks.push({ path: `backfill.set.${column}`, sql: `SELECT CAST((${expression}) AS ${typeOf.get(column) ?? 'text'}) FROM ${from} LIMIT 0`, values: [] });
+  for (const [section, set] of [['backfill', migration.backfill.set], ['down', migration.down.set ?? {}]] as const) {
+    for (const [column, expression] of Object.entries(set)) {
+      checks.push({ path: `${section}.set.${column}`, sql: `SELECT CAST((${expression}) AS ${typeOf.get(column) ?? 'text'}) FROM ${from} LIMIT 0`, values: [] });
+    }
   }
   const problems: PreflightProblem[] = [];
   await client.query('BEGIN READ ONLY');

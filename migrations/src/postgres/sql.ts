@@ -16,14 +16,44 @@ export type KeyType = (typeof supportedKeyTypes)[number];
 /** The schema holding every backup table. */
 export const backupSchema = 'upshift_backup';
 
+/** The table of a store's restore findings (conflicts, deleted and created rows), one row per run, migration, key and column. */
+export const conflictsTable = 'upshift_conflicts';
+
+/**
+ * A column the migration changes: quoted for SQL, named for reports, the backup column that holds what
+ * the migration wrote to it (`<column>__written`), and whether its type has an equality (else values are
+ * compared as text).
+ */
+export interface ChangedColumn {
+  quoted: string;
+  name: string;
+  written: string;
+  comparable: boolean;
+}
+
 /** What the statements of one migration are built from: quoted names plus the key type for casts. */
 export interface TableModel {
   table: string;
   key: string;
   keyType: KeyType;
-  /** Quoted columns copied into the backup and back (not generated ones). */
-  columns: string[];
+  /** The columns the backfill changes (its `set` targets and the marker): the only ones backed up and restored. */
+  changed: ChangedColumn[];
   backupTable: string;
+}
+
+/** The columns a migration changes: the backfill's `set` targets and the marker column, sorted by name (positions never depend on YAML order). */
+export function changedColumns(migration: PostgresMigration, comparable: (name: string) => boolean = () => true): ChangedColumn[] {
+  const names = new Set(Object.keys(migration.backfill.set));
+  if ('column' in migration.marker) names.add(migration.marker.column);
+  return [...names].sort().map((name) => ({
+    quoted: escapeIdentifier(name), name, comparable: comparable(name),
+    written: escapeIdentifier(derivedIdentifier([name, 'written'], (text) => createHash('sha256').update(text).digest('hex'))),
+  }));
+}
+
+/** `a IS NOT DISTINCT FROM b` for a changed column's values (as text when its type has no equality). */
+export function sameValue(column: ChangedColumn, left: string, right: string): string {
+  return column.comparable ? `${left} IS NOT DISTINCT FROM ${right}` : `${left}::text IS NOT DISTINCT FROM ${right}::text`;
 }
 
 /** Quoted `schema.table` of the migration. */
@@ -85,13 +115,15 @@ export interface BatchStatementInput {
 
 /**
  * One batch as one statement, run in a REPEATABLE READ transaction: the page of keys (keyset
- * pagination), the pre-images of its pending rows inserted into the backup (ON CONFLICT DO NOTHING keeps
- * the first pre-image on a replay), then the UPDATE of the same rows guarded by the marker. Every part
- * sees one snapshot, so the backup holds exactly the versions the UPDATE replaces; a row changed by
- * someone else since that snapshot makes the UPDATE fail with a serialization error (40001), the batch
- * rolls back whole and is retried smaller. Both parts scan the page by key range (an index range
- * scan): measured on 2M rows, joining the UPDATE to the backed-up keys instead, or locking them
- * FOR UPDATE under READ COMMITTED, made the backfill with backup 1.4–2.1× slower.
+ * pagination), the UPDATE of its pending rows guarded by the marker, and a backup row per changed row:
+ * the pre-image of the changed columns (read from the statement's snapshot) and what the UPDATE wrote
+ * to them (its RETURNING). Every part sees one snapshot, so the backup holds exactly the versions the
+ * UPDATE replaced; a row changed by someone else since that snapshot makes the UPDATE fail with a
+ * serialization error (40001), the batch rolls back whole and is retried smaller — an application write
+ * is never overwritten. A backup row of a key already there is replaced: it describes the latest write.
+ * Both parts scan the page by key range (an index range scan): measured on 2M rows, joining the UPDATE
+ * to the backed-up keys instead, or locking them FOR UPDATE under READ COMMITTED, made the backfill with
+ * backup 1.4–2.1× slower.
  */
 export function batchStatement(input: BatchStatementInput): { text: string; values: unknown[] } {
   const { migration, model, range, after, ceiling, batchSize, backup } = input;
@@ -102,33 +134,24 @@ export function batchStatement(input: BatchStatementInput): { text: string; valu
   const inPage = [...keyRange, `${model.key} <= (SELECT last FROM bounds)`];
   const pending = pendingPredicate(migration, params);
   const set = assignments(migration, params);
-  const columns = model.columns.join(', ');
   const ctes = [
     `page AS (SELECT ${model.key} FROM ${model.table} ${pageWhere} ORDER BY ${model.key} LIMIT ${limit})`,
     `bounds AS (SELECT (SELECT ${model.key} FROM page ORDER BY ${model.key} DESC LIMIT 1) AS last, (SELECT count(*)::integer FROM page) AS scanned)`,
   ];
   if (backup) {
-    ctes.push(`target AS (SELECT ${columns} FROM ${model.table} WHERE ${inPage.join(' AND ')} AND ${pending})`);
-    ctes.push(`saved AS (INSERT INTO ${model.backupTable} (${columns}) SELECT ${columns} FROM target ON CONFLICT (${model.key}) DO NOTHING)`);
+    const columns = model.changed.map((column) => column.quoted);
+    const written = model.changed.map((column) => column.written);
+    ctes.push(`target AS (SELECT ${[model.key, ...columns].join(', ')} FROM ${model.table} WHERE ${inPage.join(' AND ')} AND ${pending})`);
+    ctes.push(`changed AS (UPDATE ${model.table} SET ${set} WHERE ${inPage.join(' AND ')} AND ${pending}
+      RETURNING ${[model.key, ...model.changed.map((column) => `${column.quoted} AS ${column.written}`)].join(', ')})`);
+    const replace = [...columns, ...written].map((column) => `${column} = EXCLUDED.${column}`).join(', ');
+    ctes.push(`saved AS (INSERT INTO ${model.backupTable} (${[model.key, ...columns, ...written].join(', ')})
+      SELECT ${[...[model.key, ...columns].map((column) => `target.${column}`), ...written.map((column) => `changed.${column}`)].join(', ')}
+        FROM target JOIN changed ON changed.${model.key} = target.${model.key}
+      ON CONFLICT (${model.key}) DO UPDATE SET ${replace})`);
+  } else {
+    ctes.push(`changed AS (UPDATE ${model.table} SET ${set} WHERE ${inPage.join(' AND ')} AND ${pending} RETURNING 1)`);
   }
-  ctes.push(`changed AS (UPDATE ${model.table} SET ${set} WHERE ${inPage.join(' AND ')} AND ${pending} RETURNING 1)`);
   const text = `WITH ${ctes.join(',\n')}\nSELECT (SELECT last::text FROM bounds) AS last_key, (SELECT scanned FROM bounds) AS scanned, (SELECT count(*)::integer FROM changed) AS changed`;
-  return { text, values: params.values };
-}
-
-/**
- * One restore page: the next backed-up rows of a range written back exactly (insert if deleted since,
- * overwrite every column otherwise). Idempotent: running it again writes the same values.
- */
-export function restoreStatement(model: TableModel, range: KeyRange, after: string | null, pageSize: number): { text: string; values: unknown[] } {
-  const params = new Parameters();
-  const conditions = keyConditions(model, range, after, null, params);
-  const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-  const columns = model.columns.join(', ');
-  const updates = model.columns.filter((column) => column !== model.key).map((column) => `${column} = EXCLUDED.${column}`);
-  const onConflict = updates.length > 0 ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING';
-  const text = `WITH page AS (SELECT ${columns} FROM ${model.backupTable} ${where} ORDER BY ${model.key} LIMIT ${params.add(pageSize, 'integer')}),
-restored AS (INSERT INTO ${model.table} (${columns}) OVERRIDING SYSTEM VALUE SELECT ${columns} FROM page ON CONFLICT (${model.key}) ${onConflict} RETURNING 1)
-SELECT (SELECT ${model.key} FROM page ORDER BY ${model.key} DESC LIMIT 1)::text AS last_key, (SELECT count(*)::integer FROM page) AS paged, (SELECT count(*)::integer FROM restored) AS restored`;
   return { text, values: params.values };
 }

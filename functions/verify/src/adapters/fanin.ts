@@ -15,7 +15,7 @@ export async function lockRun(tx: TxClient, runId: string): Promise<{ status: st
 }
 
 /** Records a final state of one shard (`kind` fanin or restored); false when it was already recorded. */
-export async function recordFinal(tx: TxClient, runId: string, kind: 'fanin' | 'restored', shardId: string, outcome: { status: string; rows: number; reason?: string; migration: string }): Promise<boolean> {
+export async function recordFinal(tx: TxClient, runId: string, kind: 'fanin' | 'restored', shardId: string, outcome: { status: string; rows: number; reason?: string; migration: string; conflicts?: number; created?: number }): Promise<boolean> {
   const result = await tx.query(
     `INSERT INTO upshift.steps (run_id, kind, key, status, checkpoint, started_at, finished_at)
      VALUES ($1, $2, $3, $4, $5, now(), now()) ON CONFLICT DO NOTHING`,
