@@ -6,10 +6,12 @@
 import { benchHop } from './hop.ts';
 import { benchMigrations } from './migrations.ts';
 import { benchOrchestration } from './orchestration.ts';
+import { benchRestore } from './restore.ts';
 
 const benchmarks: Array<{ name: string; run: () => Promise<void> }> = [
   { name: 'hop latency and throughput (issue 5)', run: benchHop },
   { name: 'migration backfill against raw UPDATE and updateMany (issue 7)', run: benchMigrations },
+  { name: 'guarded restore against the whole-row restore (issue 13)', run: benchRestore },
   { name: 'end-to-end orchestration overhead (issue 8)', run: benchOrchestration },
 ];
 

@@ -85,7 +85,7 @@ export const catalogue = Object.freeze({
   'shard.failed': entry('shard.failed', 1, ShardFailed, { consumer: 'verify' }, 'A shard failed permanently (fan-in).', 'shardId'),
   'rollback.requested': entry('rollback.requested', 1, RollbackRequested, { consumer: 'migrate-shard' }, 'Undo the run; fans out shard restores.'),
   'shard.restore.requested': entry('shard.restore.requested', 1, ShardRestoreRequested, { consumer: 'migrate-shard' }, 'Restore one shard from its backups.', 'shardId'),
-  'shard.restore.done': entry('shard.restore.done', 1, ShardRestoreDone, { consumer: 'verify' }, 'A shard restore finished (fan-in).', 'shardId'),
+  'shard.restore.done': entry('shard.restore.done', 2, ShardRestoreDone, { consumer: 'verify' }, 'A shard restore finished (fan-in).', 'shardId'),
   'image.revert.requested': entry('image.revert.requested', 1, ImageRevertRequested, { consumer: 'rollout' }, 'Put the previous images back.'),
   'image.revert.check': entry('image.revert.check', 1, ImageRevertCheck, { consumer: 'rollout' }, 'Continuation: look at a reverted wave again instead of blocking.'),
   'verify.requested': entry('verify.requested', 1, VerifyRequested, { consumer: 'verify' }, 'Verify a run with no shards to wait for (no migrations).'),
