@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { brokersFrom, parsePolicyYaml, type UpgradePolicy } from '@upshift/events';
 import { up, stackEnv } from '../../stack/src/stack.ts';
 import { quietKafkajsTimerWarning } from './upshift.ts';
-import { checksumOfDigests, customerDigests, demoData, ensureDatabase, ordersChecksum, seedCustomers, seedOrders, type CustomerDigests, type DataChecksum } from './demo/data.ts';
+import { checksumOfDigests, customerDigests, customerDocument, demoData, ensureDatabase, ordersChecksum, seedCustomers, seedOrders, type CustomerDigests, type DataChecksum } from './demo/data.ts';
 import { availableFunctions, freshDemoTopics, releaseUnfinishedRuns, startFunctions } from './demo/functions.ts';
 import { publishRequest } from './demo/publish.ts';
 import { demoSucceeded, renderSummary, type DemoReport } from './demo/summary.ts';
@@ -130,7 +130,7 @@ export async function runDemoMain(args: string[]): Promise<number> {
   const prefix = await freshDemoTopics(brokersFrom(setup.env.KAFKA_BROKERS));
   const dev = await timed(timings, 'start functions', () => startFunctions(setup.env, prefix));
   say(`- an application writes to the customers throughout the run (${appWritesPerSecond}/s: email, and phone where the document's version keeps it)`);
-  const app = startCustomersWriter(setup.mongoUrl, options.documents, appWritesPerSecond);
+  const app = startCustomersWriter({ url: setup.mongoUrl, perSecond: appWritesPerSecond, pickId: () => customerDocument(1 + Math.floor(Math.random() * options.documents))._id as string });
   let result: { view: RunView; traceId: string | undefined };
   const runStarted = Date.now();
   const interrupted = (): void => {

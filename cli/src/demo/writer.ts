@@ -6,7 +6,7 @@
  * the end each one is looked for in the collection.
  */
 import { MongoClient, type Collection, type Document } from 'mongodb';
-import { customerDocument, demoData } from './data.ts';
+import { demoData } from './data.ts';
 
 /** One acknowledged write: the document, the field as the application sees it, the value. */
 export interface CustomerWrite {
@@ -33,15 +33,26 @@ export interface CustomersWriter {
   stop(): Promise<WriterReport>;
 }
 
-/** Starts about `perSecond` writes a second to random customers of 1..`documents`. */
-export function startCustomersWriter(url: string, documents: number, perSecond = 50): CustomersWriter {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000, appName: 'demo-app' });
-  const customers = client.db(demoData.mongoDatabase).collection<Customer>(demoData.collection);
+/** Where and how fast the application writes. */
+export interface WriterOptions {
+  url: string;
+  /** The `_id` of the next customer to write (a random existing one). */
+  pickId: () => string;
+  perSecond?: number;
+  database?: string;
+  collection?: string;
+}
+
+/** Starts about `perSecond` writes a second to customers chosen by `pickId`. */
+export function startCustomersWriter(options: WriterOptions): CustomersWriter {
+  const perSecond = options.perSecond ?? 50;
+  const client = new MongoClient(options.url, { serverSelectionTimeoutMS: 10_000, appName: 'demo-app' });
+  const customers = client.db(options.database ?? demoData.mongoDatabase).collection<Customer>(options.collection ?? demoData.collection);
   const ledger: CustomerWrite[] = [];
   let failures = 0;
   let running = true;
   const writeOne = async (sequence: number): Promise<void> => {
-    const id = customerDocument(1 + Math.floor(Math.random() * documents))._id as string;
+    const id = options.pickId();
     if (sequence % 5 < 3) {
       const value = `app${sequence}@example.com`;
       const result = await customers.updateOne({ _id: id }, { $set: { email: value } });
