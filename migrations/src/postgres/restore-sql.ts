@@ -31,7 +31,7 @@ function changedAsJson(model: TableModel, value: (column: ChangedColumn) => stri
 /**
  * One restore page, for a REPEATABLE READ transaction: the next backed-up rows of the range, each
  * compared once with its current row, column by column (now `f`, what the migration wrote `w`, the
- * pre-image `p`); the findings among them (a changed column that holds neither what the migration wrote
+ * pre-image `p`; aliases prefixed `upshift_` so no table column can clash); the findings among them (a changed column that holds neither what the migration wrote
  * nor its pre-image, or a row deleted since) inserted once into the conflicts table; then the UPDATE of
  * the rows that have something to put back, column by column. The decisions come from the statement's
  * snapshot: a concurrent change of one of those rows after it fails the page with 40001 (retried
@@ -42,28 +42,28 @@ export function restorePageStatement(model: TableModel, rule: ConflictRule, owne
   const conditions = keyConditions(model, range, after, null, params);
   const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
   const key = model.key;
-  const changed = model.changed.map((column, i) => ({ column, f: `c.f${i}`, w: `c.w${i}`, p: `c.p${i}` }));
+  const changed = model.changed.map((column, i) => ({ column, f: `c.upshift_f${i}`, w: `c.upshift_w${i}`, p: `c.upshift_p${i}` }));
   const decision = rule === 'restore' ? 'restored' : 'kept';
   const putBack = ({ column, f, w, p }: (typeof changed)[number]) => rule === 'restore'
     ? `NOT (${sameValue(column, f, p)})`
     : `(${sameValue(column, f, w)} AND NOT (${sameValue(column, f, p)}))`;
   const owned = `${params.add(owner.runId)}, ${params.add(owner.shardId)}, ${params.add(owner.migration)}`;
   const selected = [key, ...model.changed.flatMap((column) => [column.quoted, column.written])];
-  const compared = model.changed.map((column, i) => `t.${column.quoted} AS f${i}, p.${column.written} AS w${i}, p.${column.quoted} AS p${i}`);
+  const compared = model.changed.map((column, i) => `t.${column.quoted} AS upshift_f${i}, p.${column.written} AS upshift_w${i}, p.${column.quoted} AS upshift_p${i}`);
   const conflicts = changed.map(({ column, f, w, p }) => `SELECT c.${key}::text, ${escapeLiteral(column.name)}, 'changed', '${decision}', to_jsonb(${w}), to_jsonb(${f})
-    FROM compared c WHERE NOT c.gone AND NOT (${sameValue(column, f, w)}) AND NOT (${sameValue(column, f, p)})`);
+    FROM compared c WHERE NOT c.upshift_gone AND NOT (${sameValue(column, f, w)}) AND NOT (${sameValue(column, f, p)})`);
   const text = `WITH page AS (SELECT ${selected.join(', ')} FROM ${model.backupTable} ${where} ORDER BY ${key} LIMIT ${params.add(pageSize, 'integer')}),
-compared AS MATERIALIZED (SELECT p.${key}, t.${key} IS NULL AS gone, ${compared.join(', ')}
-  FROM page p LEFT JOIN LATERAL (SELECT * FROM ${model.table} t WHERE t.${key} = p.${key} LIMIT 1) t ON true),
+compared AS MATERIALIZED (SELECT p.${key}, t.${key} IS NULL AS upshift_gone, ${compared.join(', ')}
+  FROM page p LEFT JOIN LATERAL (SELECT ${[key, ...model.changed.map((column) => column.quoted)].join(', ')} FROM ${model.table} t WHERE t.${key} = p.${key} LIMIT 1) t ON true),
 findings AS (
-  SELECT c.${key}::text AS key, '*' AS column_name, 'deleted' AS kind, 'kept' AS decision, ${changedAsJson(model, (column) => `c.w${model.changed.indexOf(column)}`)} AS written, NULL::jsonb AS found
-    FROM compared c WHERE c.gone
+  SELECT c.${key}::text AS key, '*' AS column_name, 'deleted' AS kind, 'kept' AS decision, ${changedAsJson(model, (column) => `c.upshift_w${model.changed.indexOf(column)}`)} AS written, NULL::jsonb AS found
+    FROM compared c WHERE c.upshift_gone
   UNION ALL ${conflicts.join('\n  UNION ALL ')}),
 recorded AS (INSERT INTO ${qualifiedConflictsTable} (run_id, shard_id, migration, key, column_name, kind, decision, written, found)
   SELECT ${owned}, key, column_name, kind, decision, written, found FROM findings
   ON CONFLICT (run_id, migration, key, column_name) DO NOTHING),
 restored AS (UPDATE ${model.table} t SET ${changed.map((entry) => `${entry.column.quoted} = CASE WHEN ${putBack(entry)} THEN ${entry.p} ELSE t.${entry.column.quoted} END`).join(', ')}
-  FROM compared c WHERE t.${key} = c.${key} AND NOT c.gone AND (${changed.map(putBack).join(' OR ')})
+  FROM compared c WHERE t.${key} = c.${key} AND NOT c.upshift_gone AND (${changed.map(putBack).join(' OR ')})
   RETURNING 1)
 SELECT (SELECT ${key} FROM page ORDER BY ${key} DESC LIMIT 1)::text AS last_key, (SELECT count(*)::integer FROM page) AS paged,
   (SELECT count(*)::integer FROM restored) AS restored`;

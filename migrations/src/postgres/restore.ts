@@ -16,7 +16,8 @@ import { createdPageStatement, qualifiedConflictsTable, qualifiedProgressTable, 
 import type { FindingOwner } from './restore-sql.ts';
 import type { TableModel } from './sql.ts';
 
-/** Rows per restore page at most; a page that meets concurrent writes halves, down to `minPageSize`. */
+/** Rows of the first restore page; pages double up to `maxPageSize`, and halve (down to `minPageSize`) when they meet concurrent writes. */
+const firstPageSize = 1000;
 const maxPageSize = 5000;
 const minPageSize = 10;
 /** Pages in a row that may meet concurrent writes before the restore gives up (the shard's restore is retried later). */
@@ -27,7 +28,7 @@ type InTransaction = <T>(work: () => Promise<T>) => Promise<T>;
 /** Restores `range` from where an earlier attempt stopped; returns the totals over every attempt. */
 export async function restoreRange(client: pg.ClientBase, migration: PostgresMigration, model: TableModel, range: KeyRange, owner: FindingOwner, inTransaction: InTransaction): Promise<RestoreResult> {
   let progress = await readProgress(client, owner);
-  let pageSize = maxPageSize;
+  let pageSize = firstPageSize;
   let contended = 0;
   while (progress.phase !== 'done') {
     const current = progress;
