@@ -5,7 +5,7 @@
  * breakdown per stage, next to the sum of the handlers' own time (from the functions' Prometheus
  * metrics) measured in the same run, so the overhead is visible. Aim: under 5 s for the whole run.
  */
-import { createEvent, isEventOf, uuidv7, type AnyUpshiftEvent } from '@upshift/events';
+import { createEvent, entryFor, isEventOf, uuidv7, type AnyUpshiftEvent, type EventName } from '@upshift/events';
 import { publishEvents } from '../../runtime/test/support/publish.ts';
 import { seedOrders, startShardTest } from '../../functions/migrate-shard/test/support.ts';
 import { clusterNames, deploy, deployment, freshNamespace, privateKubeconfig } from '../../test/support/kube.ts';
@@ -43,7 +43,7 @@ export async function benchOrchestration(): Promise<void> {
     const total = Date.now() - started;
     if (!isEventOf(end, 'upgrade.completed')) throw new Error(`the run ended ${end.type}: ${JSON.stringify(end.data)}`);
     const handled = (await handlerSeconds(urls)) - handledBefore;
-    const at = (type: string) => Date.parse(t.harness.eventsOf(runId).filter((e) => e.type === `dev.upshift.${type}.v1`).map((e) => e.time).sort().pop() ?? '') - started;
+    const at = (name: EventName) => Date.parse(t.harness.eventsOf(runId).filter((e) => e.type === entryFor(name).type).map((e) => e.time).sort().pop() ?? '') - started;
     const planned = at('upgrade.planned');
     const rolled = at('rollout.wave.completed');
     const verified = at('verify.results');

@@ -3,7 +3,7 @@
  * under `upshift dev` with the dispatcher, a collector on the lifecycle topic, and publishing requests.
  */
 import { fileURLToPath } from 'node:url';
-import { createEvent, LIFECYCLE_TOPIC, uuidv7, type AnyUpshiftEvent, type FunctionName } from '@upshift/events';
+import { createEvent, entryFor, LIFECYCLE_TOPIC, uuidv7, type AnyUpshiftEvent, type EventName, type FunctionName } from '@upshift/events';
 import { runDev, type DevRunner } from '@upshift/runtime';
 import { publishEvents } from '../../runtime/test/support/publish.ts';
 import { collect, freshDatabase, freshTopics, functionEnv, stackEnv, type Collector } from '../../runtime/test/support/stack.ts';
@@ -20,7 +20,7 @@ export interface Harness {
   /** Publishes an upgrade request for `policy` (`copies` times, same event id); returns its run id. */
   request(policy: unknown, runId?: string, copies?: number): Promise<string>;
   /** Resolves with the first lifecycle event of the run whose type ends with one of `names`. */
-  waitFor(runId: string, names: string[], timeoutMs?: number): Promise<AnyUpshiftEvent>;
+  waitFor(runId: string, names: EventName[], timeoutMs?: number): Promise<AnyUpshiftEvent>;
   /** Every lifecycle event of a run so far, in order. */
   eventsOf(runId: string): AnyUpshiftEvent[];
   stop(): Promise<void>;
@@ -49,7 +49,7 @@ export async function startHarness(functions: FunctionName[], options: { extraEn
     async waitFor(runId, names, timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const found = eventsOf(runId).find((e) => names.some((n) => e.type === `dev.upshift.${n}.v1`));
+        const found = eventsOf(runId).find((e) => names.some((n) => e.type === entryFor(n).type));
         if (found) return found;
         if (Date.now() > deadline) throw new Error(`no ${names.join('/')} for run ${runId} within ${timeoutMs} ms; saw ${eventsOf(runId).map((e) => e.type).join(', ')}`);
         await new Promise((resolve) => setTimeout(resolve, 100));

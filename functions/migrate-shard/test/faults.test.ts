@@ -107,6 +107,37 @@ test('a worker SIGKILLed mid-shard: the restarted one resumes from the checkpoin
   assert.equal(rows[0]?.n, 2000, 'one pre-image per row');
 });
 
+test('a worker SIGKILLed during a restore: the redelivered restore resumes after its last page, every row put back exactly once', async () => {
+  await resetOrders(4000);
+  const everyColumn = async () => (await t.shop.query<{ sum: string }>(
+    `SELECT md5(string_agg(concat_ws('|', id, customer_id, amount, note, schema_version, amount_minor, currency), ',' ORDER BY id)) AS sum FROM orders`)).rows[0]?.sum;
+  const before = await everyColumn();
+  const runId = await t.startRun();
+  await migrate(runId, 2, 200);
+  await t.waitForCount(t.verify, 'shard.completed', runId, 2, 120_000);
+  assert.deepEqual(await touches(), { max: 1, once: 4000 });
+  await t.publish('rollback.requested', { runId, stage: 'rollout', reason: 'test: a later wave failed' });
+  // Each row costs 1 ms to update (the trigger), so a 2,000-row shard restores over a few seconds, page by page.
+  await eventually(async () => {
+    const { rows } = await t.shop.query<{ restored: string }>(`SELECT coalesce(sum(restored), 0) AS restored FROM upshift_backup.upshift_restore_progress WHERE run_id = $1`, [runId]).catch(() => ({ rows: [] }));
+    return Number(rows[0]?.restored ?? 0) > 0 ? true : undefined;
+  }, 60_000);
+  const child = t.harness.dev.functions[0]?.child;
+  assert.ok(child?.pid, 'migrate-shard runs as a process');
+  child.kill('SIGKILL');
+  const { rows: [progress] } = await t.shop.query<{ restored: string; done: string }>(
+    `SELECT sum(restored) AS restored, count(*) FILTER (WHERE phase = 'done') AS done FROM upshift_backup.upshift_restore_progress WHERE run_id = $1`, [runId]);
+  console.log(`killed during the restore: ${progress?.restored} rows restored, ${progress?.done} of 2 shards done`);
+  assert.ok(Number(progress?.done) < 2, 'the kill came before the restore ended');
+  const done = await t.waitForCount(t.verify, 'shard.restore.done', runId, 2, 120_000);
+  const outcomes = done.map((e) => e.data as { outcome: string; rowsRestored: number; conflicts: number });
+  assert.deepEqual(outcomes.map((o) => o.outcome), ['restored', 'restored']);
+  assert.equal(outcomes.reduce((sum, o) => sum + o.rowsRestored, 0), 4000, 'the totals count the rows restored before the kill too');
+  assert.equal(outcomes.reduce((sum, o) => sum + o.conflicts, 0), 0);
+  assert.equal(await everyColumn(), before, 'the same data as an undisturbed restore: exactly as before the migration');
+  assert.deepEqual(await touches(), { max: 2, once: 0 }, 'every row changed exactly twice: migrated once, restored once');
+});
+
 test('the same shard.requested delivered twice at once: one holds the lease, the other gets 409 and later finds the work done', async () => {
   await resetOrders(1000);
   const expected = await expectedOrdersChecksum(t.shop);
@@ -165,6 +196,6 @@ async function post(event: AnyUpshiftEvent): Promise<{ status: number; body: { o
 }
 
 async function backupTable(): Promise<string> {
-  const { rows } = await t.shop.query<{ name: string }>(`SELECT quote_ident(table_name) AS name FROM information_schema.tables WHERE table_schema = 'upshift_backup' LIMIT 1`);
+  const { rows } = await t.shop.query<{ name: string }>(`SELECT quote_ident(table_name) AS name FROM information_schema.tables WHERE table_schema = 'upshift_backup' AND table_name NOT LIKE 'upshift\\_%' LIMIT 1`);
   return rows[0]?.name ?? 'missing';
 }

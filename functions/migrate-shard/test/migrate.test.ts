@@ -77,7 +77,7 @@ test('expands, fans out one shard.requested per shard and migrates every row and
 });
 
 async function backupTable(test: ShardTest): Promise<string> {
-  const { rows } = await test.shop.query<{ name: string }>(`SELECT quote_ident(table_name) AS name FROM information_schema.tables WHERE table_schema = 'upshift_backup' LIMIT 1`);
+  const { rows } = await test.shop.query<{ name: string }>(`SELECT quote_ident(table_name) AS name FROM information_schema.tables WHERE table_schema = 'upshift_backup' AND table_name NOT LIKE 'upshift\\_%' LIMIT 1`);
   return rows[0]?.name ?? 'missing';
 }
 
@@ -135,7 +135,7 @@ test('migration.contract.requested after a verified run: the contract DDL runs, 
 });
 
 async function backups(): Promise<{ tables: number; collections: number }> {
-  const { rows } = await t.shop.query<{ n: number }>(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'upshift_backup'`);
+  const { rows } = await t.shop.query<{ n: number }>(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'upshift_backup' AND table_name NOT LIKE 'upshift\\_%'`);
   const collections = (await t.mongo.db(t.mongoDb).listCollections({}, { nameOnly: true }).toArray()).filter((c) => c.name.startsWith('upshift_backup__'));
   return { tables: rows[0]?.n ?? -1, collections: collections.length };
 }

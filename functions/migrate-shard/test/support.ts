@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { derivedId, type AnyUpshiftEvent, type EventData, type EventName, type FunctionName } from '@upshift/events';
+import { derivedId, entryFor, type AnyUpshiftEvent, type EventData, type EventName, type FunctionName } from '@upshift/events';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { cliEvent, publishEvents } from '../../../runtime/test/support/publish.ts';
@@ -61,7 +61,7 @@ export async function startShardTest(options: { extraEnv?: Record<string, string
   const verify = await collect(harness.env, `${harness.prefix}upshift.verify`);
   const work = await collect(harness.env, `${harness.prefix}upshift.migrate-shard`);
   const runIdOf = (e: AnyUpshiftEvent) => (e.data as { runId?: string }).runId;
-  const typesOf = (collector: Collector, name: EventName, runId: string) => collector.events().filter((e) => e.type === `dev.upshift.${name}.v1` && runIdOf(e) === runId);
+  const typesOf = (collector: Collector, name: EventName, runId: string) => collector.events().filter((e) => e.type === entryFor(name).type && runIdOf(e) === runId);
   return {
     harness, shop, shopUrl: shopDb.url, mongo, mongoDb, verify, work, control, typesOf,
     async publish(name, data, id) {
