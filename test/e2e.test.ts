@@ -13,6 +13,15 @@ import { isEventOf, onLifecycle, uuidv7 } from '@upshift/events';
 import { canonical, customersChecksum, expectedCustomer, expectedOrdersChecksum, migratedOrdersChecksum, ordersChecksum, seedCustomers, seedOrders, startShardTest, type ShardTest } from '../functions/migrate-shard/test/support.ts';
 import { clusterNames, deploy, deployment, freshNamespace, privateKubeconfig, running, waitAvailable } from './support/kube.ts';
 import { testPolicy } from './support/policy.ts';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startCustomersWriter, type WriterReport } from '../cli/src/demo/writer.ts';
+
+const upshiftBin = fileURLToPath(new URL('../cli/bin/upshift.js', import.meta.url));
+async function runCli(args: string[]): Promise<string> {
+  return (await promisify(execFile)(process.execPath, [upshiftBin, ...args], { encoding: 'utf8' })).stdout;
+}
 
 let t: ShardTest;
 let kubeconfig: ReturnType<typeof privateKubeconfig>;
@@ -141,6 +150,40 @@ test('a later wave fails (orders) after customers-profile migrated (after: custo
   }
   assert.equal(await ordersChecksum(t.shop), ordersBefore);
   assert.equal(await customersChecksum(t.mongo, t.mongoDb, canonical), customersBefore);
+  await ns.remove();
+});
+
+test('a later wave fails while the application writes to the customers: every write is kept, the conflicts are reported by key in status', { timeout: 420_000 }, async () => {
+  const ns = await setUp(300, 200);
+  const digest = async () => new Map((await t.mongo.db(t.mongoDb).collection('customers').find({}).toArray()).map((d) => [String(d._id), JSON.stringify(canonical(d))]));
+  const before = await digest();
+  // The application writes throughout the run as whichever version owns each document (customers/support.ts ids c000000…c000199).
+  const app = startCustomersWriter({ url: process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:27117/', database: t.mongoDb, perSecond: 40, pickId: () => `c${String(Math.floor(Math.random() * 200)).padStart(6, '0')}` });
+  const runId = uuidv7();
+  let writes: WriterReport;
+  try {
+    await t.harness.request(policy(ns.name, { customers: v('customers', '2.0.0'), orders: v('orders', '2.0.0-fail'), storefront: v('storefront', '2.0.0') }, 2), runId);
+    const end = await t.harness.waitFor(runId, ['upgrade.completed', 'upgrade.failed', 'upgrade.rolled-back'], 360_000);
+    assert.ok(isEventOf(end, 'upgrade.rolled-back'), `${end.type}: ${JSON.stringify(end.data)}`);
+  } finally {
+    writes = await app.stop();
+  }
+  assert.ok(writes.written > 100, `the application wrote throughout the run (${writes.written})`);
+  assert.deepEqual(writes.lost, [], 'every write the application made is still there');
+  // Documents nobody wrote are exactly as before the run.
+  const after = await digest();
+  for (const [id, text] of before) if (!writes.touched.has(id)) assert.equal(after.get(id), text, `customer ${id}, never written by the application, is as before the run`);
+  // The conflicts (writes to migrated fields of migrated customers) are recorded by key and listed by `upshift status`.
+  const recorded = await t.mongo.db(t.mongoDb).collection('upshift_conflicts').find({}).toArray();
+  const restores = t.harness.eventsOf(runId).filter((e) => isEventOf(e, 'shard.restore.done')).map((e) => e.data as { conflicts?: number });
+  const reported = restores.reduce((sum, data) => sum + (data.conflicts ?? 0), 0);
+  assert.equal(reported, recorded.filter((finding) => finding.kind !== 'created').length, 'shard.restore.done counts every recorded conflict');
+  assert.ok(reported > 0, 'the new version changed migrated fields before the rollback');
+  const status = await runCli(['status', runId, '--json', '--database-url', t.harness.databaseUrl]);
+  const report = JSON.parse(status) as { view: { migrations: Array<{ ref: string; restore: { conflicts: number; findings: Array<{ key: string; column: string; decision: string }> } | null }> } };
+  const customers = report.view.migrations.find((m) => m.ref === 'customers-profile@1');
+  assert.equal(customers?.restore?.conflicts, reported);
+  assert.ok(customers?.restore?.findings.every((f) => f.decision === 'kept' && writes.touched.has(JSON.parse(f.key) as string)), JSON.stringify(customers?.restore?.findings));
   await ns.remove();
 });
 

@@ -1,6 +1,6 @@
 /**
  * `upshift catalog lint <dir> [--connect]`: prints every problem as `file: field: reason` and returns
- * the exit code (0 valid, 2 problems). Transform modules are imported to check their export. With `--connect` each migration is also checked against its
+ * the exit code (0 valid, 2 problems). Transform modules (`backfill.transform`, `down.transform`) are imported to check their export. With `--connect` each migration is also checked against its
  * real table/collection (URL from the environment variable it names); nothing is changed.
  */
 import { openEngine } from '../open-engine.ts';
@@ -32,15 +32,17 @@ export async function runCatalogLintCommand(args: string[], io: LintCommandIo): 
   return 0;
 }
 
-/** Imports every transform module of a (valid) catalog: each must load and export `transform(doc)`. */
+/** Imports every transform module of a (valid) catalog (`backfill.transform`, `down.transform`): each must load and export `transform(doc)`. */
 export async function transformModuleProblems(dir: string): Promise<CatalogProblem[]> {
   const problems: CatalogProblem[] = [];
   for (const migration of loadCatalog(dir).migrations.values()) {
     if (migration.store !== 'mongodb') continue;
-    try {
-      await loadTransform(migration);
-    } catch (error) {
-      problems.push({ file: migration.file, path: 'backfill.transform', message: (error as Error).message });
+    for (const phase of ['backfill', 'down'] as const) {
+      try {
+        await loadTransform(migration, phase);
+      } catch (error) {
+        problems.push({ file: migration.file, path: `${phase}.transform`, message: (error as Error).message });
+      }
     }
   }
   return problems;

@@ -1,17 +1,18 @@
 /**
- * One MongoDB batch without transactions: read the page, work out each document's write (declarative
- * update operators or the transform module's result), back up the pre-images (idempotent insert keyed
- * by `_id`, duplicates ignored so the first pre-image wins on a replay), then one guarded write per
- * document whose filter includes the version marker, so a replay changes nothing twice.
+ * One MongoDB batch without transactions: plan every document's compare-and-set write (a throwing
+ * transform leaves no trace), back up what each write changes, then write 50 per command. A write that
+ * matched nothing met a document the application changed since the read: it is read again and, while
+ * still pending, planned and written again (its backup entry replaced first); one that is no longer
+ * pending was migrated or deleted by the application and is left alone.
  */
-import { BSON, MongoBulkWriteError } from 'mongodb';
+import { MongoBulkWriteError } from 'mongodb';
 import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
 import type { MongoMigration } from '../catalog/load.ts';
-import { documentUpdate, setAtPath } from '../core/document-update.ts';
-import type { DocumentUpdate } from '../core/document-update.ts';
+import { valueAtPath } from '../core/document-update.ts';
 import { MigrationError } from '../errors.ts';
-import { encodeKey } from './keys.ts';
-import type { DocumentTransform } from './transform.ts';
+import { sameValue } from './document-diff.ts';
+import { planDocument } from './plan.ts';
+import type { Direction, DocumentPlan } from './plan.ts';
 
 /**
  * Writes per command. Stock FerretDB 1.24 never answers an `update` command of 100 or more statements
@@ -20,8 +21,19 @@ import type { DocumentTransform } from './transform.ts';
  */
 export const maxWritesPerCommand = 50;
 
-/** One document's write: update operators (declarative backfill) or a replacement (transform module). */
-export type DocumentWrite = { id: unknown; update: DocumentUpdate } | { id: unknown; replacement: Document };
+/** Attempts of one document's write within a batch before the batch gives way (THROTTLED). */
+export const maxWriteAttempts = 5;
+
+/** Read options that keep BSON types (an int stays an int, a double a double) for diffs, backups and filters. */
+export const exactReads = { promoteValues: false } as const;
+
+/** Observers of the engine's compare-and-set writes (metrics; tests race a write through `beforeWrite`). */
+export interface WriteHooks {
+  /** A document's write missed: the application changed it since it was read (`attempt` 1 = the first write). */
+  onCasMiss?: (key: string, attempt: number) => void;
+  /** Runs after planning and before the writes of a chunk of documents (`keys`). */
+  beforeWrite?: (phase: 'backfill' | 'restore', keys: string[]) => Promise<void>;
+}
 
 /** The filter of documents not yet migrated: the marker at `from`, or the guard. */
 export function pendingFilter(migration: MongoMigration): Document {
@@ -36,68 +48,128 @@ export function withId(base: Document, id: unknown): Document {
   return '_id' in base ? { $and: [base, { _id: id }] } : { ...base, _id: id };
 }
 
-/** The write of every document of a page; a transform runs first, so a throwing one leaves no trace. */
-export async function plannedWrites(documents: Document[], migration: MongoMigration, transform: DocumentTransform | undefined): Promise<DocumentWrite[]> {
-  if (!transform) return documents.map((document) => ({ id: document._id as unknown, update: documentUpdate(document, migration) }));
-  const writes: DocumentWrite[] = [];
-  for (const document of documents) writes.push({ id: document._id as unknown, replacement: await transformed(document, migration, transform) });
-  return writes;
+/** What a batch writes to. */
+export interface BatchTarget {
+  collection: Collection<Document>;
+  /** The backup collection, or undefined when the batch backs nothing up. */
+  backup: Collection<Document> | undefined;
+  direction: Direction;
+  hooks: WriteHooks;
 }
 
-/** The transform's result for one document, checked: an object, the same `_id`, the marker at `to`. */
-async function transformed(document: Document, migration: MongoMigration, transform: DocumentTransform): Promise<Document> {
-  const key = encodeKey(document._id);
-  const reject = (message: string, cause?: unknown) =>
-    new MigrationError('TRANSFORM_FAILED', `${migration.ref}: transform(doc) for _id ${key} ${message}`, { cause, migration: migration.ref, key });
-  let result: unknown;
-  try {
-    // A BSON round trip is a deep copy that keeps ObjectId, Decimal128 and dates (structuredClone does not).
-    result = await transform(BSON.deserialize(BSON.serialize(document)), { BSON });
-  } catch (error) {
-    throw reject(`threw: ${error instanceof Error ? error.message : String(error)}`, error);
+/** Plans, backs up and writes the documents of a page; returns how many this batch changed. */
+export async function migrateDocuments(target: BatchTarget, documents: Document[]): Promise<number> {
+  const plans: DocumentPlan[] = [];
+  for (const document of documents) plans.push(await planDocument(document, target.direction));
+  let todo = plans.filter((plan) => plan.write !== undefined);
+  if (target.backup) await backUp(target.backup, todo);
+  let changed = 0;
+  for (let attempt = 1; todo.length > 0; attempt += 1) {
+    await target.hooks.beforeWrite?.('backfill', todo.map((plan) => plan.key));
+    const outcome = await writeChunks(target.collection, target.direction.ref, todo);
+    changed += outcome.matched;
+    const retry: DocumentPlan[] = [];
+    for (const chunk of outcome.missed) retry.push(...(await resolveMisses(target, chunk.plans, chunk.plans.length - chunk.matched)));
+    for (const plan of retry) target.hooks.onCasMiss?.(plan.key, attempt);
+    const first = retry[0];
+    if (first && attempt >= maxWriteAttempts) {
+      throw new MigrationError('THROTTLED', `${target.direction.ref}: document ${first.key} kept changing during the backfill (${maxWriteAttempts} attempts)`, { migration: target.direction.ref, key: first.key });
+    }
+    if (target.backup) await replaceBackups(target.backup, retry);
+    todo = retry;
   }
-  if (result === null || typeof result !== 'object' || Array.isArray(result)) throw reject(`must return the migrated document (an object), returned ${Array.isArray(result) ? 'an array' : String(result)}`);
-  const replacement = result as Document;
-  if ('_id' in replacement && encodeKey(replacement._id) !== key) throw reject(`must keep _id, returned _id ${encodeKey(replacement._id)}`);
-  const withKey: Document = { _id: document._id as unknown, ...replacement };
-  return 'field' in migration.marker ? setAtPath(withKey, migration.marker.field, migration.marker.to) : withKey;
+  return changed;
 }
 
-/** Inserts pre-images into the backup; a document already there keeps its first (true) pre-image. */
-export async function backUpDocuments(backup: Collection<Document>, documents: Document[]): Promise<void> {
-  if (documents.length === 0) return;
-  try {
-    await backup.insertMany(documents, { ordered: false });
-  } catch (error) {
-    const list = writeErrorsOf(error);
-    const onlyDuplicates = (error as { code?: unknown }).code === 11000 && list.every((item) => item.code === 11000);
-    if (!onlyDuplicates) throw error;
+/** A chunk of writes, and how many of them matched a document. */
+export interface ChunkOutcome<T> {
+  plans: T[];
+  matched: number;
+}
+
+/** Runs writes 50 per command; returns the total matched and the chunks where some write matched nothing. */
+export async function writeChunks<T extends { key: string; write?: { filter: Document; update: Document } }>(collection: Collection<Document>, ref: string, plans: T[]): Promise<{ matched: number; missed: ChunkOutcome<T>[] }> {
+  let matched = 0;
+  const missed: ChunkOutcome<T>[] = [];
+  for (let start = 0; start < plans.length; start += maxWritesPerCommand) {
+    const chunk = plans.slice(start, start + maxWritesPerCommand);
+    const operations: AnyBulkWriteOperation<Document>[] = chunk.map((plan) => ({ updateOne: { filter: plan.write?.filter ?? {}, update: plan.write?.update ?? {} } }));
+    try {
+      const result = await collection.bulkWrite(operations, { ordered: false });
+      matched += result.matchedCount;
+      if (result.matchedCount < chunk.length) missed.push({ plans: chunk, matched: result.matchedCount });
+    } catch (error) {
+      throw rejectedWrite(error, ref, (index) => chunk[index]?.key);
+    }
   }
+  return { matched, missed };
 }
 
 /**
- * Applies the writes, each guarded by the pending filter (a document changed to the new version by
- * someone else is left alone). A rejected write names its document's key.
+ * Sorts out a chunk with misses (the server reports only how many matched): a document still pending
+ * is planned again from a fresh read and returned for another attempt. Of those no longer pending, the
+ * ones that hold what their write wrote are taken as written; when the others account for exactly the
+ * misses, they were migrated or deleted by the application, and their backup entries go (when that
+ * cannot be told — a document written by this batch and changed again right away — the entry stays).
  */
-export async function applyWrites(collection: Collection<Document>, migration: MongoMigration, writes: DocumentWrite[]): Promise<number> {
-  const pending = pendingFilter(migration);
-  const operations: AnyBulkWriteOperation<Document>[] = writes.map((write) => 'update' in write
-    ? { updateOne: { filter: withId(pending, write.id), update: write.update } }
-    : { replaceOne: { filter: withId(pending, write.id), replacement: write.replacement } });
-  let modified = 0;
-  for (let start = 0; start < operations.length; start += maxWritesPerCommand) {
-    try {
-      const result = await collection.bulkWrite(operations.slice(start, start + maxWritesPerCommand), { ordered: false });
-      modified += result.modifiedCount;
-    } catch (error) {
-      const first = writeErrorsOf(error).sort((a, b) => (a.index ?? 0) - (b.index ?? 0))[0];
-      const write = first?.index === undefined ? undefined : writes[start + first.index];
-      if (!(error instanceof MongoBulkWriteError) || !write) throw error;
-      const key = encodeKey(write.id);
-      throw new MigrationError('STORE_REJECTED', `${migration.ref}: writing _id ${key}: ${first?.errmsg ?? error.message}`, { cause: error, migration: migration.ref, key });
-    }
+async function resolveMisses(target: BatchTarget, plans: DocumentPlan[], misses: number): Promise<DocumentPlan[]> {
+  const { collection, direction } = target;
+  const states = await Promise.all(plans.map(async (plan) => {
+    const pending = await collection.findOne(withId(direction.pending, plan.id), exactReads);
+    if (pending) return { plan, pending, ours: false };
+    const current = await collection.findOne(withId({}, plan.id), exactReads);
+    return { plan, pending: null, ours: current !== null && plan.changes.every((change) => sameValue(valueAtPath(current, change.path), change.after)) };
+  }));
+  const replanned: DocumentPlan[] = [];
+  for (const state of states) if (state.pending) replanned.push(await planDocument(state.pending, direction));
+  const notOurs = states.filter((state) => !state.pending && !state.ours).map((state) => state.plan);
+  const unwritten = replanned.filter((plan) => plan.write === undefined);
+  if (target.backup) {
+    const gone = states.filter((state) => state.pending).length + notOurs.length === misses ? [...notOurs, ...unwritten] : unwritten;
+    await deleteBackups(target.backup, gone);
   }
-  return modified;
+  return replanned.filter((plan) => plan.write !== undefined);
+}
+
+/** A backup entry: the document's `_id` and what its write changes, path by path (before/after as BSON values). */
+function backupEntry(plan: DocumentPlan): Document {
+  return { _id: plan.id, changes: plan.changes };
+}
+
+/** Inserts the backup entries; one already there (a batch resumed after a crash) is replaced by this plan's, before the write. */
+async function backUp(backup: Collection<Document>, plans: DocumentPlan[]): Promise<void> {
+  if (plans.length === 0) return;
+  try {
+    await backup.insertMany(plans.map(backupEntry), { ordered: false });
+  } catch (error) {
+    const list = writeErrorsOf(error);
+    const onlyDuplicates = list.length > 0 && list.every((item) => item.code === 11000);
+    if (!onlyDuplicates) throw error;
+    await replaceBackups(backup, list.map((item) => plans[item.index ?? -1]).filter((plan): plan is DocumentPlan => plan !== undefined));
+  }
+}
+
+/** Replaces (or inserts) the backup entries of `plans` with their newest pre-image and write. */
+async function replaceBackups(backup: Collection<Document>, plans: DocumentPlan[]): Promise<void> {
+  for (let start = 0; start < plans.length; start += maxWritesPerCommand) {
+    const chunk = plans.slice(start, start + maxWritesPerCommand);
+    await backup.bulkWrite(chunk.map((plan) => ({ replaceOne: { filter: withId({}, plan.id), replacement: { changes: plan.changes }, upsert: true } })), { ordered: false });
+  }
+}
+
+/** Deletes the backup entries of documents this run did not migrate. */
+async function deleteBackups(backup: Collection<Document>, plans: DocumentPlan[]): Promise<void> {
+  for (let start = 0; start < plans.length; start += maxWritesPerCommand) {
+    await backup.bulkWrite(plans.slice(start, start + maxWritesPerCommand).map((plan) => ({ deleteOne: { filter: withId({}, plan.id) } })), { ordered: false });
+  }
+}
+
+/** A write the server rejected, as STORE_REJECTED naming the document of the first failed statement. */
+export function rejectedWrite(error: unknown, ref: string, keyAt: (index: number) => string | undefined): unknown {
+  const first = writeErrorsOf(error).sort((a, b) => (a.index ?? 0) - (b.index ?? 0))[0];
+  const key = first?.index === undefined ? undefined : keyAt(first.index);
+  if (!(error instanceof MongoBulkWriteError) || key === undefined) return error;
+  return new MigrationError('STORE_REJECTED', `${ref}: writing _id ${key}: ${first?.errmsg ?? error.message}`, { cause: error, migration: ref, key });
 }
 
 interface WriteErrorLike {

@@ -10,10 +10,14 @@ import { boundaryPositions, rangesFromBoundaries } from '../core/shards.ts';
 import type { KeyRange } from '../core/shards.ts';
 import type { BatchRequest, BatchResult, MigrationEngine, PreflightProblem } from '../engine.ts';
 import { wrapMongoError } from '../errors.ts';
-import { applyWrites, backUpDocuments, maxWritesPerCommand, pendingFilter, plannedWrites } from './batch.ts';
+import { exactReads, migrateDocuments, pendingFilter } from './batch.ts';
+import type { BatchTarget, WriteHooks } from './batch.ts';
+import { conflictsCollectionName } from './conflicts.ts';
 import { encodeKey, idCondition, withIdCondition } from './keys.ts';
+import { backfillDirection, downDirection } from './plan.ts';
+import { restoreRange } from './restore.ts';
 import { loadTransform } from './transform.ts';
-import type { DocumentTransform } from './transform.ts';
+import type { DocumentTransform, TransformPhase } from './transform.ts';
 
 /** How the engine connects. */
 export interface MongoEngineOptions {
@@ -21,6 +25,8 @@ export interface MongoEngineOptions {
   poolSize?: number;
   /** Per operation: fail instead of waiting longer than this. */
   statementTimeoutMs?: number;
+  /** Observers of compare-and-set writes (misses for metrics; tests race writes through them). */
+  hooks?: WriteHooks;
 }
 
 /** The backup collection of a migration: `upshift_backup__<collection>__<name>__v<version>`. */
@@ -28,19 +34,26 @@ export function backupCollectionName(migration: MongoMigration): string {
   return `upshift_backup__${migration.collection}__${migration.name}__v${migration.version}`.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
-/** Who owns each backup collection: `{ _id: <backup collection>, runId }` (MongoDB has no table comments). */
+/** Who owns each backup collection: `{ _id: <backup collection>, runId, format }` (MongoDB has no table comments). */
 export const backupOwnersCollection = 'upshift_backup_owners';
 
 /**
- * Makes the backup collection `runId`'s: one owned by another run (or by none) is emptied first, then
- * the owner is recorded. Emptying comes first, so a crash in between empties it again on the retry.
+ * The format of backup entries: `{_id, changes: [{path, before?, after?}]}`. Entries of another format
+ * (whole pre-images, written by an older upshift) are never read as these: a claim empties them.
+ */
+export const backupFormat = 'path-changes/1';
+
+/**
+ * Makes the backup collection `runId`'s: one owned by another run (or by none, or in another format)
+ * is emptied first, then the owner is recorded. Emptying comes first, so a crash in between empties it
+ * again on the retry.
  */
 async function claimBackup(db: Db, backup: Collection<Document>, runId: string): Promise<void> {
-  const owners = db.collection<{ _id: string; runId: string }>(backupOwnersCollection);
+  const owners = db.collection<{ _id: string; runId: string; format?: string }>(backupOwnersCollection);
   const owner = await owners.findOne({ _id: backup.collectionName });
-  if (owner?.runId === runId) return;
+  if (owner?.runId === runId && owner.format === backupFormat) return;
   await backup.deleteMany({});
-  await owners.replaceOne({ _id: backup.collectionName }, { runId }, { upsert: true });
+  await owners.replaceOne({ _id: backup.collectionName }, { runId, format: backupFormat }, { upsert: true });
 }
 
 /** An open page cursor of one shard, reused while batches continue where it stopped (one scan per shard). */
@@ -60,8 +73,13 @@ export function createMongoEngine(migration: MongoMigration, options: MongoEngin
   const backup = db.collection<Document>(backupCollectionName(migration));
   const ref = migration.ref;
   const pages = new Map<string, OpenPage>();
-  let transform: Promise<DocumentTransform | undefined> | undefined;
-  const loadedTransform = () => (transform ??= loadTransform(migration));
+  const hooks = options.hooks ?? {};
+  const transforms = new Map<TransformPhase, Promise<DocumentTransform | undefined>>();
+  const loadedTransform = (phase: TransformPhase = 'backfill') => {
+    const loading = transforms.get(phase) ?? loadTransform(migration, phase);
+    transforms.set(phase, loading);
+    return loading;
+  };
 
   async function guarded<T>(what: string, work: () => Promise<T>): Promise<T> {
     try {
@@ -74,7 +92,8 @@ export function createMongoEngine(migration: MongoMigration, options: MongoEngin
   return {
     ref,
     preflight: () => guarded('preflight', async () => [
-      ...(await transformProblems(loadedTransform)),
+      ...(await transformProblems(loadedTransform, 'backfill')),
+      ...(await transformProblems(loadedTransform, 'down')),
       ...(await mongoPreflight(db.listCollections({ name: migration.collection }, { nameOnly: true }).toArray(), collection, migration)),
     ]),
     expand: (runId) => guarded('expand', async () => {
@@ -90,8 +109,16 @@ export function createMongoEngine(migration: MongoMigration, options: MongoEngin
       const last = await collection.find(withIdCondition({}, idCondition(range, null, null)), { projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).toArray();
       return last[0] ? encodeKey(last[0]._id) : null;
     }),
-    runBatch: (request) => guarded('running a batch', async () => runMongoBatch(request, pages, { collection, backup, migration, transform: await loadedTransform() })),
-    restoreShard: (range) => guarded('restoring a shard', () => restoreDocuments(collection, backup, range)),
+    runBatch: (request) => guarded('running a batch', async () => runMongoBatch(request, pages, migration, {
+      collection, backup: request.backup ? backup : undefined, direction: backfillDirection(migration, await loadedTransform()), hooks,
+    })),
+    restoreShard: (range, scope) => guarded('restoring a shard', async () => {
+      const down = downDirection(migration, await loadedTransform('down'));
+      return restoreRange({
+        ref, collection, backup, conflicts: db.collection(conflictsCollectionName), rule: migration.down.conflicts, hooks,
+        ...('field' in migration.marker ? { newVersion: { field: migration.marker.field, to: migration.marker.to } } : {}), ...(down ? { down } : {}),
+      }, range, scope);
+    }),
     countRemaining: (range) => guarded('counting remaining documents', () =>
       collection.countDocuments(withIdCondition(pendingFilter(migration), range ? idCondition(range, null, null) : null))),
     checkInvariants: () => guarded('checking invariants', async () => {
@@ -122,24 +149,16 @@ export function createMongoEngine(migration: MongoMigration, options: MongoEngin
   };
 }
 
-/** What a batch works on. */
-interface BatchTarget {
-  collection: Collection<Document>;
-  backup: Collection<Document>;
-  migration: MongoMigration;
-  transform: DocumentTransform | undefined;
-}
-
 /** One batch: continue the shard's open cursor if the request resumes where it stopped, else open one. */
-async function runMongoBatch(request: BatchRequest, pages: Map<string, OpenPage>, target: BatchTarget): Promise<BatchResult> {
-  const { collection, backup, migration } = target;
+async function runMongoBatch(request: BatchRequest, pages: Map<string, OpenPage>, migration: MongoMigration, target: BatchTarget): Promise<BatchResult> {
+  const { collection } = target;
   const started = performance.now();
   const id = JSON.stringify([request.range, request.ceiling]);
   let page = pages.get(id);
   if (!page || page.lastKey !== request.after) {
     await page?.cursor.close().catch(() => undefined);
     const filter = withIdCondition(pendingFilter(migration), idCondition(request.range, request.after, request.ceiling));
-    page = { id, lastKey: request.after, cursor: collection.find(filter).sort({ _id: 1 }).batchSize(Math.min(5000, Math.max(100, request.batchSize))) };
+    page = { id, lastKey: request.after, cursor: collection.find(filter, exactReads).sort({ _id: 1 }).batchSize(Math.min(5000, Math.max(100, request.batchSize))) };
     pages.set(id, page);
   }
   const documents = await readUpTo(page.cursor, request.batchSize);
@@ -151,9 +170,7 @@ async function runMongoBatch(request: BatchRequest, pages: Map<string, OpenPage>
   };
   let changed: number;
   try {
-    const writes = await plannedWrites(documents, migration, target.transform);
-    if (request.backup) await backUpDocuments(backup, documents);
-    changed = await applyWrites(collection, migration, writes);
+    changed = await migrateDocuments(target, documents);
   } catch (error) {
     await forget();
     throw error;
@@ -188,31 +205,13 @@ async function splitBySortedIds(collection: Collection<Document>, count: number)
   return rangesFromBoundaries(boundaries);
 }
 
-/** Writes every backed-up document of `range` back exactly (replace, or insert if deleted since). */
-async function restoreDocuments(collection: Collection<Document>, backup: Collection<Document>, range: KeyRange): Promise<{ restored: number }> {
-  let restored = 0;
-  let chunk: Document[] = [];
-  const flush = async () => {
-    if (chunk.length === 0) return;
-    await collection.bulkWrite(chunk.map((document) => ({ replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true } })), { ordered: false });
-    restored += chunk.length;
-    chunk = [];
-  };
-  for await (const document of backup.find(withIdCondition({}, idCondition(range, null, null))).sort({ _id: 1 }).batchSize(1000)) {
-    chunk.push(document);
-    if (chunk.length >= maxWritesPerCommand) await flush();
-  }
-  await flush();
-  return { restored };
-}
-
 /** A transform module that cannot be loaded or exports no `transform` function, as a preflight problem. */
-async function transformProblems(load: () => Promise<DocumentTransform | undefined>): Promise<PreflightProblem[]> {
+async function transformProblems(load: (phase: TransformPhase) => Promise<DocumentTransform | undefined>, phase: TransformPhase): Promise<PreflightProblem[]> {
   try {
-    await load();
+    await load(phase);
     return [];
   } catch (error) {
-    return [{ path: 'backfill.transform', message: (error as Error).message }];
+    return [{ path: `${phase}.transform`, message: (error as Error).message }];
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * A migration's transform module: `export function transform(doc)` returns the migrated document.
+ * A migration's transform module: `export function transform(doc)` returns the migrated document (or,
+ * as `down.transform`, a document of the new version in its old form).
  * It is catalog code (shipped by the operator next to the migration file, checksummed with it), never
  * event content; it runs in the migrate-shard process on a deep copy of each pre-image.
  */
@@ -21,9 +22,12 @@ export interface TransformHelpers {
 /** The transform a module exports; it may be async. */
 export type DocumentTransform = (document: Document, helpers: TransformHelpers) => Document | Promise<Document>;
 
-/** Imports the migration's transform module, or undefined when the backfill is declarative. */
-export async function loadTransform(migration: MongoMigration): Promise<DocumentTransform | undefined> {
-  const name = migration.backfill.transform;
+/** Which module: `backfill.transform` migrates, `down.transform` brings documents the new version created back. */
+export type TransformPhase = 'backfill' | 'down';
+
+/** Imports the migration's `backfill.transform` (or `down.transform`) module, or undefined when that phase is declarative. */
+export async function loadTransform(migration: MongoMigration, phase: TransformPhase = 'backfill'): Promise<DocumentTransform | undefined> {
+  const name = migration[phase].transform;
   if (name === undefined) return undefined;
   const path = join(dirname(migration.file), name);
   let module: { transform?: unknown };

@@ -11,7 +11,7 @@ import { goEnv, goModDownload } from '../go.ts';
 const name = 'ferretdb';
 const modulePath = 'github.com/FerretDB/FerretDB';
 /** Names the local patches (see `patchFerretdb`); a new patch set gets a new cache folder and a rebuild. */
-const patchLevel = 'upshift2';
+const patchLevel = 'upshift3';
 const cacheDir = cacheDirFor(name, `${versions.ferretdb}-${patchLevel}`);
 const binary = join(cacheDir, 'bin', 'ferretdb');
 const runDir = runDirFor(name);
@@ -97,7 +97,7 @@ async function buildFerretdb(): Promise<void> {
 }
 
 /**
- * Two local fixes to FerretDB 1.24, both measured here and neither changing what a command returns.
+ * Three local fixes to FerretDB 1.24, each measured here; none changes what a command returns.
  *
  * 1. Its SQLite backend looks documents up by `_sjson->'$._id'`, while the `_id` index it
  * creates covers `_sjson->"_id"`: the same value, a different expression, so SQLite never uses the
@@ -110,6 +110,14 @@ async function buildFerretdb(): Promise<void> {
  * connection forever and every later request queues behind it: the server hangs (measured: 99
  * statements answer, 100 never do). The patch closes each statement's cursor once it is applied.
  *
+ * 3. An update reads the document, changes it in Go and writes the whole document back, with nothing
+ * in between held: two updates of one document at the same moment can both read the old version, and
+ * the second write silently undoes the first (measured: 283–307 of 800 concurrent `$inc` on 4 documents
+ * lost; that loses application writes, and breaks every compare-and-set a client builds on update
+ * filters, upshift's included). The patch makes each statement's read-modify-write of `update` and
+ * `findAndModify` one critical section (one process-wide mutex; the SQLite backend has one writer at a
+ * time anyway). Measured after: 800 of 800 `$inc` kept.
+ *
  * Each edit must apply exactly once, so a version bump that moves the code fails the build instead of
  * silently dropping the patch.
  */
@@ -119,7 +127,13 @@ function patchFerretdb(moduleDir: string): void {
   replaceExactly(join(sqlite, 'collection.go'), '\tif params.Filter.Len() == 1 {\n\t\tv, _ := params.Filter.Get("_id")', '\tif params.Filter.Len() >= 1 {\n\t\tv, _ := params.Filter.Get("_id")', 2);
   const update = join(moduleDir, 'internal', 'handler', 'msg_update.go');
   replaceExactly(update, '\t\tcloser := iterator.NewMultiCloser()\n\t\tdefer closer.Close()\n', '\t\tcloser := iterator.NewMultiCloser()\n', 1);
-  replaceExactly(update, '\t\tresult, err := common.UpdateDocument(ctx, c, "update", iter, &u)\n', '\t\tresult, err := common.UpdateDocument(ctx, c, "update", iter, &u)\n\t\tcloser.Close()\n', 1);
+  replaceExactly(update, '\t\tresult, err := common.UpdateDocument(ctx, c, "update", iter, &u)\n', '\t\tresult, err := common.UpdateDocument(ctx, c, "update", iter, &u)\n\t\tcloser.Close()\n\t\tdocumentUpdates.Unlock()\n', 1);
+  replaceExactly(update, '\t"context"\n\t"fmt"\n', '\t"context"\n\t"fmt"\n\t"sync"\n', 1);
+  replaceExactly(update, '// MsgUpdate implements `update` command.', '// documentUpdates makes each read-modify-write of a document atomic against the others (upshift patch).\nvar documentUpdates sync.Mutex\n\n// MsgUpdate implements `update` command.', 1);
+  replaceExactly(update, '\t\tres, err := c.Query(ctx, &qp)\n\t\tif err != nil {\n\t\t\treturn 0, 0, nil, lazyerrors.Error(err)\n\t\t}\n',
+    '\t\tdocumentUpdates.Lock()\n\t\tres, err := c.Query(ctx, &qp)\n\t\tif err != nil {\n\t\t\tdocumentUpdates.Unlock()\n\t\t\treturn 0, 0, nil, lazyerrors.Error(err)\n\t\t}\n', 1);
+  replaceExactly(join(moduleDir, 'internal', 'handler', 'msg_findandmodify.go'), '\tqueryRes, err := c.Query(ctx, &qp)\n',
+    '\tdocumentUpdates.Lock()\n\tdefer documentUpdates.Unlock()\n\n\tqueryRes, err := c.Query(ctx, &qp)\n', 1);
 }
 
 function replaceExactly(file: string, from: string, to: string, times: number): void {
