@@ -25,7 +25,8 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 const assignment = `amount_minor = round(coalesce(amount, 0) * 100)::bigint, currency = coalesce(currency, 'EUR'), schema_version = 2`;
 
-function postgresMigration(table: string): Migration {
+/** The benchmark's PostgreSQL migration of `table` (the example's orders-currency, with its own name). */
+export function postgresMigration(table: string): Migration {
   const file = PostgresMigrationFile.parse({
     apiVersion: 'upshift.dev/v1alpha1', kind: 'Migration', name: table.replaceAll('_', '-'), version: 1, store: 'postgres', connection: 'BENCH_DATABASE_URL',
     table, key: 'id', marker: { column: 'schema_version', from: 1, to: 2 },
@@ -35,14 +36,14 @@ function postgresMigration(table: string): Migration {
 }
 
 /** Times `work`. */
-async function timed(work: () => Promise<unknown>): Promise<number> {
+export async function timed(work: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await work();
   return performance.now() - started;
 }
 
 /** A fresh copy of the base table with its primary key and one secondary index, vacuumed (not timed). */
-async function freshTable(client: pg.Client, table: string): Promise<void> {
+export async function freshTable(client: pg.Client, table: string): Promise<void> {
   await client.query(`DROP TABLE IF EXISTS ${table}`);
   await client.query(`CREATE TABLE ${table} AS SELECT * FROM bench_base`);
   await client.query(`ALTER TABLE ${table} ADD PRIMARY KEY (id)`);

@@ -7,8 +7,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { initialCheckpoint, openEngine, PostgresMigrationFile, runShard } from '@upshift/migrations';
-import type { KeyRange, Migration } from '@upshift/migrations';
+import { initialCheckpoint, openEngine, runShard } from '@upshift/migrations';
+import type { KeyRange } from '@upshift/migrations';
+import { freshTable, postgresMigration, timed } from './migrations.ts';
 
 const rows = Number(process.env.BENCH_RESTORE_ROWS ?? 200_000);
 const workers = Number(process.env.BENCH_MIGRATION_WORKERS ?? 2);
@@ -16,21 +17,6 @@ const shards = 8;
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const columns = ['id', 'customer_id', 'amount', 'note', 'created_at', 'line', 'schema_version', 'amount_minor', 'currency'];
-
-function migrationOf(table: string): Migration {
-  const file = PostgresMigrationFile.parse({
-    apiVersion: 'upshift.dev/v1alpha1', kind: 'Migration', name: table.replaceAll('_', '-'), version: 1, store: 'postgres', connection: 'BENCH_DATABASE_URL',
-    table, key: 'id', marker: { column: 'schema_version', from: 1, to: 2 },
-    backfill: { set: { amount_minor: 'round(coalesce(amount, 0) * 100)::bigint', currency: "coalesce(currency, 'EUR')" } },
-  });
-  return { ...file, ref: `${file.name}@1`, file: '(bench)', checksum: '' };
-}
-
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await work();
-  return performance.now() - started;
-}
 
 /** Runs `work` on every range with `workers` in flight. */
 async function eachRange(ranges: KeyRange[], work: (range: KeyRange, index: number) => Promise<unknown>): Promise<void> {
@@ -41,14 +27,6 @@ async function eachRange(ranges: KeyRange[], work: (range: KeyRange, index: numb
       await work(ranges[index]!, index);
     }
   }));
-}
-
-async function freshTable(client: pg.Client, table: string): Promise<void> {
-  await client.query(`DROP TABLE IF EXISTS ${table}`);
-  await client.query(`CREATE TABLE ${table} AS SELECT * FROM bench_base`);
-  await client.query(`ALTER TABLE ${table} ADD PRIMARY KEY (id)`);
-  await client.query(`CREATE INDEX ON ${table} (customer_id)`);
-  await client.query(`VACUUM ANALYZE ${table}`);
 }
 
 /** The restore upshift had before issue 13: each page of the whole-row backup upserted, every column overwritten. */
@@ -114,7 +92,7 @@ export async function benchRestore(): Promise<void> {
 
     // upshift: backfill with backup (not timed), then the guarded restore of the same ranges.
     await freshTable(client, 'guarded');
-    const engine = openEngine(migrationOf('guarded'), { BENCH_DATABASE_URL: url }, { poolSize: workers + 1 });
+    const engine = openEngine(postgresMigration('guarded'), { BENCH_DATABASE_URL: url }, { poolSize: workers + 1 });
     try {
       await engine.expand('bench-run');
       await eachRange(ranges, (range) => runShard({ engine, shard: { range, backup: true }, checkpoint: initialCheckpoint(1000), onBatch: async () => undefined }));
