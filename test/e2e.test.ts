@@ -175,14 +175,13 @@ test('a later wave fails while the application writes to the customers: every wr
   for (const [id, text] of before) if (!writes.touched.has(id)) assert.equal(after.get(id), text, `customer ${id}, never written by the application, is as before the run`);
   // The conflicts (writes to migrated fields of migrated customers) are recorded by key and listed by `upshift status`.
   const recorded = await t.mongo.db(t.mongoDb).collection('upshift_conflicts').find({}).toArray();
-  const restores = t.harness.eventsOf(runId).filter((e) => isEventOf(e, 'shard.restore.done')).map((e) => e.data as { conflicts?: number });
-  const reported = restores.reduce((sum, data) => sum + (data.conflicts ?? 0), 0);
-  assert.equal(reported, recorded.filter((finding) => finding.kind !== 'created').length, 'shard.restore.done counts every recorded conflict');
-  assert.ok(reported > 0, 'the new version changed migrated fields before the rollback');
+  const conflicts = recorded.filter((finding) => finding.kind !== 'created').length;
+  assert.ok(conflicts > 0, 'the new version changed migrated fields before the rollback');
   const status = await runCli(['status', runId, '--json', '--database-url', t.harness.databaseUrl]);
   const report = JSON.parse(status) as { view: { migrations: Array<{ ref: string; restore: { conflicts: number; findings: Array<{ key: string; column: string; decision: string }> } | null }> } };
   const customers = report.view.migrations.find((m) => m.ref === 'customers-profile@1');
-  assert.equal(customers?.restore?.conflicts, reported);
+  assert.equal(customers?.restore?.conflicts, conflicts, 'upshift status counts every recorded conflict (from shard.restore.done)');
+  assert.ok(customers?.restore?.findings.length, 'and lists them by key');
   assert.ok(customers?.restore?.findings.every((f) => f.decision === 'kept' && writes.touched.has(JSON.parse(f.key) as string)), JSON.stringify(customers?.restore?.findings));
   await ns.remove();
 });
