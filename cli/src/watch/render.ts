@@ -109,13 +109,15 @@ function restoreParts(totals: ReturnType<typeof restoreTotals>): string[] {
   ];
 }
 
-/**
- * A user value for the terminal: JSON-quoted (control characters escaped), bidi and zero-width
- * characters escaped too, at most `max` characters.
- */
+/** Control characters (C0, DEL, C1) and the zero-width, line/paragraph separator and bidi characters a terminal would act on. */
+function unsafeForTerminal(code: number): boolean {
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f) || (code >= 0x200b && code <= 0x200f) || (code >= 0x2028 && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
+}
+
+/** A user value for the terminal: every character a terminal would act on written as `\uXXXX`, at most `max` characters. */
 export function printable(text: string, max = 80): string {
   const clipped = text.length > max ? `${text.slice(0, max)}...` : text;
-  return JSON.stringify(clipped).replace(/[\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return [...clipped].map((c) => (unsafeForTerminal(c.charCodeAt(0)) ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c)).join('');
 }
 
 /** One line per restore finding: key, column, what the migration wrote and what the restore found. */
@@ -123,7 +125,7 @@ export function findingLine(ref: string, finding: RestoreFinding): string {
   const what = finding.kind === 'changed' ? `${finding.decision === 'kept' ? 'kept the application\'s value' : 'restored over the application\'s value'}: wrote ${finding.written ?? 'null'}, found ${finding.found ?? 'null'}`
     : finding.kind === 'deleted' ? 'deleted since the migration: stays deleted'
       : `created by the new version: ${finding.decision === 'reverted' ? 'reverted to the old form' : 'left as it is'}`;
-  return `  ${ref} key ${printable(finding.key, 60)} ${printable(finding.column, 40)}: ${printable(what, 200).slice(1, -1)}`;
+  return `  ${ref} key ${printable(finding.key, 60)} ${printable(finding.column, 40)}: ${printable(what, 200)}`;
 }
 
 function findingLines(view: RunView): string[] {
