@@ -40,6 +40,8 @@ export async function restoreShard(ctx: MigrateContext, data: DeepReadonly<Event
   await markRestoring(deps.pool, step);
   const ttlMs = ctx.config.UPSHIFT_SHARD_LEASE_TTL_MS;
   const lease = await acquireLease(deps.pool, shardLeaseName(data.shardId), deps.holder, ttlMs);
+  // A lost lease needs no stop here: every restore write is compare-and-set and idempotent, and the
+  // fenced checkpoint below refuses this worker's result, so the delivery is retried and resumes.
   const heartbeat = startHeartbeat(deps.pool, lease, { ttlMs, onLost: () => undefined });
   let result: RestoreResult;
   try {
@@ -51,12 +53,9 @@ export async function restoreShard(ctx: MigrateContext, data: DeepReadonly<Event
     return void ctx.emit('shard.restore.done', { runId: data.runId, shardId: data.shardId, migration: data.migration, outcome: 'failed', rowsRestored: 0, reason: failure }, { key: data.shardId });
   }
   await heartbeat.stop();
-  const restore = { restored: result.restored, conflicts: result.conflicts, created: result.created, createdReverted: result.createdReverted, findings: result.findings };
-  await saveCheckpoint(ctx.tx, step, { status: 'restored', checkpoint: { ...state, restoredRows: result.restored, restore } }, lease);
+  const { restored, ...report } = result;
+  await saveCheckpoint(ctx.tx, step, { status: 'restored', checkpoint: { ...state, restoredRows: restored, restore: result } }, lease);
   await releaseLease(ctx.tx, lease);
-  if (result.conflicts > 0 || result.created > 0) ctx.log.warn({ shardId: data.shardId, conflicts: result.conflicts, created: result.created }, 'restore: application writes kept or reported');
-  ctx.emit('shard.restore.done', {
-    runId: data.runId, shardId: data.shardId, migration: data.migration, outcome: 'restored', rowsRestored: result.restored,
-    conflicts: result.conflicts, created: result.created, createdReverted: result.createdReverted, findings: result.findings,
-  }, { key: data.shardId });
+  if (report.conflicts > 0 || report.created > 0) ctx.log.warn({ shardId: data.shardId, conflicts: report.conflicts, created: report.created }, 'restore: application writes kept or reported');
+  ctx.emit('shard.restore.done', { runId: data.runId, shardId: data.shardId, migration: data.migration, outcome: 'restored', rowsRestored: restored, ...report }, { key: data.shardId });
 }
