@@ -34,8 +34,9 @@ function changedAsJson(model: TableModel, value: (column: ChangedColumn) => stri
  * pre-image `p`; aliases prefixed `upshift_` so no table column can clash); the findings among them (a changed column that holds neither what the migration wrote
  * nor its pre-image, or a row deleted since) inserted once into the conflicts table; then the UPDATE of
  * the rows that have something to put back, column by column. The decisions come from the statement's
- * snapshot: a concurrent change of one of those rows after it fails the page with 40001 (retried
- * smaller), so an application write is never overwritten.
+ * snapshot: the UPDATE finds each row by the ctid it was compared at (no second index lookup), and a
+ * row changed by someone else since that snapshot fails the page with 40001 (retried smaller), so an
+ * application write is never overwritten.
  */
 export function restorePageStatement(model: TableModel, rule: ConflictRule, owner: FindingOwner, range: KeyRange, after: string | null, pageSize: number): { text: string; values: unknown[] } {
   const params = new Parameters();
@@ -53,8 +54,8 @@ export function restorePageStatement(model: TableModel, rule: ConflictRule, owne
   const conflicts = changed.map(({ column, f, w, p }) => `SELECT c.${key}::text, ${escapeLiteral(column.name)}, 'changed', '${decision}', to_jsonb(${w}), to_jsonb(${f})
     FROM compared c WHERE NOT c.upshift_gone AND NOT (${sameValue(column, f, w)}) AND NOT (${sameValue(column, f, p)})`);
   const text = `WITH page AS (SELECT ${selected.join(', ')} FROM ${model.backupTable} ${where} ORDER BY ${key} LIMIT ${params.add(pageSize, 'integer')}),
-compared AS MATERIALIZED (SELECT p.${key}, t.${key} IS NULL AS upshift_gone, ${compared.join(', ')}
-  FROM page p LEFT JOIN LATERAL (SELECT ${[key, ...model.changed.map((column) => column.quoted)].join(', ')} FROM ${model.table} t WHERE t.${key} = p.${key} LIMIT 1) t ON true),
+compared AS MATERIALIZED (SELECT p.${key}, t.ctid AS upshift_tid, t.${key} IS NULL AS upshift_gone, ${compared.join(', ')}
+  FROM page p LEFT JOIN LATERAL (SELECT ctid, ${[key, ...model.changed.map((column) => column.quoted)].join(', ')} FROM ${model.table} t WHERE t.${key} = p.${key} LIMIT 1) t ON true),
 findings AS (
   SELECT c.${key}::text AS key, '*' AS column_name, 'deleted' AS kind, 'kept' AS decision, ${changedAsJson(model, (column) => `c.upshift_w${model.changed.indexOf(column)}`)} AS written, NULL::jsonb AS found
     FROM compared c WHERE c.upshift_gone
@@ -63,7 +64,7 @@ recorded AS (INSERT INTO ${qualifiedConflictsTable} (run_id, shard_id, migration
   SELECT ${owned}, key, column_name, kind, decision, written, found FROM findings
   ON CONFLICT (run_id, migration, key, column_name) DO NOTHING),
 restored AS (UPDATE ${model.table} t SET ${changed.map((entry) => `${entry.column.quoted} = CASE WHEN ${putBack(entry)} THEN ${entry.p} ELSE t.${entry.column.quoted} END`).join(', ')}
-  FROM compared c WHERE t.${key} = c.${key} AND NOT c.upshift_gone AND (${changed.map(putBack).join(' OR ')})
+  FROM compared c WHERE t.ctid = c.upshift_tid AND NOT c.upshift_gone AND (${changed.map(putBack).join(' OR ')})
   RETURNING 1)
 SELECT (SELECT ${key} FROM page ORDER BY ${key} DESC LIMIT 1)::text AS last_key, (SELECT count(*)::integer FROM page) AS paged,
   (SELECT count(*)::integer FROM restored) AS restored`;
