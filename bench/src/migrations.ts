@@ -79,9 +79,9 @@ async function seedPostgres(client: pg.Client): Promise<void> {
       FROM generate_series(1::bigint, $1::bigint) g`, [rows]);
 }
 
-/** The PostgreSQL figures (a)–(d). */
-async function benchPostgres(adminUrl: string): Promise<void> {
-  const name = `upshift_bench_${process.pid}`;
+/** Runs `work` in a throw-away database `upshift_bench_<label>_<pid>`, dropped afterwards. */
+export async function withBenchDatabase(adminUrl: string, label: string, work: (url: URL, client: pg.Client) => Promise<void>): Promise<void> {
+  const name = `upshift_bench_${label}_${process.pid}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
@@ -90,6 +90,17 @@ async function benchPostgres(adminUrl: string): Promise<void> {
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
   try {
+    await work(url, client);
+  } finally {
+    await client.end();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+/** The PostgreSQL figures (a)–(d). */
+async function benchPostgres(adminUrl: string): Promise<void> {
+  await withBenchDatabase(adminUrl, 'backfill', async (url, client) => {
     await seedPostgres(client);
     await freshTable(client, 'raw_update');
     const raw = await timed(() => client.query(`UPDATE raw_update SET ${assignment} WHERE schema_version = 1`));
@@ -116,11 +127,7 @@ async function benchPostgres(adminUrl: string): Promise<void> {
     print(`  (c) upshift backfill with backup:                ${seconds(withBackup.ms)}  = ${(withBackup.ms / (raw + ctas)).toFixed(2)}× ((a) + CREATE TABLE AS ${seconds(ctas)})   goal ≤ 1.3×`);
     print(`  (d) longest single batch transaction:            ${Math.max(withoutBackup.longest, withBackup.longest).toFixed(0)} ms   goal < 1000 ms`);
     print(`  PostgreSQL settings: ${Object.entries(postgresTestSettings).map(([key, value]) => `${key}=${value}`).join(' ')}`);
-  } finally {
-    await client.end();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
+  });
 }
 
 /** The MongoDB figure: upshift's backfill against updateMany with the same $set. */

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { initialCheckpoint, openEngine, runShard } from '@upshift/migrations';
 import type { KeyRange } from '@upshift/migrations';
-import { freshTable, postgresMigration, timed } from './migrations.ts';
+import { freshTable, postgresMigration, timed, withBenchDatabase } from './migrations.ts';
 
 const rows = Number(process.env.BENCH_RESTORE_ROWS ?? 200_000);
 const workers = Number(process.env.BENCH_MIGRATION_WORKERS ?? 2);
@@ -51,29 +51,12 @@ async function wholeRowRestore(url: string, table: string, backup: string, range
   }
 }
 
-async function withDatabase(adminUrl: string, work: (url: string, client: pg.Client) => Promise<void>): Promise<void> {
-  const name = `upshift_bench_restore_${process.pid}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    await work(url.toString(), client);
-  } finally {
-    await client.end();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
-
 /** Guarded restore ÷ whole-row restore of the same migrated rows. */
 export async function benchRestore(): Promise<void> {
   const adminUrl = process.env.POSTGRES_ADMIN_URL;
   if (!adminUrl) throw new Error('bench restore: POSTGRES_ADMIN_URL is not set (eval "$(node stack/src/cli.ts env)")');
-  await withDatabase(adminUrl, async (url, client) => {
+  await withBenchDatabase(adminUrl, 'restore', async (databaseUrl, client) => {
+    const url = databaseUrl.toString();
     await client.query(`CREATE TABLE bench_base AS
       SELECT g::bigint AS id, (g % 50000)::bigint AS customer_id, ((g * 7919) % 100000) / 100.0 AS amount,
              'order ' || g || ' ' || repeat(md5(g::text), 3) AS note, timestamptz '2026-01-01' + g * interval '1 second' AS created_at,
