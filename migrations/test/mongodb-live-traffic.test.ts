@@ -20,7 +20,7 @@ import { backupCollectionName } from '../src/mongodb/engine.ts';
 import { writeCatalog } from './helpers/catalog.ts';
 import { customerId, fieldwise, lastWrites, migratedByHand, seedCustomers, startCustomersWriter } from './helpers/customers-writer.ts';
 import type { CustomersWriter } from './helpers/customers-writer.ts';
-import { migrateAllShards } from './helpers/shards.ts';
+import { migrateAllShards, migrateBesideWriter } from './helpers/shards.ts';
 
 const documents = 6000;
 const example = readFileSync(fileURLToPath(new URL('../../examples/catalog/customers-profile@1.yaml', import.meta.url)), 'utf8');
@@ -72,12 +72,7 @@ test('a backfill under 200 writes/s overwrites none of them, meets them (compare
     const writer = startCustomersWriter({
       collection: customers, mix: { email: 2, counter: 1, name: 2, phone: 3, 'insert-v1': 1 }, existingId: randomId, newId,
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const started = performance.now();
-    const limits = { targetMs: 200, min: 20, max: 100, maxGrowth: 2, maxShrink: 0.25 };
-    const checkpoints = await migrateAllShards(engine, ranges, { concurrency: 2, batchSize: 100, limits }).finally(() => writer.stop());
-    const seconds = (performance.now() - started) / 1000;
-    const throttles = checkpoints.reduce((sum, checkpoint) => sum + checkpoint.throttles, 0);
+    const { seconds, throttles } = await migrateBesideWriter(engine, ranges, writer);
     process.stdout.write(`# backfill of ${documents} documents in ${seconds.toFixed(1)} s beside ${writer.ledger.length} application writes: ${misses.length} compare-and-set misses re-planned, ${throttles} batches retried smaller\n`);
     assert.deepEqual(writer.failures, [], 'no application write failed');
     assert.ok(writer.ledger.length >= 300, `the application wrote throughout the backfill (${writer.ledger.length})`);

@@ -16,7 +16,7 @@ import { lastWrites, startOrdersWriter } from './helpers/orders-writer.ts';
 import type { OrdersWriter } from './helpers/orders-writer.ts';
 import { checksum, createTestDatabase, seedOrders } from './helpers/postgres.ts';
 import type { TestDatabase } from './helpers/postgres.ts';
-import { migrateAllShards } from './helpers/shards.ts';
+import { migrateAllShards, migrateBesideWriter } from './helpers/shards.ts';
 
 const rows = 20_000;
 const columns = 'id, customer_id, amount, note, created_at, schema_version, amount_minor, currency';
@@ -72,13 +72,7 @@ test('a backfill under 200 writes/s overwrites none of them and migrates every r
       CREATE TRIGGER orders_slow BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION slow_update()`);
     const ranges = await engine.splitShards(4);
     const writer = startOrdersWriter({ url: db.url, mix: { note: 4, amount: 4, 'insert-v1': 2 }, existingIds: randomId, firstNewId: rows + 1 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const started = performance.now();
-    // Small batches (at most 100 rows) keep the backfill going for seconds, so the writer meets it often.
-    const limits = { targetMs: 200, min: 20, max: 100, maxGrowth: 2, maxShrink: 0.25 };
-    const checkpoints = await migrateAllShards(engine, ranges, { concurrency: 2, batchSize: 100, limits }).finally(() => writer.stop());
-    const seconds = (performance.now() - started) / 1000;
-    const throttles = checkpoints.reduce((sum, checkpoint) => sum + checkpoint.throttles, 0);
+    const { seconds, throttles } = await migrateBesideWriter(engine, ranges, writer);
     process.stdout.write(`# backfill of ${rows} rows in ${seconds.toFixed(1)} s beside ${writer.ledger.length} application writes; ${throttles} batches retried smaller after meeting one\n`);
     assert.deepEqual(writer.failures, [], 'no application write failed');
     assert.ok(writer.ledger.length >= 300, `the application wrote throughout the backfill (${writer.ledger.length})`);

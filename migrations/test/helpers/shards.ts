@@ -20,3 +20,16 @@ export async function migrateAllShards(engine: MigrationEngine, ranges: KeyRange
   await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));
   return results;
 }
+
+/**
+ * Migrates all `ranges` in small batches (at most 100 rows/documents, 2 shards in flight) so the backfill
+ * lasts long enough to meet a concurrent writer often, then stops the writer; returns how long it took
+ * and how many batches were retried smaller after meeting one of its writes.
+ */
+export async function migrateBesideWriter(engine: MigrationEngine, ranges: KeyRange[], writer: { stop: () => Promise<void> }): Promise<{ seconds: number; throttles: number }> {
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const started = performance.now();
+  const limits = { targetMs: 200, min: 20, max: 100, maxGrowth: 2, maxShrink: 0.25 };
+  const checkpoints = await migrateAllShards(engine, ranges, { concurrency: 2, batchSize: 100, limits }).finally(() => writer.stop());
+  return { seconds: (performance.now() - started) / 1000, throttles: checkpoints.reduce((sum, checkpoint) => sum + checkpoint.throttles, 0) };
+}
