@@ -1,5 +1,6 @@
-// One lint setup for the whole repo. The core rule: functions/*/src/core/** stays pure (no I/O imports),
-// so orchestration decisions can be tested as plain functions (STYLE.md, rule 2).
+// One lint setup for the whole repo. The core rule: functions/*/src/core/** and workloads/src/core/** stay
+// pure (no I/O imports), so orchestration decisions can be tested as plain functions (STYLE.md, rule 2).
+// The boundary rule: a function never imports another function; what two of them share is a package.
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -10,6 +11,26 @@ const ioModules = [
   'node:fs', 'node:fs/*', 'node:net', 'node:http', 'node:https', 'node:child_process', 'node:dgram', 'node:dns',
   'fs', 'fs/*', 'net', 'http', 'https', 'child_process',
   '@upshift/runtime', '@upshift/runtime/*',
+];
+/**
+ * @upshift/workloads talks to Kubernetes, except its pure rules (@upshift/workloads/core), which a core may
+ * import. A regex, since a gitignore-style group cannot re-allow a subpath of a package it forbids.
+ */
+const workloadsIo = '^@upshift/workloads(?!/core$)(/|$)';
+
+const pureCoreMessage = 'src/core/ is pure: take observed state as arguments and return decisions; do I/O in src/adapters/.';
+const pureCore = [{ group: ioModules, message: pureCoreMessage }, { regex: workloadsIo, message: pureCoreMessage }];
+const noOtherFunction = {
+  group: ['@upshift/fn-*', '@upshift/fn-*/*'],
+  message: 'a function never imports another function: shared code lives in events/, runtime/, migrations/ or workloads/',
+};
+
+/** The control store's tables: statements on them live in runtime/src/store/ (run state, inbox, outbox, leases). */
+const controlStoreTables = 'upshift\\.(runs|run_targets|steps|leases|inbox|outbox|schema_migrations)\\b';
+const controlStoreMessage = 'SQL on the control store lives in runtime/src/store/ (run-state/ for runs and steps): call its functions instead.';
+const noControlStoreSql = ['error',
+  { selector: `Literal[value=/${controlStoreTables}/]`, message: controlStoreMessage },
+  { selector: `TemplateElement[value.raw=/${controlStoreTables}/]`, message: controlStoreMessage },
 ];
 
 export default tseslint.config(
@@ -31,12 +52,19 @@ export default tseslint.config(
     },
   },
   {
-    files: ['functions/*/src/core/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [{ group: ioModules, message: 'src/core/ is pure: take observed state as arguments and return decisions; do I/O in src/adapters/.' }],
-      }],
-    },
+    files: ['functions/*/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noOtherFunction] }] },
+  },
+  {
+    // Later config wins for the same rule, so core files restate the boundary alongside purity.
+    files: ['functions/*/src/core/**/*.ts', 'workloads/src/core/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...pureCore, noOtherFunction] }] },
+  },
+  {
+    // Tests may look at the store directly to check what a function did; everything else goes through run state.
+    files: ['**/*.ts'],
+    ignores: ['runtime/src/store/**', '**/test/**', 'test/**'],
+    rules: { 'no-restricted-syntax': noControlStoreSql },
   },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
 );

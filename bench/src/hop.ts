@@ -12,7 +12,8 @@ import { createEvent, encodeKafka } from '@upshift/events';
 import type { AnyUpshiftEvent } from '@upshift/events';
 import type { Kafka } from 'kafkajs';
 import pg from 'pg';
-import { createKafka, defineFunction, deletePrefixedTopics, ensureCatalogueTopics, runDev } from '@upshift/runtime';
+import { countPublished, createKafka, defineFunction, deletePrefixedTopics, ensureCatalogueTopics } from '@upshift/runtime';
+import { runDev } from '@upshift/runtime/dev';
 
 const events = Number(process.env['BENCH_HOP_EVENTS'] ?? 1000);
 const progress = (msg: string): void => { if (process.env['BENCH_DEBUG']) process.stderr.write(`${new Date().toISOString()} ${msg}\n`); };
@@ -43,9 +44,10 @@ const noop = defineFunction({
   async handle(ctx, event) {
     handlerStarts.record(event.id);
     if (event.type !== 'dev.upshift.migration.expand.done.v1' || !event.data.runId.startsWith('bench-t')) return;
-    ctx.emit('run.progress', {
-      runId: event.data.runId, stage: 'rollout', percent: 0, wavesDone: 0, wavesTotal: 1, shardsDone: 0, shardsTotal: 0, rowsMigrated: 0,
-    });
+    const runId = event.data.runId;
+    await ctx.decide(async (d) => void d.emit('run.progress', {
+      runId, stage: 'rollout', percent: 0, wavesDone: 0, wavesTotal: 1, shardsDone: 0, shardsTotal: 0, rowsMigrated: 0,
+    }));
   },
 });
 export default noop;
@@ -193,7 +195,7 @@ export async function benchHop(): Promise<void> {
     progress('bare start');
     const bare = await bareKafka(kafka, `${prefix}bare`);
     progress('hop start');
-    const hop = await upshiftHop(kafka, `${prefix}upshift.rollout`, async () => Number((await store.query<{ n: string }>('SELECT count(*) AS n FROM upshift.outbox WHERE sent_at IS NOT NULL')).rows[0]?.n));
+    const hop = await upshiftHop(kafka, `${prefix}upshift.rollout`, () => countPublished(store));
     print(bare, hop);
   } finally {
     await store.end().catch(() => undefined);

@@ -20,7 +20,7 @@ import { availableFunctions, freshDemoTopics, releaseUnfinishedRuns, startFuncti
 import { publishRequest } from './demo/publish.ts';
 import { demoSucceeded, renderSummary, type DemoReport } from './demo/summary.ts';
 import { startCustomersWriter, type WriterReport } from './demo/writer.ts';
-import { observeWorkload, resetWorkloads, sampleWorkloads, type SampleWorkload } from './demo/workloads.ts';
+import { resetWorkloads, sampleAvailability, sampleWorkloads, type SampleWorkload } from './demo/workloads.ts';
 import { followRun } from './watch/follow.ts';
 import { formatDuration, restoreTotals } from './watch/render.ts';
 import type { RunView } from './watch/state.ts';
@@ -103,7 +103,7 @@ async function runAndWatch(policy: UpgradePolicy, setup: Setup, prefix: string, 
 
 async function images(workloads: SampleWorkload[]): Promise<DemoReport['images']> {
   return Promise.all(workloads.map(async (w) => {
-    const now = await observeWorkload(w).catch(() => ({ image: undefined, available: false }));
+    const now = await sampleAvailability(w).catch(() => ({ image: undefined, available: false }));
     return { cluster: w.cluster, name: w.name, before: w.image, now: now.image, available: now.available };
   }));
 }

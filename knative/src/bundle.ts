@@ -40,7 +40,7 @@ export async function bundleFunction(repoRoot: string, fn: FunctionName, outRoot
   rmSync(outdir, { recursive: true, force: true });
   const result = await build({
     absWorkingDir: repoRoot,
-    entryPoints: { entry: 'runtime/src/host/entry.ts', function: functionModule(fn), preload: 'runtime/src/telemetry/preload.ts' },
+    entryPoints: { entry: '@upshift/runtime/host/entry', function: functionModule(fn), preload: '@upshift/runtime/telemetry/preload' },
     outdir, bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node24',
     outExtension: { '.js': '.mjs' }, chunkNames: 'chunks/[name]-[hash]',
     external: [...externalPackages, ...optionalAddons.filter((name) => !existsSync(join(repoRoot, 'node_modules', name)))], banner: { js: requireShim },

@@ -20,7 +20,7 @@ export const CONTROL_STORE_SECRET = 'upshift-control-store';
 export const STORE_CONNECTIONS_SECRET = 'upshift-store-connections';
 /** Where the catalog is mounted. */
 export const CATALOG_DIR = '/etc/upshift/catalog';
-/** Root of mounted cluster kubeconfig Secrets (runtime/src/kubernetes.ts: <dir>/<secret>/<key>). */
+/** Root of mounted cluster kubeconfig Secrets (workloads/src/clusters.ts: <dir>/<secret>/<key>). */
 export const CLUSTER_SECRETS_DIR = '/var/run/upshift/clusters';
 /** The Secret name a policy's `secretRef.name` uses; each function mounts its own credential there. */
 export const CLUSTERS_SECRET_REF = 'upshift-clusters';
@@ -111,7 +111,7 @@ export const deployments: readonly FunctionDeployment[] = Object.freeze([
     description: 'Patches one wave of images, watches it without blocking, emits the next stage or reverts.',
     scaling: { minScale: 1, maxScale: partitionsOf('rollout'), containerConcurrency: 10, timeoutSeconds: 120 },
     resources: small,
-    env: { UPSHIFT_ROLLOUT_BUDGET_MS: '15000' },
+    env: { UPSHIFT_ROLLOUT_MAX_WAIT_MS: '5000' },
     mountsCatalog: false, reachesClusters: true, readsStores: false,
     targetRules: rolloutRules,
   }),

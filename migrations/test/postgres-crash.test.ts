@@ -1,7 +1,8 @@
 /**
  * A migrating process SIGKILLed three times at random points, then resumed from its persisted
  * checkpoints: the final table equals an undisturbed run's, and no row was migrated twice (each
- * migration bumps `backfill_count`, so a second application would show as 2).
+ * migration bumps `backfill_count`, so a second application would show as 2). The kill points come
+ * from a seeded PRNG: the test prints its seed, and UPSHIFT_TEST_SEED=<seed> replays the same points.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -13,6 +14,7 @@ import { ordersMigrationYaml, writeCatalog } from './helpers/catalog.ts';
 import { checksum, createTestDatabase, seedOrders } from './helpers/postgres.ts';
 import type { TestDatabase } from './helpers/postgres.ts';
 import { migrateAllShards } from './helpers/shards.ts';
+import { seededRandom, seedLine, testSeed } from './helpers/seeded-random.ts';
 
 const rows = 60_000;
 const worker = fileURLToPath(new URL('./fixtures/shard-worker.ts', import.meta.url));
@@ -22,6 +24,7 @@ const catalog = writeCatalog({
   'calm@1.yaml': ordersMigrationYaml({ name: 'calm', table: 'calm', ...extra }),
 });
 const columns = 'id, customer_id, amount, note, created_at, schema_version, amount_minor, backfill_count';
+const seed = testSeed();
 let db: TestDatabase;
 
 before(async () => {
@@ -42,14 +45,20 @@ async function progress(): Promise<{ changed: number; saves: number }> {
   return result.rows[0] ?? { changed: 0, saves: 0 };
 }
 
-async function runWorker(killAfterSaves?: number): Promise<{ code: number | null; signal: string | null }> {
+/** Where a worker is killed: once it has saved `afterSaves` more checkpoints, then `delayMs` later. */
+interface KillPoint {
+  afterSaves: number;
+  delayMs: number;
+}
+
+async function runWorker(kill?: KillPoint): Promise<{ code: number | null; signal: string | null }> {
   const child = spawn(process.execPath, [worker, db.url, catalog.dir, 'crashed@1'], { stdio: ['ignore', 'inherit', 'inherit'] });
   const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
-  if (killAfterSaves !== undefined) {
+  if (kill !== undefined) {
     const start = (await progress()).saves;
     const deadline = Date.now() + 60_000;
-    while ((await progress()).saves < start + killAfterSaves && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, Math.random() * 30));
+    while ((await progress()).saves < start + kill.afterSaves && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, kill.delayMs));
     child.kill('SIGKILL');
   }
   const [code, signal] = await exited;
@@ -65,8 +74,11 @@ test('resumes from persisted checkpoints after three SIGKILLs: same table as an 
   }
   await crashed.close();
 
-  for (let kill = 0; kill < 3; kill++) {
-    const outcome = await runWorker(20 + Math.floor(Math.random() * 100));
+  const random = seededRandom(seed);
+  const kills: KillPoint[] = Array.from({ length: 3 }, () => ({ afterSaves: 20 + Math.floor(random() * 100), delayMs: Math.floor(random() * 30) }));
+  console.log(`${seedLine(seed)}: kill points ${kills.map((k) => `${k.afterSaves} saves + ${k.delayMs} ms`).join(', ')}`);
+  for (const [kill, point] of kills.entries()) {
+    const outcome = await runWorker(point);
     const { changed } = await progress();
     process.stdout.write(`# kill ${kill + 1}: ${outcome.signal ?? `exit ${outcome.code}`} after ${changed} of ${rows} rows checkpointed\n`);
     assert.equal(outcome.signal, 'SIGKILL', 'the worker was killed mid-run');

@@ -1,7 +1,8 @@
 /**
  * @upshift/runtime — what every upshift function shares: defineFunction (Knative functions shape) and
  * its host, the control store with exactly-once effects (inbox/outbox, relay), leases with fencing,
- * errors mapped to delivery outcomes, config, logs, metrics, telemetry, and the `upshift dev` runner.
+ * errors mapped to delivery outcomes, config, logs, metrics, telemetry, run state and the run lifecycle.
+ * The `upshift dev` runner is `@upshift/runtime/dev`.
  */
 export { UpshiftError, errorCodes, isUpshiftError, statusFor } from './errors.ts';
 export type { ErrorCode, ErrorContext } from './errors.ts';
@@ -13,12 +14,14 @@ export { createPool, pingStore, withTransaction } from './store/pool.ts';
 export type { TxClient } from './store/pool.ts';
 export { migrateStore } from './store/migrate.ts';
 export { acquireLease, assertFence, guardedWrite, heartbeatLease, releaseLease, startHeartbeat } from './store/leases.ts';
-export type { Heartbeat, Lease } from './store/leases.ts';
-export { claimOnce, ensureStep, finishOnce, finishRun, onceDetail, readStep, saveCheckpoint, startRun } from './store/runs.ts';
-export type { RunTarget, Step, StepKey } from './store/runs.ts';
+export type { Heartbeat, Lease, Queryable } from './store/leases.ts';
+export * from './store/run-state/index.ts';
+export * from './lifecycle/statuses.ts';
+export * from './lifecycle/stages.ts';
+export * from './lifecycle/rollback.ts';
 export { OutboxRelay } from './store/relay.ts';
 export { defineFunction } from './host/function.ts';
-export type { FunctionDefinition, FunctionDeps, FunctionModule, HandlerContext, InitOverrides } from './host/function.ts';
+export type { Decision, FunctionDefinition, FunctionDeps, FunctionModule, HandlerContext, InitOverrides } from './host/function.ts';
 export type { HandleResult } from './host/handle-event.ts';
 export { startHost } from './host/server.ts';
 export type { RunningHost } from './host/server.ts';
@@ -28,9 +31,3 @@ export { MemoryTransport } from './transport/memory.ts';
 export { deletePrefixedTopics, ensureCatalogueTopics } from './transport/topics.ts';
 export type { OutgoingMessage, Publisher } from './transport/types.ts';
 export { contextOfEvent, currentTraceId, traceAttributesOf } from './telemetry/propagation.ts';
-export { DevConfig, defaultDevFunctions, devCommand, runDev } from './dev/runner.ts';
-export type { DevOptions, DevRunner } from './dev/runner.ts';
-export type { DevFunctionSpec } from './dev/functions.ts';
-export { Dispatcher } from './dev/dispatcher.ts';
-export type { DispatchTarget, DispatcherOptions } from './dev/dispatcher.ts';
-export type { DeliveryOutcome, RetryPolicy } from './dev/deliver.ts';

@@ -5,9 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import type { DeliveryOutcome } from '../src/dev/deliver.ts';
-import { runDev } from '../src/dev/runner.ts';
-import type { DevRunner } from '../src/dev/runner.ts';
+import { runDev } from '@upshift/runtime/dev';
+import type { DeliveryOutcome, DevRunner } from '@upshift/runtime/dev';
 import { cliEvent, publishEvents } from './support/publish.ts';
 import { collect, deadLetterTopic, eventually, freshDatabase, freshTopics, functionEnv, stackEnv } from './support/stack.ts';
 

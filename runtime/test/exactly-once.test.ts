@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { encodeHttp } from '@upshift/events';
 import pg from 'pg';
-import { runDev } from '../src/dev/runner.ts';
-import type { DevRunner } from '../src/dev/runner.ts';
+import { runDev } from '@upshift/runtime/dev';
+import type { DevRunner } from '@upshift/runtime/dev';
 import { cliEvent, publishEvents } from './support/publish.ts';
 import { collect, eventually, freshDatabase, freshTopics, functionEnv, stackEnv } from './support/stack.ts';
 

@@ -10,7 +10,7 @@ import { acquireLease, guardedWrite, heartbeatLease, releaseLease, startHeartbea
 import type { UpshiftError } from '../src/errors.ts';
 import { migrateStore } from '../src/store/migrate.ts';
 import { createPool, withTransaction } from '../src/store/pool.ts';
-import { ensureStep, finishRun, readStep, saveCheckpoint, startRun } from '../src/store/runs.ts';
+import { ensureStep, readStep, saveCheckpoint, setRunStatus, startRun } from '../src/store/run-state/index.ts';
 import { freshDatabase, stackEnv } from './support/stack.ts';
 
 const env = stackEnv();
@@ -53,7 +53,7 @@ test('a second holder cannot acquire before expiry, can after, and the old token
 });
 
 test('a checkpoint written with a stale token is refused; the current holder writes', { timeout: 20_000 }, async () => {
-  const step = { runId: 'run-fence', kind: 'shard', key: 's0' };
+  const step = { runId: 'run-fence', kind: 'shard', key: 's0' } as const;
   await withTransaction(pool, async (tx) => {
     await startRun(tx, 'run-fence', {}, []);
     await ensureStep(tx, step);
@@ -75,7 +75,7 @@ test('only one active run per workload, enforced by the database', { timeout: 20
   const target = { kind: 'workload', target: 'prod/orders/Deployment/api' } as const;
   await withTransaction(pool, (tx) => startRun(tx, 'run-one', {}, [target]));
   await assert.rejects(withTransaction(pool, (tx) => startRun(tx, 'run-two', {}, [target])), rejectsWith('CONFLICT'));
-  await withTransaction(pool, (tx) => finishRun(tx, 'run-one', 'completed'));
+  await withTransaction(pool, (tx) => setRunStatus(tx, 'run-one', 'completed'));
   await withTransaction(pool, (tx) => startRun(tx, 'run-two', {}, [target]));
 });
 

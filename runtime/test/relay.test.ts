@@ -24,13 +24,14 @@ before(async () => {
     name: 'migrate-shard',
     async handle(ctx, event) {
       if (event.type !== 'dev.upshift.migration.expand.requested.v1') return;
-      if (event.data.runId.startsWith('broken-')) {
-        ctx.emit('migration.expand.done', { runId: event.data.runId, migrations: [...event.data.migrations] });
-        throw new UpshiftError('THROTTLED', 'database under pressure');
-      }
-      for (const migration of event.data.migrations) {
-        ctx.emit('migration.expand.done', { runId: event.data.runId, migrations: [migration] }, { key: migration });
-      }
+      const { runId, migrations } = event.data;
+      await ctx.decide(async (d) => {
+        if (runId.startsWith('broken-')) {
+          d.emit('migration.expand.done', { runId, migrations: [...migrations] });
+          throw new UpshiftError('THROTTLED', 'database under pressure');
+        }
+        for (const migration of migrations) d.emit('migration.expand.done', { runId, migrations: [migration] }, { key: migration });
+      });
     },
   });
   await fn.init({ env: functionEnv(env, db.url, 'mem.', { RELAY_POLL_MS: '100' }), publisher: transport });

@@ -8,8 +8,8 @@ import { after, before, test } from 'node:test';
 import { createEvent, newTraceparent, traceIdOf } from '@upshift/events';
 import type { AnyUpshiftEvent } from '@upshift/events';
 import pg from 'pg';
-import { runDev } from '../src/dev/runner.ts';
-import type { DevRunner } from '../src/dev/runner.ts';
+import { runDev } from '@upshift/runtime/dev';
+import type { DevRunner } from '@upshift/runtime/dev';
 import { publishEvents } from './support/publish.ts';
 import { eventually, freshDatabase, freshTopics, functionEnv, stackEnv } from './support/stack.ts';
 

@@ -2,13 +2,17 @@
  * Running upshift's functions for a test: a fresh control-store database and topic prefix, the functions
  * under `upshift dev` with the dispatcher, a collector on the lifecycle topic, and publishing requests.
  */
-import { fileURLToPath } from 'node:url';
 import { createEvent, entryFor, LIFECYCLE_TOPIC, uuidv7, type AnyUpshiftEvent, type EventName, type FunctionName } from '@upshift/events';
-import { runDev, type DevRunner } from '@upshift/runtime';
+import { functionPackage, locateFunction, runDev, type DevRunner } from '@upshift/runtime/dev';
 import { publishEvents } from '../../runtime/test/support/publish.ts';
 import { collect, freshDatabase, freshTopics, functionEnv, stackEnv, type Collector } from '../../runtime/test/support/stack.ts';
 
-const functionModule = (name: FunctionName) => fileURLToPath(new URL(`../../functions/${name}/src/index.ts`, import.meta.url));
+/** The module of a function, found by its package name as `upshift dev` finds it. */
+function functionModule(name: FunctionName): string {
+  const module = locateFunction(name, import.meta.resolve);
+  if (!module) throw new Error(`${functionPackage(name)} is not installed or its module is not built`);
+  return module;
+}
 
 /** A running test environment for a set of functions. */
 export interface Harness {
@@ -31,7 +35,7 @@ export async function startHarness(functions: FunctionName[], options: { extraEn
   const env = { ...stackEnv(), ...(process.env.KUBECONFIG ? { KUBECONFIG: process.env.KUBECONFIG } : {}) };
   const db = await freshDatabase(env);
   const topics = await freshTopics(env);
-  const fnEnv = functionEnv(env, db.url, topics.prefix, { UPSHIFT_ROLLOUT_BUDGET_MS: '3000', ...options.extraEnv });
+  const fnEnv = functionEnv(env, db.url, topics.prefix, { UPSHIFT_ROLLOUT_MAX_WAIT_MS: '1000', ...options.extraEnv });
   const dev = await runDev({
     env: fnEnv, quiet: true, duplicate: options.duplicate ?? false,
     retry: { retries: 30, backoffDelayMs: 100, maxDelayMs: 1000 },

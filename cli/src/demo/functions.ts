@@ -3,18 +3,16 @@
  * after making a re-run safe: a fresh topic prefix per demo run (earlier demo topics deleted), and runs of
  * the demo policy that never finished (an interrupted demo) release their targets.
  */
-import { existsSync } from 'node:fs';
-import type { FunctionName } from '@upshift/events';
-import { createKafka, defaultDevFunctions, deletePrefixedTopics, ensureCatalogueTopics, runDev, type DevRunner } from '@upshift/runtime';
+import { abandonRunsOf, createKafka, deletePrefixedTopics, ensureCatalogueTopics } from '@upshift/runtime';
+import { catalogueFunctions, runDev, type CatalogueFunctions, type DevRunner } from '@upshift/runtime/dev';
 import pg from 'pg';
 
 /** Every demo run's topics start with this. */
 export const demoTopicPrefix = 'demo-';
 
 /** The functions that exist in this checkout and those not built yet. */
-export function availableFunctions(): { present: ReturnType<typeof defaultDevFunctions>; missing: FunctionName[] } {
-  const all = defaultDevFunctions();
-  return { present: all.filter((fn) => existsSync(fn.module)), missing: all.filter((fn) => !existsSync(fn.module)).map((fn) => fn.name) };
+export function availableFunctions(): CatalogueFunctions {
+  return catalogueFunctions(import.meta.resolve);
 }
 
 /**
@@ -40,14 +38,7 @@ export async function releaseUnfinishedRuns(controlStoreUrl: string, policyName:
   const client = new pg.Client({ connectionString: controlStoreUrl, application_name: 'upshift-demo' });
   await client.connect();
   try {
-    const exists = await client.query<{ ok: boolean }>(`SELECT to_regclass('upshift.runs') IS NOT NULL AS ok`);
-    if (!exists.rows[0]?.ok) return [];
-    const { rows } = await client.query<{ id: string }>(
-      `UPDATE upshift.runs SET status = 'abandoned', finished_at = now(), updated_at = now()
-        WHERE finished_at IS NULL AND (plan->>'policyName' = $1 OR request->'policy'->'metadata'->>'name' = $1) RETURNING id`, [policyName]);
-    const ids = rows.map((r) => r.id);
-    if (ids.length > 0) await client.query('UPDATE upshift.run_targets SET released_at = now() WHERE run_id = ANY($1) AND released_at IS NULL', [ids]);
-    return ids;
+    return await abandonRunsOf(client, policyName);
   } finally {
     await client.end();
   }

@@ -3,8 +3,9 @@
  * version before the upgrade. Idempotent: an existing Deployment is replaced (image, replicas and the
  * annotations upshift leaves are reset), then every one is waited for until Available.
  */
-import { AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import type { CoreV1Api, V1Deployment } from '@kubernetes/client-node';
 import type { UpgradePolicy } from '@upshift/events';
+import { ClusterRegistry, workloadAvailability, type ClusterClients } from '@upshift/workloads';
 
 /** The version each sample service runs before the demo upgrades it. */
 export const previousTags: Readonly<Record<string, string>> = { customers: '1.9.0', orders: '3.0.2', storefront: '5.3.1' };
@@ -50,11 +51,10 @@ export function deploymentOf(w: SampleWorkload, progressDeadlineSeconds: number)
   };
 }
 
-function clients(context: string): { apps: AppsV1Api; core: CoreV1Api } {
-  const config = new KubeConfig();
-  config.loadFromDefault();
-  config.setCurrentContext(context);
-  return { apps: config.makeApiClient(AppsV1Api), core: config.makeApiClient(CoreV1Api) };
+const clusters = new ClusterRegistry();
+
+function clientsOf(w: SampleWorkload): ClusterClients {
+  return clusters.get({ name: w.cluster, context: w.context });
 }
 
 const statusOf = (error: unknown): number | undefined => (error as { code?: number }).code;
@@ -70,7 +70,7 @@ async function ensureNamespace(core: CoreV1Api, name: string): Promise<void> {
 
 /** Creates or replaces one Deployment. */
 export async function applyWorkload(w: SampleWorkload, progressDeadlineSeconds: number): Promise<void> {
-  const { apps, core } = clients(w.context);
+  const { apps, core } = clientsOf(w);
   await ensureNamespace(core, w.namespace);
   const body = deploymentOf(w, progressDeadlineSeconds);
   try {
@@ -83,19 +83,15 @@ export async function applyWorkload(w: SampleWorkload, progressDeadlineSeconds: 
   }
 }
 
-/** What runs now: the container's image and whether the Deployment is Available at its generation. */
-export async function observeWorkload(w: SampleWorkload): Promise<{ image: string | undefined; available: boolean }> {
-  const d = await clients(w.context).apps.readNamespacedDeployment({ name: w.name, namespace: w.namespace });
-  const want = d.spec?.replicas ?? 1;
-  const s = d.status;
-  const available = (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) && s?.updatedReplicas === want && s?.availableReplicas === want && (s?.replicas ?? 0) === want;
-  return { image: d.spec?.template.spec?.containers.find((c) => c.name === w.container)?.image, available };
+/** What a sample runs now: the container's image and whether the Deployment is Available at its generation. */
+export async function sampleAvailability(w: SampleWorkload): Promise<{ image: string | undefined; available: boolean }> {
+  return workloadAvailability(clientsOf(w), { cluster: w.cluster, namespace: w.namespace, kind: 'Deployment', name: w.name, container: w.container });
 }
 
 /** Waits until the Deployment is Available (all replicas updated and ready). */
 export async function waitAvailable(w: SampleWorkload, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await observeWorkload(w)).available) {
+  while (!(await sampleAvailability(w)).available) {
     if (Date.now() > deadline) throw new Error(`${w.cluster} ${w.namespace}/${w.name} not available within ${timeoutMs / 1000}s`);
     await new Promise((resolve) => setTimeout(resolve, 300));
   }

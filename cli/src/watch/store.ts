@@ -4,17 +4,11 @@
  * outbox keeps them, lifecycle and work events alike) and the live shard checkpoints.
  */
 import pg from 'pg';
-import { decode, type AnyUpshiftEvent, type RunPlan } from '@upshift/events';
+import { decode, type AnyUpshiftEvent } from '@upshift/events';
+import { hasControlStore as hasRunTables, viewRecentRuns, viewRun, viewRunEvents, viewSteps, type RunView, type StepView } from '@upshift/runtime';
 
 /** A runs row. */
-export interface RunRow {
-  readonly id: string;
-  readonly status: string;
-  readonly policyName: string | undefined;
-  readonly plan: RunPlan | undefined;
-  readonly createdAt: Date;
-  readonly finishedAt: Date | undefined;
-}
+export type RunRow = RunView;
 
 /** A shard's live state from its step row. */
 export interface ShardCheckpoint {
@@ -37,40 +31,22 @@ export async function connectStore(url: string): Promise<pg.Client> {
 
 /** Whether the control-store schema exists in this database. */
 export async function hasControlStore(db: Queryable): Promise<boolean> {
-  const { rows } = await db.query<{ ok: boolean }>(`SELECT to_regclass('upshift.runs') IS NOT NULL AS ok`);
-  return rows[0]?.ok === true;
-}
-
-interface RunRecord { id: string; status: string; plan: RunPlan | null; request: { policy?: { metadata?: { name?: string } } } | null; created_at: Date; finished_at: Date | null }
-
-function toRunRow(row: RunRecord): RunRow {
-  return {
-    id: row.id, status: row.status, plan: row.plan ?? undefined, createdAt: row.created_at, finishedAt: row.finished_at ?? undefined,
-    policyName: row.plan?.policyName ?? row.request?.policy?.metadata?.name,
-  };
+  return hasRunTables(db);
 }
 
 /** The run row, or undefined when the control store has not seen the run (yet). */
 export async function readRun(db: Queryable, runId: string): Promise<RunRow | undefined> {
-  const { rows } = await db.query<RunRecord>('SELECT id, status, plan, request, created_at, finished_at FROM upshift.runs WHERE id = $1', [runId]);
-  return rows[0] ? toRunRow(rows[0]) : undefined;
+  return viewRun(db, runId);
 }
 
 /** The most recent runs, newest first. */
 export async function recentRuns(db: Queryable, limit: number): Promise<RunRow[]> {
-  const { rows } = await db.query<RunRecord>('SELECT id, status, plan, request, created_at, finished_at FROM upshift.runs ORDER BY created_at DESC, id DESC LIMIT $1', [limit]);
-  return rows.map(toRunRow);
+  return viewRecentRuns(db, limit);
 }
 
-/**
- * Events the functions produced for the run after outbox position `afterSeq`, in order, decoded (rows
- * that do not decode are skipped). The partition key is the run id, or the shard id `<runId>:…`.
- */
+/** Events the functions produced for the run after outbox position `afterSeq`, in order, decoded (rows that do not decode are skipped). */
 export async function readRunEvents(db: Queryable, runId: string, afterSeq = 0): Promise<{ events: AnyUpshiftEvent[]; lastSeq: number }> {
-  const { rows } = await db.query<{ seq: string; event: unknown }>(
-    `SELECT seq, event FROM upshift.outbox WHERE seq > $2 AND (partition_key = $1 OR partition_key LIKE $3) ORDER BY seq`,
-    [runId, afterSeq, `${runId.replace(/[\\%_]/g, '\\$&')}:%`],
-  );
+  const rows = await viewRunEvents(db, runId, afterSeq);
   const events: AnyUpshiftEvent[] = [];
   for (const row of rows) {
     try {
@@ -79,7 +55,7 @@ export async function readRunEvents(db: Queryable, runId: string, afterSeq = 0):
       // an event of another contract version: not shown
     }
   }
-  return { events, lastSeq: rows.length > 0 ? Number(rows.at(-1)?.seq) : afterSeq };
+  return { events, lastSeq: rows.at(-1)?.seq ?? afterSeq };
 }
 
 const shardKey = /([a-z0-9]([-a-z0-9]*[a-z0-9])?@[0-9]+(?:\.[0-9]+)*)\D+([0-9]+)$/;
@@ -105,18 +81,13 @@ export function rowsOfCheckpoint(stored: unknown): { rows: number; estimatedRows
 
 /** The shard steps of a run with their live row counts. */
 export async function readShardCheckpoints(db: Queryable, runId: string): Promise<ShardCheckpoint[]> {
-  const { rows } = await db.query<{ key: string; status: string; checkpoint: unknown }>(
-    `SELECT key, status, checkpoint FROM upshift.steps WHERE run_id = $1 AND kind = 'shard'`, [runId]);
-  return rows.flatMap((row) => {
+  return (await viewSteps(db, runId, 'shard')).flatMap((row) => {
     const parsed = parseShardKey(row.key);
     return parsed ? [{ ...parsed, ...rowsOfCheckpoint(row.checkpoint), status: row.status }] : [];
   });
 }
 
 /** Every step of a run (for `upshift status <run>`), in a stable order. */
-export async function readSteps(db: Queryable, runId: string): Promise<Array<{ kind: string; key: string; status: string; attempt: number; checkpoint: unknown; startedAt: Date | null; finishedAt: Date | null }>> {
-  const { rows } = await db.query<{ kind: string; key: string; status: string; attempt: number; checkpoint: unknown; started_at: Date | null; finished_at: Date | null }>(
-    `SELECT kind, key, status, attempt, checkpoint, started_at, finished_at FROM upshift.steps WHERE run_id = $1
-      ORDER BY kind, length(key), key`, [runId]);
-  return rows.map((r) => ({ kind: r.kind, key: r.key, status: r.status, attempt: r.attempt, checkpoint: r.checkpoint, startedAt: r.started_at, finishedAt: r.finished_at }));
+export async function readSteps(db: Queryable, runId: string): Promise<StepView[]> {
+  return viewSteps(db, runId);
 }

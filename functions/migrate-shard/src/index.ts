@@ -7,7 +7,7 @@
  */
 import { hostname } from 'node:os';
 import { isEventOf } from '@upshift/events';
-import { createPool, defineFunction, UpshiftError } from '@upshift/runtime';
+import { defineFunction, UpshiftError } from '@upshift/runtime';
 import { EngineRegistry } from './adapters/engines.ts';
 import { MigrateShardConfig } from './config.ts';
 import type { MigrateDeps } from './context.ts';
@@ -26,15 +26,13 @@ function storeEnv(config: Record<string, unknown>): Record<string, string | unde
 const migrateShardFunction = defineFunction({
   name: 'migrate-shard',
   config: MigrateShardConfig,
-  async init({ config, log }) {
-    const pool = createPool(config.DATABASE_URL, { max: 16, applicationName: 'upshift-migrate-shard-leases', onError: (err) => log.warn({ err: err.message }, 'lease pool error') });
-    deps = { pool, engines: new EngineRegistry(config.UPSHIFT_CATALOG_DIR, storeEnv(config), config.UPSHIFT_STORE_POOL_SIZE), holder: `${hostname()}:${process.pid}`, slots: new ShardSlots(config.UPSHIFT_SHARD_CONCURRENCY) };
+  async init({ config }) {
+    deps = { engines: new EngineRegistry(config.UPSHIFT_CATALOG_DIR, storeEnv(config), config.UPSHIFT_STORE_POOL_SIZE), holder: `${hostname()}:${process.pid}`, slots: new ShardSlots(config.UPSHIFT_SHARD_CONCURRENCY) };
   },
   async shutdown() {
     const open = deps;
     deps = undefined;
     await open?.engines.close();
-    await open?.pool.end();
   },
   async handle(ctx, event) {
     const d = deps;

@@ -4,8 +4,7 @@
  */
 import { shardIdFor } from '@upshift/events';
 import type { DeepReadonly, EventData, PlannedMigration } from '@upshift/events';
-import { finishRun, UpshiftError } from '@upshift/runtime';
-import { loadPlan } from '@upshift/runtime/store/plans.ts';
+import { loadPlan, readRunFacts, requirePlan, setRunStatus, type Decision } from '@upshift/runtime';
 import type { KeyRange } from '@upshift/migrations';
 import { plannedShard } from './core/shard-state.ts';
 import type { ShardState } from './core/shard-state.ts';
@@ -24,29 +23,37 @@ export async function expand(ctx: MigrateContext, data: Data<'migration.expand.r
       return stopRun(ctx, data.runId, 'expand', retryOrMessage(error, `expand of ${ref}`));
     }
   }
-  ctx.emit('migration.expand.done', { runId: data.runId, migrations: [...data.migrations] });
+  await ctx.decide(async (d) => void d.emit('migration.expand.done', { runId: data.runId, migrations: [...data.migrations] }));
 }
 
 /** `migration.requested`: split each key space, record one step per shard and emit one `shard.requested` each. */
 export async function fanOut(ctx: MigrateContext, data: Data<'migration.requested'>, deps: MigrateDeps): Promise<void> {
-  const recorded = await shardsOfRun(ctx.tx, data.runId);
-  for (const planned of data.migrations) {
-    const mine = recorded.filter((shard) => shard.migration === planned.ref && shard.state);
+  const recorded = await shardsOfRun(ctx.store, data.runId);
+  const planned: Array<{ ref: string; shards: Array<{ shardId: string; state: ShardState }> }> = [];
+  for (const migration of data.migrations) {
+    const mine = recorded.filter((shard) => shard.migration === migration.ref && shard.state);
     const shards = mine.length > 0
       ? mine.map((shard) => ({ shardId: shard.shardId, state: shard.state as ShardState }))
-      : await splitMigration(ctx, data.runId, planned, deps);
-    await recordShards(ctx.tx, data.runId, shards);
-    for (const { shardId, state } of shards) {
-      if (state.failure) {
-        ctx.emit('shard.failed', { runId: data.runId, shardId, migration: planned.ref, reason: state.failure.error, rowsMigrated: 0 }, { key: shardId });
-        continue;
-      }
-      ctx.emit('shard.requested', {
-        runId: data.runId, shardId, migration: planned.ref, index: state.index, shards: state.shards,
-        range: state.range, batchSize: state.batchSize, backup: state.backup,
-      }, { key: shardId });
-    }
+      : await splitMigration(ctx, data.runId, migration, deps);
+    planned.push({ ref: migration.ref, shards });
   }
+  await ctx.decide(async (d) => {
+    for (const { ref, shards } of planned) {
+      await recordShards(d.tx, data.runId, shards);
+      for (const { shardId, state } of shards) emitShard(d, data.runId, ref, shardId, state);
+    }
+  });
+}
+
+/** One planned shard's request, or its failure when the store refused to split. */
+function emitShard(d: Decision, runId: string, ref: string, shardId: string, state: ShardState): void {
+  if (state.failure) {
+    d.emit('shard.failed', { runId, shardId, migration: ref, reason: state.failure.error, rowsMigrated: 0 }, { key: shardId });
+    return;
+  }
+  d.emit('shard.requested', {
+    runId, shardId, migration: ref, index: state.index, shards: state.shards, range: state.range, batchSize: state.batchSize, backup: state.backup,
+  }, { key: shardId });
 }
 
 /**
@@ -89,26 +96,28 @@ export async function contract(ctx: MigrateContext, data: Data<'migration.contra
       return stopRun(ctx, data.runId, 'contract', retryOrMessage(error, `contract of ${ref}`));
     }
   }
-  const plan = await loadPlan(ctx.tx, data.runId);
-  if (!plan) throw new UpshiftError('CONTRACT_VIOLATION', `run ${data.runId} has no plan`);
-  const shards = await shardsOfRun(ctx.tx, data.runId);
-  const { rows } = await ctx.tx.query<{ created_at: Date }>('SELECT created_at FROM upshift.runs WHERE id = $1', [data.runId]);
-  await finishRun(ctx.tx, data.runId, 'completed');
-  ctx.emit('upgrade.completed', {
-    runId: data.runId, policyName: plan.policyName, contracted: true,
-    durationMs: Math.max(0, Date.now() - (rows[0]?.created_at.getTime() ?? Date.now())),
-    services: plan.waves.flatMap((wave) => wave.targets).map((t) => ({ service: t.service, cluster: t.cluster, image: t.image })),
-    migrations: plan.migrations.map((m) => {
-      const own = shards.filter((shard) => shard.migration === m.ref);
-      return { ref: m.ref, shards: own.length, rowsMigrated: own.reduce((sum, shard) => sum + (shard.state?.checkpoint?.changed ?? 0), 0) };
-    }),
+  const plan = await requirePlan(ctx.store, data.runId);
+  const shards = await shardsOfRun(ctx.store, data.runId);
+  const createdAt = (await readRunFacts(ctx.store, data.runId))?.createdAt.getTime() ?? Date.now();
+  await ctx.decide(async (d) => {
+    if (!(await setRunStatus(d.tx, data.runId, 'completed'))) return;
+    d.emit('upgrade.completed', {
+      runId: data.runId, policyName: plan.policyName, contracted: true, durationMs: Math.max(0, Date.now() - createdAt),
+      services: plan.waves.flatMap((wave) => wave.targets).map((t) => ({ service: t.service, cluster: t.cluster, image: t.image })),
+      migrations: plan.migrations.map((m) => {
+        const own = shards.filter((shard) => shard.migration === m.ref);
+        return { ref: m.ref, shards: own.length, rowsMigrated: own.reduce((sum, shard) => sum + (shard.state?.checkpoint?.changed ?? 0), 0) };
+      }),
+    });
   });
 }
 
 /** A DDL phase failed for good: the run stops where it is (nothing to restore yet, or data already verified). */
 async function stopRun(ctx: MigrateContext, runId: string, stage: 'expand' | 'contract', reason: string): Promise<void> {
-  const plan = await loadPlan(ctx.tx, runId);
+  const plan = await loadPlan(ctx.store, runId);
   ctx.log.warn({ stage, reason }, `${stage} failed: the run stops`);
-  await finishRun(ctx.tx, runId, 'failed');
-  ctx.emit('upgrade.failed', { runId, stage, reason: reason.slice(0, 2000), failurePolicy: plan?.strategy.failurePolicy ?? 'freeze', frozen: true });
+  await ctx.decide(async (d) => {
+    if (!(await setRunStatus(d.tx, runId, 'failed'))) return;
+    d.emit('upgrade.failed', { runId, stage, reason: reason.slice(0, 2000), failurePolicy: plan?.strategy.failurePolicy ?? 'freeze', frozen: true });
+  });
 }

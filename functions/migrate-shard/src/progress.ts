@@ -1,7 +1,6 @@
 /** The `run.progress` of the migrate stage, from every shard step of the run (read in the caller's transaction). */
 import type { EventData } from '@upshift/events';
-import type { TxClient } from '@upshift/runtime';
-import { loadPlan } from '@upshift/runtime/store/plans.ts';
+import { loadPlan, type TxClient } from '@upshift/runtime';
 import { migrateProgress } from './core/progress.ts';
 import type { ShardState } from './core/shard-state.ts';
 import { shardsOfRun } from './adapters/steps.ts';

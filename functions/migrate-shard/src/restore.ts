@@ -14,17 +14,19 @@ import { shardLeaseName } from './shard.ts';
 
 /** `rollback.requested`: restore every started shard; shards that never ran are answered as restored at once. */
 export async function rollback(ctx: MigrateContext, data: DeepReadonly<EventData<'rollback.requested'>>): Promise<void> {
-  await cancelPendingShards(ctx.tx, data.runId);
-  const shards = await shardsOfRun(ctx.tx, data.runId);
-  const started = shardsToRestore(shards);
-  const reason = `rollback after ${data.stage}: ${data.reason}`.slice(0, 2000);
-  for (const shard of started) {
-    ctx.emit('shard.restore.requested', { runId: data.runId, shardId: shard.shardId, migration: shard.migration, reason }, { key: shard.shardId });
-  }
-  for (const shard of shards.filter((s) => !started.includes(s))) {
-    ctx.emit('shard.restore.done', { runId: data.runId, shardId: shard.shardId, migration: shard.migration, outcome: 'restored', rowsRestored: 0, reason: 'never started: nothing to restore' }, { key: shard.shardId });
-  }
-  ctx.log.warn({ restore: started.length, untouched: shards.length - started.length }, 'rollback: restoring shards');
+  await ctx.decide(async (d) => {
+    await cancelPendingShards(d.tx, data.runId);
+    const shards = await shardsOfRun(d.tx, data.runId);
+    const started = shardsToRestore(shards);
+    const reason = `rollback after ${data.stage}: ${data.reason}`.slice(0, 2000);
+    for (const shard of started) {
+      d.emit('shard.restore.requested', { runId: data.runId, shardId: shard.shardId, migration: shard.migration, reason }, { key: shard.shardId });
+    }
+    for (const shard of shards.filter((s) => !started.includes(s))) {
+      d.emit('shard.restore.done', { runId: data.runId, shardId: shard.shardId, migration: shard.migration, outcome: 'restored', rowsRestored: 0, reason: 'never started: nothing to restore' }, { key: shard.shardId });
+    }
+    ctx.log.warn({ restore: started.length, untouched: shards.length - started.length }, 'rollback: restoring shards');
+  });
 }
 
 /**
@@ -34,28 +36,30 @@ export async function rollback(ctx: MigrateContext, data: DeepReadonly<EventData
  */
 export async function restoreShard(ctx: MigrateContext, data: DeepReadonly<EventData<'shard.restore.requested'>>, deps: MigrateDeps): Promise<void> {
   const step = shardStep(data.runId, data.shardId);
-  const stored = await readShard(deps.pool, step);
+  const stored = await readShard(ctx.store, step);
   if (!stored.state) throw new UpshiftError('CONTRACT_VIOLATION', `shard ${data.shardId} was never planned by migrate-shard`);
   const state = stored.state;
-  await markRestoring(deps.pool, step);
+  await markRestoring(ctx.store, step);
   const ttlMs = ctx.config.UPSHIFT_SHARD_LEASE_TTL_MS;
-  const lease = await acquireLease(deps.pool, shardLeaseName(data.shardId), deps.holder, ttlMs);
+  const lease = await acquireLease(ctx.store, shardLeaseName(data.shardId), deps.holder, ttlMs);
   // A lost lease needs no stop here: every restore write is compare-and-set and idempotent, and the
   // fenced checkpoint below refuses this worker's result, so the delivery is retried and resumes.
-  const heartbeat = startHeartbeat(deps.pool, lease, { ttlMs, onLost: () => undefined });
+  const heartbeat = startHeartbeat(ctx.store, lease, { ttlMs, onLost: () => undefined });
   let result: RestoreResult;
   try {
     result = await deps.engines.engine(data.migration).restoreShard(state.range, { runId: data.runId, shardId: data.shardId });
   } catch (error) {
     await heartbeat.stop();
-    await releaseLease(deps.pool, lease).catch(() => undefined);
+    await releaseLease(ctx.store, lease).catch(() => undefined);
     const failure = retryOrMessage(error, `restore of shard ${data.shardId}`).slice(0, 2000);
-    return void ctx.emit('shard.restore.done', { runId: data.runId, shardId: data.shardId, migration: data.migration, outcome: 'failed', rowsRestored: 0, reason: failure }, { key: data.shardId });
+    return void ctx.decide(async (d) => void d.emit('shard.restore.done', { runId: data.runId, shardId: data.shardId, migration: data.migration, outcome: 'failed', rowsRestored: 0, reason: failure }, { key: data.shardId }));
   }
   await heartbeat.stop();
   const { restored, ...report } = result;
-  await saveCheckpoint(ctx.tx, step, { status: 'restored', checkpoint: { ...state, restoredRows: restored, restore: result } }, lease);
-  await releaseLease(ctx.tx, lease);
   if (report.conflicts > 0 || report.created > 0) ctx.log.warn({ shardId: data.shardId, conflicts: report.conflicts, created: report.created }, 'restore: application writes kept or reported');
-  ctx.emit('shard.restore.done', { runId: data.runId, shardId: data.shardId, migration: data.migration, outcome: 'restored', rowsRestored: restored, ...report }, { key: data.shardId });
+  await ctx.decide(async (d) => {
+    await saveCheckpoint(d.tx, step, { status: 'restored', checkpoint: { ...state, restoredRows: restored, restore: result } }, lease);
+    await releaseLease(d.tx, lease);
+    d.emit('shard.restore.done', { runId: data.runId, shardId: data.shardId, migration: data.migration, outcome: 'restored', rowsRestored: restored, ...report }, { key: data.shardId });
+  });
 }

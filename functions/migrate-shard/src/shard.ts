@@ -1,18 +1,17 @@
 /**
- * `shard.requested`: migrate one shard under its lease for at most the budget, then end the invocation
- * with `shard.completed`, `shard.failed` or a continuation `shard.requested`, written together with the
- * final step status and the lease release in the handling transaction.
+ * `shard.requested`: migrate one shard under its lease for at most the budget (each batch's checkpoint
+ * committed on its own, no handling transaction open), then decide: `shard.completed`, `shard.failed` or
+ * a continuation `shard.requested`, written together with the final step status and the lease release.
  */
 import { trace } from '@opentelemetry/api';
 import type { DeepReadonly, EventData, UpshiftEvent } from '@upshift/events';
 import { acquireLease, releaseLease, saveCheckpoint, startHeartbeat, UpshiftError } from '@upshift/runtime';
-import type { Lease, StepKey } from '@upshift/runtime';
+import type { Decision, Lease, StepKey } from '@upshift/runtime';
 import { progressDue, shouldHandOver } from './core/budget.ts';
 import { failureReason } from './core/failure.ts';
 import { isSettled, plannedShard } from './core/shard-state.ts';
 import type { ShardState } from './core/shard-state.ts';
 import { retryOrMessage } from './adapters/engines.ts';
-import { enqueueProgress } from './adapters/progress.ts';
 import { claimShard, commitCheckpoint, ensureShard, shardStep } from './adapters/steps.ts';
 import type { MigrateContext, MigrateDeps } from './context.ts';
 import { progressOf } from './progress.ts';
@@ -30,24 +29,24 @@ export function shardLeaseName(shardId: string): string {
 export async function migrateShard(ctx: MigrateContext, event: UpshiftEvent<'shard.requested'>, deps: MigrateDeps): Promise<void> {
   const data = event.data;
   const step = shardStep(data.runId, data.shardId);
-  const stored = await ensureShard(deps.pool, step, plannedFrom(data));
+  const stored = await ensureShard(ctx.store, step, plannedFrom(data));
   if (isSettled(stored.status)) {
     ctx.log.info({ shardId: data.shardId, status: stored.status }, 'shard already settled: nothing to do');
     return;
   }
   const ttlMs = ctx.config.UPSHIFT_SHARD_LEASE_TTL_MS;
-  const lease = await acquireLease(deps.pool, shardLeaseName(data.shardId), deps.holder, ttlMs);
+  const lease = await acquireLease(ctx.store, shardLeaseName(data.shardId), deps.holder, ttlMs);
   let end: WorkEnd;
   try {
     const state = { ...(stored.state ?? plannedFrom(data)), hops: (stored.state?.hops ?? 0) + 1 };
-    const status = await claimShard(deps.pool, step, lease, state);
+    const status = await claimShard(ctx.store, step, lease, state);
     if (status !== 'running') end = { kind: 'stopped', state, status };
     else end = await workUnderLease(ctx, event, deps, step, lease, state);
   } catch (error) {
-    await releaseLease(deps.pool, lease).catch(() => undefined);
+    await releaseLease(ctx.store, lease).catch(() => undefined);
     throw error;
   }
-  await endInvocation(ctx, data, step, lease, end);
+  await ctx.decide((d) => endInvocation(ctx, d, data, step, lease, end));
 }
 
 function plannedFrom(data: ShardRequest): ShardState {
@@ -63,7 +62,7 @@ async function workUnderLease(
 ): Promise<WorkEnd> {
   const lost = new AbortController();
   const ttlMs = ctx.config.UPSHIFT_SHARD_LEASE_TTL_MS;
-  const heartbeat = startHeartbeat(deps.pool, lease, { ttlMs, onLost: (error) => lost.abort(error) });
+  const heartbeat = startHeartbeat(ctx.store, lease, { ttlMs, onLost: (error) => lost.abort(error) });
   const startedAt = Date.now();
   let progressAt: number | null = state.progressAt ?? null;
   try {
@@ -75,9 +74,9 @@ async function workUnderLease(
         const due = progressDue(progressAt, Date.now(), ctx.config.UPSHIFT_PROGRESS_INTERVAL_MS);
         if (due) progressAt = Date.now();
         const saved = { ...next, progressAt: progressAt ?? undefined };
-        return commitCheckpoint(deps.pool, step, lease, saved, due ? async (tx) => {
+        return commitCheckpoint(ctx.store, step, lease, saved, due ? async (tx) => {
           const progress = await progressOf(tx, event.data.runId, event.data.shardId, saved);
-          await enqueueProgress(tx, event, ctx.config.UPSHIFT_TOPIC_PREFIX, progress, `${event.data.shardId}:${next.checkpoint?.batches ?? 0}`);
+          await ctx.emitIn(tx, 'run.progress', progress, { key: `${event.data.shardId}:${next.checkpoint?.batches ?? 0}` });
         } : undefined);
       },
     });
@@ -95,7 +94,7 @@ async function workUnderLease(
  * the event that follows commit together — a crash before commit leaves the lease to expire and the
  * redelivery resumes from the last batch checkpoint.
  */
-async function endInvocation(ctx: MigrateContext, data: ShardRequest, step: StepKey, lease: Lease, end: WorkEnd): Promise<void> {
+async function endInvocation(ctx: MigrateContext, d: Decision, data: ShardRequest, step: StepKey, lease: Lease, end: WorkEnd): Promise<void> {
   const { runId, shardId, migration } = data;
   const checkpoint = end.state.checkpoint;
   // The handling span of this delivery: one per shard hop in the run's trace, with what the hop did.
@@ -106,15 +105,15 @@ async function endInvocation(ctx: MigrateContext, data: ShardRequest, step: Step
   if (end.kind === 'stopped') {
     ctx.log.info({ shardId, status: end.status }, 'shard stopped: its status changed under it');
   } else if (end.kind === 'budget') {
-    await saveCheckpoint(ctx.tx, step, { checkpoint: end.state }, lease);
-    ctx.emit('shard.requested', { ...data, range: { ...data.range } }, { key: shardId });
+    await saveCheckpoint(d.tx, step, { checkpoint: end.state }, lease);
+    d.emit('shard.requested', { ...data, range: { ...data.range } }, { key: shardId });
   } else if (end.kind === 'done') {
-    await saveCheckpoint(ctx.tx, step, { status: 'completed', checkpoint: end.state }, lease);
-    ctx.emit('shard.completed', { runId, shardId, migration, rowsMigrated: checkpoint?.changed ?? 0, batches: checkpoint?.batches ?? 0, durationMs: Math.round(end.state.elapsedMs) }, { key: shardId });
+    await saveCheckpoint(d.tx, step, { status: 'completed', checkpoint: end.state }, lease);
+    d.emit('shard.completed', { runId, shardId, migration, rowsMigrated: checkpoint?.changed ?? 0, batches: checkpoint?.batches ?? 0, durationMs: Math.round(end.state.elapsedMs) }, { key: shardId });
   } else {
-    await saveCheckpoint(ctx.tx, step, { status: 'failed', checkpoint: end.state }, lease);
+    await saveCheckpoint(d.tx, step, { status: 'failed', checkpoint: end.state }, lease);
     ctx.log.warn({ shardId, failure: end.failure }, 'shard failed permanently');
-    ctx.emit('shard.failed', { runId, shardId, migration, reason: failureReason(shardId, end.failure), rowsMigrated: checkpoint?.changed ?? 0 }, { key: shardId });
+    d.emit('shard.failed', { runId, shardId, migration, reason: failureReason(shardId, end.failure), rowsMigrated: checkpoint?.changed ?? 0 }, { key: shardId });
   }
-  if (!(await releaseLease(ctx.tx, lease))) throw new UpshiftError('STALE_FENCING_TOKEN', `lease of shard ${shardId} was lost`, { context: { shardId } });
+  if (!(await releaseLease(d.tx, lease))) throw new UpshiftError('STALE_FENCING_TOKEN', `lease of shard ${shardId} was lost`, { context: { shardId } });
 }

@@ -1,10 +1,11 @@
 import { UpshiftError } from '@upshift/runtime';
 
 /**
- * Caps the shards one process works on at once. Each holds a handling transaction for up to the budget,
- * and the host's control-store pool is shared with the relay: past the cap, a delivery is refused with
- * THROTTLED (429, retried later) instead of queueing for a connection. In Knative (concurrency 1) the cap
- * is never reached; under `upshift dev` one process gets every partition at once.
+ * Caps the shards one process works on at once: each works its shard for up to the budget on the
+ * engine's few connections (UPSHIFT_STORE_POOL_SIZE), so past the cap a delivery is refused with
+ * THROTTLED (429, retried later) rather than waiting longer than a delivery may last. No control-store
+ * connection is held meanwhile. In Knative (concurrency 1) the cap is never reached; under
+ * `upshift dev` one process gets every partition at once.
  */
 export class ShardSlots {
   readonly #limit: number;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { encodeHttp, type AnyUpshiftEvent } from '@upshift/events';
-import { acquireLease } from '@upshift/runtime';
+import { acquireLease, isUpshiftError, releaseLease, type Lease } from '@upshift/runtime';
 import pg from 'pg';
 import { cliEvent } from '../../../runtime/test/support/publish.ts';
 import { eventually } from '../../../runtime/test/support/stack.ts';
@@ -146,17 +146,33 @@ test('the same shard.requested delivered twice at once: one holds the lease, the
   const data = { runId, shardId, migration: 'orders-currency@1', index: 0, shards: 1, range: { start: null, end: null }, batchSize: 20, backup: true };
   const first = cliEvent('shard.requested', data);
   const [a, b] = await Promise.all([post(first), post(first)]);
-  assert.deepEqual([a.body.outcome, b.body.outcome].sort(), ['duplicate', 'handled'], 'an identical redelivery waits for the first and replays it');
+  // No transaction is open while a shard is worked, so the copy is not queued behind the first: it finds
+  // the shard's lease taken (409, retried later), or — arriving after the first decided — replays it.
+  const seen = [a, b].map((r) => (r.status === 200 ? r.body.outcome : r.body.error?.code)).sort();
+  assert.ok(['LEASE_HELD,handled', 'duplicate,handled'].includes(seen.join(',')), `one handles it, the copy is refused or replays: ${seen.join(', ')}`);
+  const retried = await post(first);
+  assert.equal(retried.body.outcome, 'duplicate', 'the retried copy replays the first handling');
 
   // Another worker holds the shard now: a second delivery for the same shard is refused with 409 and retried later.
   const control = new pg.Pool({ connectionString: t.harness.databaseUrl, max: 1 });
   const other = cliEvent('shard.requested', data);
+  const leaseName = `shard:${shardId}`;
   try {
-    const held = await acquireLease(control, `shard:${shardId}`, 'another-worker', 1500).catch(() => undefined);
-    const refused = await post(other);
-    assert.equal(refused.status, 409, JSON.stringify(refused.body));
-    assert.match(JSON.stringify(refused.body), /LEASE_HELD/);
-    assert.ok(held !== undefined || refused.status === 409);
+    const held = await takeLease(control, leaseName, 'another-worker', 10_000);
+    let released = false;
+    try {
+      const { rows: steps } = await t.control.query<{ status: string }>(`SELECT status FROM upshift.steps WHERE run_id = $1 AND key = $2`, [runId, shardId]);
+      assert.notEqual(steps[0]?.status, 'completed', 'the shard is still unfinished while the other worker holds its lease');
+      await assert.rejects(acquireLease(control, leaseName, 'a-third-worker', 1000), (err) => isUpshiftError(err) && err.code === 'LEASE_HELD',
+        'while the other worker holds the lease no one else can take it');
+      const refused = await post(other);
+      assert.equal(refused.status, 409, JSON.stringify(refused.body));
+      assert.equal(refused.body.error?.code, 'LEASE_HELD', JSON.stringify(refused.body));
+      assert.deepEqual(refused.body.error?.context, { lease: leaseName }, 'refused because of the shard lease');
+    } finally {
+      released = await releaseLease(control, held);
+    }
+    assert.ok(released, 'the other worker kept the lease until it let it go');
   } finally {
     await control.end();
   }
@@ -188,11 +204,26 @@ test('a row that violates a constraint after the transform: shard.failed names t
   assert.equal(steps[0]?.status, 'failed');
 });
 
-async function post(event: AnyUpshiftEvent): Promise<{ status: number; body: { outcome?: string; outputs?: string[] } }> {
+type PostBody = { outcome?: string; outputs?: string[]; error?: { code: string; context: Record<string, unknown> } };
+
+async function post(event: AnyUpshiftEvent): Promise<{ status: number; body: PostBody }> {
   const url = t.harness.dev.functions[0]?.url ?? '';
   const message = encodeHttp(event);
   const response = await fetch(url, { method: 'POST', headers: message.headers, body: message.body });
-  return { status: response.status, body: (await response.json()) as { outcome?: string; outputs?: string[] } };
+  return { status: response.status, body: (await response.json()) as PostBody };
+}
+
+/** Takes `name` for `holder`, waiting out the real worker's hops (each holds the lease for a moment); any error but LEASE_HELD throws. */
+async function takeLease(db: pg.Pool, name: string, holder: string, ttlMs: number): Promise<Lease> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await acquireLease(db, name, holder, ttlMs);
+    } catch (err) {
+      if (!(isUpshiftError(err) && err.code === 'LEASE_HELD') || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
 }
 
 async function backupTable(): Promise<string> {

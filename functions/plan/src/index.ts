@@ -5,7 +5,7 @@
  */
 import { isEventOf } from '@upshift/events';
 import { defineFunction, UpshiftError } from '@upshift/runtime';
-import { ClusterRegistry } from '@upshift/runtime/kubernetes.ts';
+import { ClusterRegistry } from '@upshift/workloads';
 import { catalogFrom } from './adapters/catalog.ts';
 import { PlanConfig } from './config.ts';
 import { planRun, type PlanDeps } from './plan-run.ts';

@@ -1,13 +1,10 @@
-import { parsePolicy, waveRequest, type EventData, type FieldProblem, type UpgradePolicy } from '@upshift/events';
-import { finishRun, startRun, type HandlerContext } from '@upshift/runtime';
-import { savePlan } from '@upshift/runtime/store/plans.ts';
-import type { ClusterRegistry } from '@upshift/runtime/kubernetes.ts';
+import { parsePolicy, type EventData, type FieldProblem, type UpgradePolicy } from '@upshift/events';
+import { activeHolders, firstStage, runExists, savePlan, setRunStatus, startRun, type Decision, type HandlerContext } from '@upshift/runtime';
+import { observeCluster, observeWorkloadAccess, refOfService, type ClusterRegistry } from '@upshift/workloads';
 import { autoShardCount, type Catalog } from '@upshift/migrations';
 import { buildPlan, runTargets, type RunPlan } from './core/plan.ts';
 import { preflightProblems, type WorkloadSeen } from './core/preflight.ts';
 import { observeMigrations, type MigrationFacts } from './adapters/catalog.ts';
-import { observeCluster, observeWorkload } from './adapters/kubernetes.ts';
-import { activeHolders, runExists } from './adapters/runs.ts';
 import type { PlanConfig } from './config.ts';
 
 /** What planning needs besides the event: cluster clients, the catalog, and the environment for store URLs. */
@@ -22,12 +19,13 @@ export interface PlanDeps {
 type RejectCode = EventData<'upgrade.rejected'>['code'];
 
 /**
- * Handles `upgrade.requested`: validate, preflight (read-only), plan, claim the targets, persist, and emit
- * `upgrade.planned` plus the first stage — or `upgrade.rejected` with every problem and no change anywhere.
+ * Handles `upgrade.requested`: validate, preflight (read-only, no transaction open), plan; then decide in
+ * one transaction: claim the targets, persist, and emit `upgrade.planned` plus the first stage — or
+ * `upgrade.rejected` with every problem and no change anywhere.
  */
 export async function planRun(ctx: HandlerContext<PlanConfig>, request: EventData<'upgrade.requested'>, deps: PlanDeps): Promise<void> {
   const { runId } = request;
-  if (await runExists(ctx.tx, runId)) {
+  if (await runExists(ctx.store, runId)) {
     ctx.log.info('run already planned: request ignored');
     return;
   }
@@ -43,36 +41,38 @@ export async function planRun(ctx: HandlerContext<PlanConfig>, request: EventDat
   if (!planned.ok) return reject(ctx, runId, policy.metadata.name, 'no-safe-order', planned.message, []);
   const { plan } = planned;
   const targets = plan.dryRun ? [] : runTargets(plan);
-  const busy = await activeHolders(ctx.tx, runId, targets);
-  if (busy.length > 0) {
-    const held = busy.map((b) => ({ path: 'spec', message: `${b.kind} ${b.target} is held by active run ${b.runId}` }));
-    return reject(ctx, runId, policy.metadata.name, 'target-busy', `${busy.length} target(s) belong to another active run: ${[...new Set(busy.map((b) => b.runId))].join(', ')}`, held);
-  }
-  await startRun(ctx.tx, runId, { policy: request.policy, requestedBy: request.requestedBy ?? null }, targets);
-  await savePlan(ctx.tx, plan);
-  ctx.emit('upgrade.planned', { runId, policyName: plan.policyName, dryRun: plan.dryRun, waves: plan.waves, migrations: plan.migrations });
-  if (plan.dryRun) {
-    await finishRun(ctx.tx, runId, 'planned');
-    return;
-  }
-  emitFirstStage(ctx, plan);
+  await ctx.decide(async (d) => {
+    const busy = await activeHolders(d.tx, runId, targets);
+    if (busy.length > 0) {
+      const held = busy.map((b) => ({ path: 'spec', message: `${b.kind} ${b.target} is held by active run ${b.runId}` }));
+      return rejectIn(ctx, d, runId, policy.metadata.name, 'target-busy', `${busy.length} target(s) belong to another active run: ${[...new Set(busy.map((b) => b.runId))].join(', ')}`, held);
+    }
+    if (!(await startRun(d.tx, runId, { policy: request.policy, requestedBy: request.requestedBy ?? null }, targets))) {
+      ctx.log.info('run planned meanwhile by another delivery: request ignored');
+      return;
+    }
+    await savePlan(d.tx, plan);
+    d.emit('upgrade.planned', { runId, policyName: plan.policyName, dryRun: plan.dryRun, waves: plan.waves, migrations: plan.migrations });
+    if (plan.dryRun) {
+      await setRunStatus(d.tx, runId, 'planned');
+      return;
+    }
+    emitFirstStage(d, plan);
+  });
 }
 
-function emitFirstStage(ctx: HandlerContext<PlanConfig>, plan: RunPlan): void {
-  if (plan.migrations.length > 0) {
-    ctx.emit('migration.expand.requested', { runId: plan.runId, migrations: plan.migrations.map((m) => m.ref) });
-    return;
-  }
-  const first = waveRequest(plan, 0);
-  if (first) ctx.emit('rollout.wave.requested', first);
-  else ctx.emit('verify.requested', { runId: plan.runId });
+function emitFirstStage(d: Decision, plan: RunPlan): void {
+  const first = firstStage(plan);
+  if (first.kind === 'expand') d.emit('migration.expand.requested', { runId: plan.runId, migrations: first.migrations });
+  else if (first.kind === 'wave') d.emit('rollout.wave.requested', first.request);
+  else d.emit('verify.requested', { runId: plan.runId });
 }
 
 /** Every cluster, every (service, cluster) workload, every migration: observed before anything changes. */
 async function preflight(policy: UpgradePolicy, deps: PlanDeps) {
   const reachable = new Set<string>();
   const clusters = await Promise.all(policy.spec.clusters.map(async (cluster, index) => {
-    const seen = await observeCluster(deps.clusters.get(cluster), index);
+    const seen = { ...await observeCluster(deps.clusters.get(cluster)), index };
     if (seen.reachable) reachable.add(cluster.name);
     return seen;
   }));
@@ -82,7 +82,8 @@ async function preflight(policy: UpgradePolicy, deps: PlanDeps) {
     for (const clusterName of service.clusters) {
       const cluster = byName.get(clusterName);
       if (!cluster || !reachable.has(clusterName)) continue;
-      workloads.push(await observeWorkload(deps.clusters.get(cluster), service, index, deps.rolloutIdentity));
+      const access = await observeWorkloadAccess(deps.clusters.get(cluster), refOfService(service, clusterName), deps.rolloutIdentity);
+      workloads.push({ service: service.name, index, ...access });
     }
   }
   const migrations = deps.catalog.catalog
@@ -103,8 +104,14 @@ function facts(workloads: WorkloadSeen[], migrations: MigrationFacts[]) {
 async function reject(
   ctx: HandlerContext<PlanConfig>, runId: string, policyName: string | undefined, code: RejectCode, reason: string, problems: FieldProblem[],
 ): Promise<void> {
-  await startRun(ctx.tx, runId, { rejected: code }, []);
-  await finishRun(ctx.tx, runId, 'rejected');
+  await ctx.decide((d) => rejectIn(ctx, d, runId, policyName, code, reason, problems));
+}
+
+async function rejectIn(
+  ctx: HandlerContext<PlanConfig>, d: Decision, runId: string, policyName: string | undefined, code: RejectCode, reason: string, problems: FieldProblem[],
+): Promise<void> {
+  if (!(await startRun(d.tx, runId, { rejected: code }, []))) return;
+  await setRunStatus(d.tx, runId, 'rejected');
   ctx.log.warn({ code, problems }, `request rejected: ${reason}`);
-  ctx.emit('upgrade.rejected', { runId, ...(policyName ? { policyName } : {}), code, reason, problems });
+  d.emit('upgrade.rejected', { runId, ...(policyName ? { policyName } : {}), code, reason, problems });
 }

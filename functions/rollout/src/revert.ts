@@ -1,90 +1,91 @@
-import type { DeepReadonly, EventData, PlannedTarget, RunPlan } from '@upshift/events';
-import { finishRun } from '@upshift/runtime';
-import type { ClusterRegistry } from '@upshift/runtime/kubernetes.ts';
-import { decideWave, revertOrder, waveDeadline } from './core/wave-decision.ts';
-import { readRolloutStep, touchedWaves, writeRolloutStep, type WaveCheckpoint } from './adapters/steps.ts';
-import { observeTargets, patchTargets } from './observe.ts';
-import { watchWithinBudget } from './watch.ts';
-import { requirePlan, type RolloutContext } from './wave.ts';
+/**
+ * The image revert, the rollback's last compensation: every wave the run touched gets its previous
+ * images back, newest wave first (the order `imageRevertOrder` gives). The order and why are kept with
+ * the run's `image-revert` claim; each wave's revert is a `revert` step, looked at once per invocation
+ * and continued by `image.revert.check` events.
+ */
+import type { DeepReadonly, EventData, RunPlan } from '@upshift/events';
+import {
+  afterImageRevert, claimDetail, claimOnce, imageRevertOrder, isClaimed, readWaveStep, requirePlan, setRunStatus, touchedWaves, writeWaveStep, type Decision,
+} from '@upshift/runtime';
+import { observeTargets, patchTargets, type ClusterRegistry } from '@upshift/workloads';
+import { decideWave, waveDeadline } from './core/wave-decision.ts';
+import { untilRecheck, type WaveCheckpoint } from './adapters/steps.ts';
+import { waveTargets, type RolloutContext } from './wave.ts';
 
-/** The revert of one run: which waves, newest first, and why. Kept in the `revert` step of wave -1. */
-interface RevertState {
+/** The image revert of one run: what was asked, and the waves to revert in order. */
+interface ImageRevert extends EventData<'image.revert.requested'> {
   order: number[];
-  stage: EventData<'image.revert.requested'>['stage'];
-  reason: string;
-  restoredShards: number;
 }
 
-const stateKey = -1;
-
-/** `image.revert.requested`: put back the previous image of every touched wave, newest wave first. */
-export async function startRevert(ctx: RolloutContext, data: DeepReadonly<EventData<'image.revert.requested'>>, registry: ClusterRegistry): Promise<void> {
-  const plan = await requirePlan(ctx, data.runId);
-  const step = await readRolloutStep(ctx.tx, plan.runId, 'revert', stateKey);
-  if (step.status !== 'pending') return;
-  const touched = await touchedWaves(ctx.tx, plan.runId);
-  const order = revertOrder(plan.waves.map((w) => ({ wave: w.index, targets: w.targets })), Math.max(-1, ...touched)).map((w) => w[0]?.wave ?? -1).filter((w) => touched.includes(w));
-  const state: RevertState = { order, stage: data.stage, reason: data.reason, restoredShards: data.restoredShards };
-  await writeRolloutStep(ctx.tx, plan.runId, 'revert', stateKey, { status: 'running', checkpoint: { lastSeen: JSON.stringify(state) } });
+/** `image.revert.requested`: claims the revert once, with its order, and starts with the newest touched wave. */
+export async function startRevert(ctx: RolloutContext, data: DeepReadonly<EventData<'image.revert.requested'>>): Promise<void> {
+  const plan = await requirePlan(ctx.store, data.runId);
+  if (await isClaimed(ctx.store, plan.runId, 'image-revert')) return;
+  const order = imageRevertOrder(await touchedWaves(ctx.store, plan.runId));
+  const revert: ImageRevert = { ...data, order };
   ctx.log.warn({ waves: order }, `reverting ${order.length} wave(s): ${data.reason}`);
-  await revertNext(ctx, plan, state, 0, registry);
-}
-
-/** `image.revert.check`: the continuation of a wave being reverted. */
-export async function checkRevert(ctx: RolloutContext, data: DeepReadonly<EventData<'image.revert.check'>>, registry: ClusterRegistry): Promise<void> {
-  const plan = await requirePlan(ctx, data.runId);
-  const state = await readState(ctx, plan.runId);
-  const position = state.order.indexOf(data.wave);
-  if (position < 0) return;
-  const step = await readRolloutStep(ctx.tx, plan.runId, 'revert', data.wave);
-  if (step.status === 'completed' || step.status === 'failed') return;
-  await watchRevert(ctx, plan, state, position, step.checkpoint, { attempt: data.attempt, deadline: Date.parse(data.deadline) }, registry);
-}
-
-async function readState(ctx: RolloutContext, runId: string): Promise<RevertState> {
-  const step = await readRolloutStep(ctx.tx, runId, 'revert', stateKey);
-  return JSON.parse(step.checkpoint.lastSeen ?? '{"order":[]}') as RevertState;
-}
-
-function targetsOf(plan: RunPlan, wave: number): PlannedTarget[] {
-  return plan.waves[wave]?.targets ?? [];
-}
-
-async function revertNext(ctx: RolloutContext, plan: RunPlan, state: RevertState, position: number, registry: ClusterRegistry): Promise<void> {
-  const wave = state.order[position];
-  if (wave === undefined) return finishRevert(ctx, plan, state);
-  const targets = targetsOf(plan, wave);
-  const { patched, failures } = await patchTargets(plan, registry, targets, (t) => ({ image: t.previousImage, previousImage: t.image }));
-  const checkpoint: WaveCheckpoint = { patchedAt: Date.now(), patched };
-  if (failures.length > 0) return failRevert(ctx, plan, state, failures.map((f) => `${f.service} in ${f.cluster}: ${f.phase.message}`).join('; '));
-  const deadline = waveDeadline(checkpoint.patchedAt ?? Date.now(), plan.strategy.progressDeadlineSeconds);
-  await watchRevert(ctx, plan, state, position, checkpoint, { attempt: 1, deadline }, registry);
-}
-
-async function watchRevert(
-  ctx: RolloutContext, plan: RunPlan, state: RevertState, position: number, checkpoint: WaveCheckpoint, bounds: { attempt: number; deadline: number }, registry: ClusterRegistry,
-): Promise<void> {
-  const wave = state.order[position] ?? -1;
-  const decision = await watchWithinBudget(ctx.config.UPSHIFT_ROLLOUT_BUDGET_MS, async () => {
-    const phases = await observeTargets(plan, registry, targetsOf(plan, wave), (t) => t.previousImage);
-    return decideWave({ targets: phases, now: Date.now(), deadline: bounds.deadline, soakSeconds: 0 });
+  await ctx.decide(async (d) => {
+    if (!(await claimOnce(d.tx, plan.runId, 'image-revert', revert))) return;
+    const first = order[0];
+    if (first === undefined) return finishRevert(d, plan, revert);
+    d.emit('image.revert.check', { runId: plan.runId, wave: first, attempt: 1, deadline: provisionalDeadline(plan) });
   });
-  if (decision.kind === 'failed') return failRevert(ctx, plan, state, decision.reason);
-  if (decision.kind === 'completed') {
-    await writeRolloutStep(ctx.tx, plan.runId, 'revert', wave, { status: 'completed', checkpoint });
-    return revertNext(ctx, plan, state, position + 1, registry);
+}
+
+/** `image.revert.check`: patch a wave's previous images on its first check, then look once and decide. */
+export async function checkRevert(ctx: RolloutContext, data: DeepReadonly<EventData<'image.revert.check'>>, registry: ClusterRegistry): Promise<void> {
+  const plan = await requirePlan(ctx.store, data.runId);
+  const revert = await claimDetail<ImageRevert>(ctx.store, plan.runId, 'image-revert');
+  const position = revert?.order.indexOf(data.wave) ?? -1;
+  if (!revert || position < 0) return;
+  const step = await readWaveStep<WaveCheckpoint>(ctx.store, plan.runId, 'revert', data.wave);
+  if (step.status === 'completed' || step.status === 'failed') return;
+  const targets = waveTargets(plan, data.wave);
+  let checkpoint = step.checkpoint ?? {};
+  if (checkpoint.patchedAt === undefined) {
+    const { patched, failures } = await patchTargets(plan, registry, targets, (t) => ({ image: t.previousImage, previousImage: t.image }));
+    if (failures.length > 0) {
+      const why = failures.map((f) => `${f.service} in ${f.cluster}: ${f.phase.message}`).join('; ');
+      return void ctx.decide((d) => failRevert(d, plan, revert, why));
+    }
+    checkpoint = { patchedAt: Date.now(), patched };
+  } else {
+    await untilRecheck(checkpoint.recheckAt, ctx.config.UPSHIFT_ROLLOUT_MAX_WAIT_MS);
   }
-  await writeRolloutStep(ctx.tx, plan.runId, 'revert', wave, { status: 'running', checkpoint: { ...checkpoint, lastSeen: decision.message } });
-  ctx.emit('image.revert.check', { runId: plan.runId, wave, attempt: bounds.attempt + 1, deadline: new Date(bounds.deadline).toISOString() });
+  const deadline = waveDeadline(checkpoint.patchedAt ?? Date.now(), plan.strategy.progressDeadlineSeconds);
+  const phases = await observeTargets(plan, registry, targets, (t) => t.previousImage);
+  const decision = decideWave({ targets: phases, now: Date.now(), deadline, soakSeconds: 0 });
+  const startedAt = checkpoint.patchedAt ?? Date.now();
+  await ctx.decide(async (d) => {
+    if (decision.kind === 'failed') return failRevert(d, plan, revert, decision.reason);
+    if (decision.kind === 'completed') {
+      await writeWaveStep(d.tx, plan.runId, 'revert', data.wave, { status: 'completed', checkpoint, startedAt });
+      const next = revert.order[position + 1];
+      if (next === undefined) return finishRevert(d, plan, revert);
+      d.emit('image.revert.check', { runId: plan.runId, wave: next, attempt: 1, deadline: provisionalDeadline(plan) });
+      return;
+    }
+    await writeWaveStep(d.tx, plan.runId, 'revert', data.wave, { status: 'running', checkpoint: { ...checkpoint, lastSeen: decision.message, recheckAt: Date.now() + decision.recheckAfterMs }, startedAt });
+    d.emit('image.revert.check', { runId: plan.runId, wave: data.wave, attempt: data.attempt + 1, deadline: new Date(deadline).toISOString() });
+  });
 }
 
-async function finishRevert(ctx: RolloutContext, plan: RunPlan, state: RevertState): Promise<void> {
-  const revertedWorkloads = state.order.reduce((sum, wave) => sum + targetsOf(plan, wave).length, 0);
-  await finishRun(ctx.tx, plan.runId, 'rolled-back');
-  ctx.emit('upgrade.rolled-back', { runId: plan.runId, stage: state.stage, reason: state.reason, restoredShards: state.restoredShards, revertedWorkloads });
+/** A wave not patched yet: its deadline counts from its patch, so the event carries a provisional one. */
+function provisionalDeadline(plan: RunPlan): string {
+  return new Date(waveDeadline(Date.now(), plan.strategy.progressDeadlineSeconds)).toISOString();
 }
 
-async function failRevert(ctx: RolloutContext, plan: RunPlan, state: RevertState, why: string): Promise<void> {
-  await finishRun(ctx.tx, plan.runId, 'failed');
-  ctx.emit('upgrade.failed', { runId: plan.runId, stage: 'rollback', reason: `the rollback itself failed (${why}) after: ${state.reason}`, failurePolicy: 'rollback', frozen: false });
+async function finishRevert(d: Decision, plan: RunPlan, revert: ImageRevert): Promise<void> {
+  const end = afterImageRevert(plan, revert, revert.order);
+  if (end.kind !== 'rolled-back') return;
+  await setRunStatus(d.tx, plan.runId, 'rolled-back');
+  d.emit('upgrade.rolled-back', end.rolledBack);
+}
+
+async function failRevert(d: Decision, plan: RunPlan, revert: ImageRevert, why: string): Promise<void> {
+  const end = afterImageRevert(plan, revert, revert.order, why);
+  if (end.kind !== 'failed') return;
+  await setRunStatus(d.tx, plan.runId, 'failed');
+  d.emit('upgrade.failed', end.failed);
 }

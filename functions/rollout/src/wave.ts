@@ -1,114 +1,90 @@
-import { waveRequest, type DeepReadonly, type EventData, type PlannedTarget, type RunPlan } from '@upshift/events';
-import { claimOnce, finishRun, UpshiftError, type HandlerContext } from '@upshift/runtime';
-import { loadPlan } from '@upshift/runtime/store/plans.ts';
-import type { ClusterRegistry } from '@upshift/runtime/kubernetes.ts';
-import { decideWave, failureResponse, nextStage, waveDeadline, type WaveDecision } from './core/wave-decision.ts';
-import { readRolloutStep, writeRolloutStep, type WaveCheckpoint } from './adapters/steps.ts';
-import { observeTargets, patchTargets } from './observe.ts';
-import { watchWithinBudget } from './watch.ts';
+/**
+ * A wave: patch its images, look at it once, decide. A wave still rolling out hands over to a
+ * `rollout.wave.check` continuation that waits until the next look is due (outside any transaction);
+ * a finished wave starts the stage the run lifecycle names, a failed one applies the failure policy.
+ */
+import type { DeepReadonly, EventData, PlannedTarget, RunPlan } from '@upshift/events';
+import { afterWave, applyFailurePolicy, migrationsRunBefore, readWaveStep, requirePlan, UpshiftError, writeWaveStep, type Decision, type HandlerContext } from '@upshift/runtime';
+import { observeTargets, patchTargets, type ClusterRegistry } from '@upshift/workloads';
+import { decideWave, waveDeadline, type WaveDecision } from './core/wave-decision.ts';
+import { untilRecheck, type WaveCheckpoint } from './adapters/steps.ts';
 import type { RolloutConfig } from './config.ts';
 
 /** Handler context of rollout. */
 export type RolloutContext = HandlerContext<RolloutConfig>;
 
-/** The run's plan, or a contract violation naming the run. */
-export async function requirePlan(ctx: RolloutContext, runId: string): Promise<RunPlan> {
-  const plan = await loadPlan(ctx.tx, runId);
-  if (!plan) throw new UpshiftError('CONTRACT_VIOLATION', `run ${runId} has no plan`);
-  return plan;
-}
-
-function waveTargets(plan: RunPlan, wave: number): PlannedTarget[] {
+/** The targets of wave `wave`, or a contract violation naming the run. */
+export function waveTargets(plan: RunPlan, wave: number): PlannedTarget[] {
   const targets = plan.waves[wave]?.targets;
   if (!targets) throw new UpshiftError('CONTRACT_VIOLATION', `run ${plan.runId} has no wave ${wave}`);
   return targets;
 }
 
-/** `rollout.wave.requested`: patch the wave's images (no write for those already in place), then watch it. */
+/** Where a wave's watch stands: the continuation's attempt and the wave's deadline (epoch ms). */
+interface Bounds {
+  attempt: number;
+  deadline: number;
+}
+
+/** `rollout.wave.requested`: patch the wave's images (no write for those already in place), then look. */
 export async function startWave(ctx: RolloutContext, data: DeepReadonly<EventData<'rollout.wave.requested'>>, registry: ClusterRegistry): Promise<void> {
-  const plan = await requirePlan(ctx, data.runId);
+  const plan = await requirePlan(ctx.store, data.runId);
   const targets = waveTargets(plan, data.wave);
-  const step = await readRolloutStep(ctx.tx, plan.runId, 'wave', data.wave);
+  const step = await readWaveStep<WaveCheckpoint>(ctx.store, plan.runId, 'wave', data.wave);
   if (step.status === 'completed' || step.status === 'failed') return;
   const { patched, failures } = await patchTargets(plan, registry, targets, (t) => ({ image: t.image, previousImage: t.previousImage }));
-  const checkpoint: WaveCheckpoint = { ...step.checkpoint, patchedAt: step.checkpoint.patchedAt ?? Date.now(), patched: [...(step.checkpoint.patched ?? []), ...patched] };
+  const patchedAt = step.checkpoint?.patchedAt ?? Date.now();
+  const checkpoint: WaveCheckpoint = { ...step.checkpoint, patchedAt, patched: [...(step.checkpoint?.patched ?? []), ...patched] };
   ctx.log.info({ wave: data.wave, patched }, `wave ${data.wave}: patched ${patched.length} of ${targets.length} workloads`);
+  const bounds = { attempt: 1, deadline: waveDeadline(patchedAt, plan.strategy.progressDeadlineSeconds) };
   if (failures.length > 0) {
-    return finishWave(ctx, plan, data.wave, checkpoint, decideWave({ targets: failures, now: Date.now(), deadline: Infinity, soakSeconds: 0 }));
+    const decision = decideWave({ targets: failures, now: Date.now(), deadline: Infinity, soakSeconds: 0 });
+    return void ctx.decide((d) => decideOnWave(d, plan, data.wave, checkpoint, decision, bounds));
   }
-  const deadline = waveDeadline(checkpoint.patchedAt ?? Date.now(), plan.strategy.progressDeadlineSeconds);
-  await watchWave(ctx, plan, data.wave, checkpoint, { attempt: 1, deadline }, registry);
+  await lookAtWave(ctx, plan, data.wave, checkpoint, bounds, registry);
 }
 
 /** `rollout.wave.check`: the continuation of a wave still in progress. */
 export async function checkWave(ctx: RolloutContext, data: DeepReadonly<EventData<'rollout.wave.check'>>, registry: ClusterRegistry): Promise<void> {
-  const plan = await requirePlan(ctx, data.runId);
-  const step = await readRolloutStep(ctx.tx, plan.runId, 'wave', data.wave);
+  const plan = await requirePlan(ctx.store, data.runId);
+  const step = await readWaveStep<WaveCheckpoint>(ctx.store, plan.runId, 'wave', data.wave);
   if (step.status === 'completed' || step.status === 'failed') return;
-  await watchWave(ctx, plan, data.wave, step.checkpoint, { attempt: data.attempt, deadline: Date.parse(data.deadline) }, registry);
+  await untilRecheck(step.checkpoint?.recheckAt, ctx.config.UPSHIFT_ROLLOUT_MAX_WAIT_MS);
+  await lookAtWave(ctx, plan, data.wave, step.checkpoint ?? {}, { attempt: data.attempt, deadline: Date.parse(data.deadline) }, registry);
 }
 
-/**
- * Looks at the wave until it is decided or this invocation's budget is spent; then hands over to a
- * `rollout.wave.check` carrying the deadline, so no invocation blocks past its bound.
- */
-async function watchWave(
-  ctx: RolloutContext, plan: RunPlan, wave: number, checkpoint: WaveCheckpoint, bounds: { attempt: number; deadline: number }, registry: ClusterRegistry,
-): Promise<void> {
-  const targets = waveTargets(plan, wave);
-  let succeededAt = checkpoint.succeededAt;
-  const decision = await watchWithinBudget(ctx.config.UPSHIFT_ROLLOUT_BUDGET_MS, async () => {
-    const phases = await observeTargets(plan, registry, targets, (t) => t.image);
-    const seen = decideWave({ targets: phases, now: Date.now(), deadline: bounds.deadline, soakSeconds: plan.strategy.soakSeconds, ...(succeededAt ? { succeededAt } : {}) });
-    if (seen.kind === 'soak') succeededAt = seen.succeededAt;
-    return seen;
+/** Looks at the wave's workloads once (the kubectl rollout-status rules) and decides. */
+async function lookAtWave(ctx: RolloutContext, plan: RunPlan, wave: number, checkpoint: WaveCheckpoint, bounds: Bounds, registry: ClusterRegistry): Promise<void> {
+  const phases = await observeTargets(plan, registry, waveTargets(plan, wave), (t) => t.image);
+  const decision = decideWave({
+    targets: phases, now: Date.now(), deadline: bounds.deadline, soakSeconds: plan.strategy.soakSeconds,
+    ...(checkpoint.succeededAt ? { succeededAt: checkpoint.succeededAt } : {}),
   });
-  const latest: WaveCheckpoint = { ...checkpoint, ...(succeededAt ? { succeededAt } : {}) };
-  if (decision.kind === 'completed' || decision.kind === 'failed') return finishWave(ctx, plan, wave, latest, decision);
-  await writeRolloutStep(ctx.tx, plan.runId, 'wave', wave, { status: 'running', checkpoint: { ...latest, lastSeen: decision.message } });
-  ctx.emit('rollout.wave.check', { runId: plan.runId, wave, attempt: bounds.attempt + 1, deadline: new Date(bounds.deadline).toISOString() });
+  const latest: WaveCheckpoint = decision.kind === 'soak' ? { ...checkpoint, succeededAt: decision.succeededAt } : checkpoint;
+  await ctx.decide((d) => decideOnWave(d, plan, wave, latest, decision, bounds));
 }
 
-async function finishWave(ctx: RolloutContext, plan: RunPlan, wave: number, checkpoint: WaveCheckpoint, decision: WaveDecision): Promise<void> {
-  const targets = waveTargets(plan, wave);
-  if (decision.kind === 'failed') {
-    await writeRolloutStep(ctx.tx, plan.runId, 'wave', wave, { status: 'failed', checkpoint: { ...checkpoint, lastSeen: decision.reason } });
-    ctx.emit('rollout.wave.failed', { runId: plan.runId, wave, reason: decision.reason, targets: decision.failures });
-    return applyFailurePolicy(ctx, plan, wave, decision.reason);
-  }
-  await writeRolloutStep(ctx.tx, plan.runId, 'wave', wave, { status: 'completed', checkpoint });
-  ctx.emit('rollout.wave.completed', {
-    runId: plan.runId, wave, waves: plan.waves.length,
-    targets: targets.map((t) => ({ service: t.service, cluster: t.cluster, image: t.image, previousImage: t.previousImage })),
-  });
-  const next = nextStage(wave, plan.waves.length, plan.migrations);
-  const nextWave = next.kind === 'wave' ? waveRequest(plan, next.wave) : undefined;
-  if (next.kind === 'migrate') {
-    ctx.log.info({ wave, migrations: next.migrations.map((m) => m.ref) }, `wave ${wave}: migrations start; verify resumes the rollout when their shards are in`);
-    ctx.emit('migration.requested', { runId: plan.runId, migrations: next.migrations });
-  } else if (nextWave) {
-    ctx.emit('rollout.wave.requested', nextWave);
-  } else {
-    ctx.emit('verify.requested', { runId: plan.runId });
-  }
-}
-
-/**
- * The policy decides. `rollback`: when migrations already ran, `rollback.requested` (migrate-shard restores
- * their shards; verify fans the restores in and asks us for the image revert, with the stage and reason
- * kept in the run's `rollback` claim); otherwise the image revert at once. `freeze`: stop and say so.
- */
-async function applyFailurePolicy(ctx: RolloutContext, plan: RunPlan, wave: number, reason: string): Promise<void> {
-  const response = failureResponse(plan.strategy.failurePolicy, wave, plan.migrations);
-  if (response === 'freeze') {
-    await finishRun(ctx.tx, plan.runId, 'failed');
-    ctx.emit('upgrade.failed', { runId: plan.runId, stage: 'rollout', reason: `frozen as the policy asks; workloads left as they are: ${reason}`, failurePolicy: 'freeze', frozen: true });
+/** Carries a wave decision out: a continuation, the wave's end and the stage after it, or the failure policy. */
+async function decideOnWave(d: Decision, plan: RunPlan, wave: number, checkpoint: WaveCheckpoint, decision: WaveDecision, bounds: Bounds): Promise<void> {
+  const { runId } = plan;
+  const startedAt = checkpoint.patchedAt ?? Date.now();
+  if (decision.kind === 'wait' || decision.kind === 'soak') {
+    await writeWaveStep(d.tx, runId, 'wave', wave, { status: 'running', checkpoint: { ...checkpoint, lastSeen: decision.message, recheckAt: Date.now() + decision.recheckAfterMs }, startedAt });
+    d.emit('rollout.wave.check', { runId, wave, attempt: bounds.attempt + 1, deadline: new Date(bounds.deadline).toISOString() });
     return;
   }
-  await ctx.tx.query(`UPDATE upshift.runs SET status = 'rolling-back', updated_at = now() WHERE id = $1`, [plan.runId]);
-  if (response === 'revert') {
-    ctx.emit('image.revert.requested', { runId: plan.runId, stage: 'rollout', reason, restoredShards: 0 });
-  } else if (await claimOnce(ctx.tx, plan.runId, 'rollback', { stage: 'rollout', reason })) {
-    ctx.emit('rollback.requested', { runId: plan.runId, stage: 'rollout', reason });
+  if (decision.kind === 'failed') {
+    await writeWaveStep(d.tx, runId, 'wave', wave, { status: 'failed', checkpoint: { ...checkpoint, lastSeen: decision.reason }, startedAt });
+    d.emit('rollout.wave.failed', { runId, wave, reason: decision.reason, targets: decision.failures });
+    return applyFailurePolicy(d, plan, { stage: 'rollout', reason: decision.reason, migrationsRun: migrationsRunBefore(plan, wave) });
   }
+  await writeWaveStep(d.tx, runId, 'wave', wave, { status: 'completed', checkpoint, startedAt });
+  d.emit('rollout.wave.completed', {
+    runId, wave, waves: plan.waves.length,
+    targets: waveTargets(plan, wave).map((t) => ({ service: t.service, cluster: t.cluster, image: t.image, previousImage: t.previousImage })),
+  });
+  const next = afterWave(plan, wave);
+  if (next.kind === 'migrate') d.emit('migration.requested', { runId, migrations: next.migrations });
+  else if (next.kind === 'wave') d.emit('rollout.wave.requested', next.request);
+  else d.emit('verify.requested', { runId });
 }

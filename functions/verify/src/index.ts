@@ -6,7 +6,7 @@
 import { isEventOf } from '@upshift/events';
 import { loadCatalog } from '@upshift/migrations';
 import { defineFunction, UpshiftError } from '@upshift/runtime';
-import { ClusterRegistry } from '@upshift/runtime/kubernetes.ts';
+import { ClusterRegistry } from '@upshift/workloads';
 import { VerifyConfig } from './config.ts';
 import { restoreDone, shardFinal, verifyRequested, type VerifyDeps } from './verify-run.ts';
 
@@ -20,7 +20,7 @@ const verify = defineFunction({
   },
   async handle(ctx, event) {
     if (!deps) throw new UpshiftError('UNAVAILABLE', 'verify is not initialised');
-    if (isEventOf(event, 'shard.completed') || isEventOf(event, 'shard.failed')) return shardFinal(ctx, event.data, deps);
+    if (isEventOf(event, 'shard.completed') || isEventOf(event, 'shard.failed')) return shardFinal(ctx, event.data);
     if (isEventOf(event, 'shard.restore.done')) return restoreDone(ctx, event.data);
     if (isEventOf(event, 'verify.requested')) return verifyRequested(ctx, event.data, deps);
     throw new UpshiftError('CONTRACT_VIOLATION', `verify does not consume ${event.type}`);

@@ -2,13 +2,13 @@
  * `upshift dev`: creates the catalogue topics, starts the functions as local HTTP servers and runs the
  * dispatcher (what KafkaSources do in the cluster). The CLI calls `runDev` (or `devCommand`).
  */
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { HostConfig, parseConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import type { Logger } from '../log.ts';
 import { createKafka } from '../transport/kafka.ts';
 import { ensureCatalogueTopics } from '../transport/topics.ts';
+import { catalogueFunctions } from './catalogue-functions.ts';
 import type { DeliveryOutcome, RetryPolicy } from './deliver.ts';
 import { Dispatcher } from './dispatcher.ts';
 import type { DispatchTarget } from './dispatcher.ts';
@@ -79,15 +79,12 @@ export async function runDev(options: DevOptions): Promise<DevRunner> {
   return { functions: started, log, stop: async () => { await dispatcher.stop(); await stopAll(); } };
 }
 
-/** The four real functions at their default local ports (8081–8084). */
-export function defaultDevFunctions(repoRoot: string = fileURLToPath(new URL('../../../', import.meta.url))): DevFunctionSpec[] {
-  const names = ['plan', 'rollout', 'migrate-shard', 'verify'] as const;
-  return names.map((name, index) => ({ name, module: `${repoRoot}functions/${name}/src/index.ts`, port: 8081 + index }));
-}
-
-/** Entry for `upshift dev [--duplicate]`: runs until SIGINT/SIGTERM, then resolves with an exit code. */
+/**
+ * Entry for `upshift dev [--duplicate]`: runs until SIGINT/SIGTERM, then resolves with an exit code.
+ * `functions` defaults to the catalogue functions that are installed (catalogueFunctions).
+ */
 export async function devCommand(options: { duplicate?: boolean; functions?: readonly DevFunctionSpec[] } = {}): Promise<number> {
-  const runner = await runDev({ functions: options.functions ?? defaultDevFunctions(), duplicate: options.duplicate ?? false });
+  const runner = await runDev({ functions: options.functions ?? catalogueFunctions().present, duplicate: options.duplicate ?? false });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());

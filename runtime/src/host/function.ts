@@ -20,17 +20,40 @@ import type { Resources } from './resources.ts';
 import { createFunctionMetrics } from './metrics.ts';
 import type { FunctionMetrics } from './metrics.ts';
 
-/** What a handler gets besides the event: the transaction, a logger, emit, and its config. */
-export interface HandlerContext<C extends HostConfig = HostConfig> {
-  /** The handling transaction: every state change goes through it (committed with inbox + outbox). */
+/** What a handler may do inside the handling transaction: write through `tx` and emit events. */
+export interface Decision {
+  /** The handling transaction: committed together with the inbox claim and the outbox. */
   readonly tx: TxClient;
-  readonly log: Logger;
-  readonly config: C;
   /**
    * Produces an event in this transaction (published after commit). Its id derives from the input
    * event and `key` (default: emit order), so a re-run after a rollback emits the same ids.
    */
   emit<N extends EventName>(name: N, data: EventData<N>, options?: { key?: string }): UpshiftEvent<N>;
+}
+
+/**
+ * What a handler gets besides the event. A handler looks (reads `store`, asks Kubernetes, works a shard
+ * under its lease), then decides once: `decide` opens the handling transaction, claims the inbox, runs
+ * the decision and stores what it emitted in the outbox. No transaction is open while the handler waits.
+ */
+export interface HandlerContext<C extends HostConfig = HostConfig> {
+  readonly log: Logger;
+  readonly config: C;
+  /** The control store, for looking and for work that commits on its own (leases, checkpoints); never the handling transaction. */
+  readonly store: Pool;
+  /**
+   * Runs `decision` in the handling transaction and commits it with the inbox claim and the outbox.
+   * Call it at most once, after the waiting is done; a handler that never calls it decides nothing
+   * (the event is marked handled). Resolves undefined when a concurrent delivery of the same event
+   * decided first (its outputs are replayed and this decision is dropped).
+   */
+  decide<T>(decision: (d: Decision) => Promise<T>): Promise<T | undefined>;
+  /**
+   * Puts an event in the outbox within `tx`, a transaction of the handler's own (a checkpoint's), so it
+   * is published when that commits, not when the handling does. Not replayed on redelivery: for
+   * progress reports. Its id derives from the input event and `key`.
+   */
+  emitIn<N extends EventName>(tx: TxClient, name: N, data: EventData<N>, options: { key: string }): Promise<UpshiftEvent<N>>;
 }
 
 /** Dependencies handed to a function's own init/readiness. */
@@ -47,7 +70,7 @@ export interface FunctionDefinition<C extends HostConfig = HostConfig> {
   readonly name: FunctionName;
   /** The process config schema (HostConfig extended); defaults to HostConfig. */
   readonly config?: z.ZodType<C>;
-  /** Handles one decoded event inside the handling transaction; a domain failure emits `*.failed`. */
+  /** Handles one decoded event: looks, then decides once (`ctx.decide`); a domain failure emits `*.failed`. */
   handle(ctx: HandlerContext<C>, event: AnyUpshiftEvent): Promise<void>;
   init?(deps: FunctionDeps<C>): Promise<void>;
   shutdown?(deps: FunctionDeps<C>): Promise<void>;

@@ -1,7 +1,8 @@
 /**
  * The exactly-once path of one delivery: decode (400 on contract violation), open a CONSUMER span that
- * continues the event's trace, and in ONE transaction dedupe in the inbox, run the handler with the
- * transaction client, and put what it emitted in the outbox. A redelivery replays the first outputs.
+ * continues the event's trace, let the handler look (no transaction open), then in ONE short transaction
+ * dedupe in the inbox, run the handler's decision and put what it emitted in the outbox. A redelivery
+ * replays the first outputs.
  */
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
@@ -10,7 +11,7 @@ import type { AnyUpshiftEvent, EventData, EventName, FunctionName, UpshiftEvent 
 import { UpshiftError } from '../errors.ts';
 import type { HostConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { beginAndClaimInbox } from '../store/inbox.ts';
+import { beginAndClaimInbox, seenBefore } from '../store/inbox.ts';
 import type { InboxClaim, InboxKey } from '../store/inbox.ts';
 import { replayOutbox, storeOutputs } from '../store/outbox.ts';
 import type { OutboxEntry } from '../store/outbox.ts';
@@ -18,7 +19,7 @@ import { withTransactionFrom } from '../store/pool.ts';
 import type { TxClient } from '../store/pool.ts';
 import { contextOfEvent, traceAttributesOf } from '../telemetry/propagation.ts';
 import { wrapError } from '../wrap-error.ts';
-import type { FunctionDefinition, HandlerContext } from './function.ts';
+import type { Decision, FunctionDefinition, HandlerContext } from './function.ts';
 import type { FunctionMetrics } from './metrics.ts';
 import type { Resources } from './resources.ts';
 
@@ -88,33 +89,59 @@ interface Outcome {
   readonly outputs: readonly string[];
 }
 
+/**
+ * A delivery seen before is replayed without running the handler. Otherwise the handler looks and
+ * decides; its decision commits in one transaction with the inbox claim and the outbox. A handler that
+ * decides nothing still claims the inbox, so a redelivery is recognised.
+ */
 async function handleOnce<C extends HostConfig>(
   definition: FunctionDefinition<C>, resources: Resources<C>, event: AnyUpshiftEvent, log: Logger,
 ): Promise<Outcome> {
   const key: InboxKey = { consumer: definition.name, source: event.source, id: event.id };
   const source = `/upshift/${definition.name}`;
-  const begin = (client: TxClient): Promise<InboxClaim> => beginAndClaimInbox(client, key, event.type);
-  const outcome = await withTransactionFrom(resources.pool, begin, async (tx, claim): Promise<Outcome> => {
-    if (!claim.first) {
-      await replayOutbox(tx, source, claim.outputs);
-      return { duplicate: true, outputs: claim.outputs };
-    }
-    const emitted: OutboxEntry[] = [];
-    const ctx: HandlerContext<C> = { tx, log, config: resources.config, emit: emitterFor(definition, resources, event, emitted) };
+  let outcome: Outcome | undefined;
+  const decide = async <T>(decision: (d: Decision) => Promise<T>): Promise<T | undefined> => {
+    if (outcome) throw new UpshiftError('INTERNAL', `${definition.name} decided twice on event ${event.id}`);
+    const begin = (client: TxClient): Promise<InboxClaim> => beginAndClaimInbox(client, key, event.type);
+    const decided = await withTransactionFrom(resources.pool, begin, async (tx, claim) => {
+      if (!claim.first) {
+        await replayOutbox(tx, source, claim.outputs);
+        return { outcome: { duplicate: true, outputs: claim.outputs }, value: undefined };
+      }
+      const emitted: OutboxEntry[] = [];
+      const value = await decision({ tx, emit: emitterFor(definition, resources, event, emitted) });
+      await storeOutputs(tx, key, emitted);
+      return { outcome: { duplicate: false, outputs: emitted.map((entry) => entry.id) }, value };
+    });
+    outcome = decided.outcome;
+    return decided.value;
+  };
+  if (await seenBefore(resources.pool, key)) {
+    await decide(async () => undefined);
+  } else {
+    const ctx: HandlerContext<C> = {
+      log, config: resources.config, store: resources.pool, decide,
+      emitIn: async (tx, name, data, options) => {
+        const side: OutboxEntry[] = [];
+        const produced = emitterFor(definition, resources, event, side)(name, data, options);
+        await storeOutputs(tx, { ...key, id: `side:${produced.id}` }, side);
+        return produced;
+      },
+    };
     await definition.handle(ctx, event);
-    await storeOutputs(tx, key, emitted);
-    return { duplicate: false, outputs: emitted.map((entry) => entry.id) };
-  });
-  if (resources.config.UPSHIFT_CRASH_POINT === 'after-commit-before-publish' && !outcome.duplicate) {
+    if (!outcome) await decide(async () => undefined);
+  }
+  const done = outcome ?? { duplicate: false, outputs: [] };
+  if (resources.config.UPSHIFT_CRASH_POINT === 'after-commit-before-publish' && !done.duplicate) {
     process.exit(86); // fault injection: committed, not yet published
   }
-  if (outcome.outputs.length > 0) resources.relay.wake(); // NOTIFY wakes other processes' relays too
-  return outcome;
+  if (done.outputs.length > 0) resources.relay.wake(); // NOTIFY wakes other processes' relays too
+  return done;
 }
 
 function emitterFor<C extends HostConfig>(
   definition: FunctionDefinition<C>, resources: Resources<C>, input: AnyUpshiftEvent, emitted: OutboxEntry[],
-): HandlerContext<C>['emit'] {
+): Decision['emit'] {
   return <N extends EventName>(name: N, data: EventData<N>, options: { key?: string } = {}): UpshiftEvent<N> => {
     const key = options.key ?? String(emitted.length);
     const event = createEvent(name, data, {

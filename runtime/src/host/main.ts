@@ -1,6 +1,6 @@
 /**
  * Runs one function module as a process:
- *   node --import @upshift/runtime/telemetry/preload.ts runtime/src/host/entry.ts <module.ts>
+ *   node --import @upshift/runtime/telemetry/preload runtime/src/host/entry.ts <module.ts>
  * Config errors exit 78 naming the variable; SIGTERM/SIGINT drain the server, relay and pool, and
  * flush spans before exiting.
  */

@@ -30,6 +30,12 @@ export async function beginAndClaimInbox(client: PoolClient, key: InboxKey, type
   return readDuplicate(client, key);
 }
 
+/** Whether this event was handled before (a cheap look before any work; the claim itself decides). */
+export async function seenBefore(db: Pick<PoolClient, 'query'>, key: InboxKey): Promise<boolean> {
+  const { rowCount } = await db.query('SELECT 1 FROM upshift.inbox WHERE consumer = $1 AND source = $2 AND id = $3', [key.consumer, key.source, key.id]);
+  return (rowCount ?? 0) > 0;
+}
+
 async function readDuplicate(tx: TxClient, key: InboxKey): Promise<InboxClaim> {
   const { rows } = await tx.query<{ outputs: string[] }>(
     `UPDATE upshift.inbox SET deliveries = deliveries + 1 WHERE consumer = $1 AND source = $2 AND id = $3

@@ -1,5 +1,5 @@
 /**
- * `node --import @upshift/runtime/telemetry/preload.ts app.ts`: registers the ESM hook and starts the
+ * `node --import @upshift/runtime/telemetry/preload app.ts`: registers the ESM hook and starts the
  * SDK before pg, kafkajs and http load, so their instrumentation patches them. Without OTLP_ENDPOINT
  * it does nothing (tracing off). Service name: OTEL_SERVICE_NAME, else UPSHIFT_FUNCTION, else "upshift".
  */

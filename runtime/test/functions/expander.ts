@@ -31,11 +31,13 @@ const expander = defineFunction({
     const n = await attempt(runId);
     if (runId.startsWith('unavailable-') && n <= 2) throw new UpshiftError('UNAVAILABLE', `simulated outage, attempt ${n}`);
     if (runId.startsWith('refuse-')) throw new UpshiftError('CONTRACT_VIOLATION', 'simulated refusal');
-    await ctx.tx.query(
-      `INSERT INTO test_effects (run_id, n) VALUES ($1, 1) ON CONFLICT (run_id) DO UPDATE SET n = test_effects.n + 1`,
-      [runId],
-    );
-    ctx.emit('migration.expand.done', { runId, migrations: [...migrations] });
+    await ctx.decide(async (d) => {
+      await d.tx.query(
+        `INSERT INTO test_effects (run_id, n) VALUES ($1, 1) ON CONFLICT (run_id) DO UPDATE SET n = test_effects.n + 1`,
+        [runId],
+      );
+      d.emit('migration.expand.done', { runId, migrations: [...migrations] });
+    });
   },
 });
 

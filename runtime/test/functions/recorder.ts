@@ -15,7 +15,10 @@ const recorder = defineFunction({
   async handle(ctx, event) {
     handlerStarts.set(event.id, performance.timeOrigin + performance.now());
     if (event.type !== 'dev.upshift.migration.expand.done.v1') return;
-    await ctx.tx.query(`INSERT INTO test_received (event_id, run_id) VALUES ($1, $2)`, [event.id, event.data.runId]);
+    const runId = event.data.runId;
+    await ctx.decide(async (d) => {
+      await d.tx.query(`INSERT INTO test_received (event_id, run_id) VALUES ($1, $2)`, [event.id, runId]);
+    });
   },
 });
 

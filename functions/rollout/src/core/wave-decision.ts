@@ -1,11 +1,4 @@
-import type { RolloutPhase } from './rollout-status.ts';
-
-/** One workload of a wave and the phase its rollout is in. */
-export interface TargetPhase {
-  service: string;
-  cluster: string;
-  phase: RolloutPhase;
-}
+import type { TargetPhase } from '@upshift/workloads/core';
 
 /** What observing a wave once tells the rollout function to do next. */
 export type WaveDecision =
@@ -60,51 +53,4 @@ function failed(failures: Array<{ service: string; cluster: string; reason: stri
 /** The deadline of a wave patched at `patchedAt`: the progress deadline plus a grace for the controller to report it. */
 export function waveDeadline(patchedAt: number, progressDeadlineSeconds: number, graceSeconds = 30): number {
   return patchedAt + (progressDeadlineSeconds + graceSeconds) * 1000;
-}
-
-/** What follows a completed wave: the migrations that start after it, the next wave, or verification. */
-export type NextStage<M> = { kind: 'migrate'; migrations: M[] } | { kind: 'wave'; wave: number } | { kind: 'verify' };
-
-/**
- * After wave `wave`: the migrations planned to start after it (`afterWave`), and nothing else — rollout
- * stops there and verify requests the next wave once their shards are all in (sequential, so a later
- * failure always finds final data to restore); else the next wave; else verification.
- */
-export function nextStage<M extends { afterWave: number }>(wave: number, waveCount: number, migrations: readonly M[]): NextStage<M> {
-  const starting = migrations.filter((m) => m.afterWave === wave);
-  if (starting.length > 0) return { kind: 'migrate', migrations: starting };
-  if (wave + 1 < waveCount) return { kind: 'wave', wave: wave + 1 };
-  return { kind: 'verify' };
-}
-
-/** How a failed wave is answered: restore migrated data then revert images, revert images only, or freeze. */
-export type FailureResponse = 'restore-then-revert' | 'revert' | 'freeze';
-
-/**
- * The policy's answer to a failed wave. Under `rollback`, migrations that started after an earlier wave
- * have changed data (their shards are final: the next wave waited for them), so their shards are
- * restored before the images go back; with none, only the images go back.
- */
-export function failureResponse(failurePolicy: 'rollback' | 'freeze', failedWave: number, migrations: ReadonlyArray<{ afterWave: number }>): FailureResponse {
-  if (failurePolicy === 'freeze') return 'freeze';
-  return migrations.some((m) => m.afterWave < failedWave) ? 'restore-then-revert' : 'revert';
-}
-
-/** A workload of a done wave with the image a rollback puts back. */
-export interface RevertTarget {
-  wave: number;
-  service: string;
-  cluster: string;
-  previousImage: string;
-}
-
-/**
- * The compensation of a failed rollout: every wave touched so far (the failed one included, it may be
- * partly rolled out), newest first, so dependents go back before what they depend on.
- */
-export function revertOrder(waves: Array<{ wave: number; targets: Array<{ service: string; cluster: string; previousImage: string }> }>, failedWave: number): RevertTarget[][] {
-  return waves
-    .filter((w) => w.wave <= failedWave)
-    .sort((a, b) => b.wave - a.wave)
-    .map((w) => w.targets.map((t) => ({ wave: w.wave, ...t })));
 }

@@ -1,9 +1,7 @@
 /** The verification checks against the real clusters and stores; each returns a verdict with evidence. */
 import type { RunPlan } from '@upshift/events';
 import { openEngine, type Catalog } from '@upshift/migrations';
-import type { ClusterRegistry } from '@upshift/runtime/kubernetes.ts';
-import { observePods, observeWorkload } from '@upshift/fn-rollout/adapters/kubernetes.ts';
-import { rolloutStatus } from '@upshift/fn-rollout/core/rollout-status.ts';
+import { observePods, observeWorkload, rolloutStatus, type ClusterRegistry } from '@upshift/workloads';
 import type { CheckResult } from '../core/verdict.ts';
 
 /** Every workload of the plan runs its target image and is Available, in every cluster. */

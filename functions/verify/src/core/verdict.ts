@@ -1,15 +1,3 @@
-/** Where a run's fan-in stands: shards planned by migrate-shard and shards that reached a final state. */
-export interface FanIn {
-  total: number;
-  final: number;
-  failed: number;
-}
-
-/** Whether every shard is final (and there is at least one). */
-export function allFinal(fanIn: FanIn): boolean {
-  return fanIn.total > 0 && fanIn.final >= fanIn.total;
-}
-
 /** The outcome of one verification check, with its evidence. */
 export interface CheckResult {
   name: string;

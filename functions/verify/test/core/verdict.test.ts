@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { allFinal, decideVerdict, type CheckResult } from '../../src/core/verdict.ts';
+import { decideVerdict, type CheckResult } from '../../src/core/verdict.ts';
 
 const pass = (name: string): CheckResult => ({ name, kind: 'invariants', passed: true, message: 'ok' });
 const fail = (name: string, message: string): CheckResult => ({ name, kind: 'noOldVersion', passed: false, message });
-
-test('fan-in: final only when every planned shard reported, and there is one', () => {
-  assert.equal(allFinal({ total: 8, final: 7, failed: 0 }), false);
-  assert.equal(allFinal({ total: 8, final: 8, failed: 1 }), true);
-  assert.equal(allFinal({ total: 0, final: 0, failed: 0 }), false);
-});
 
 const cases: Array<{ name: string; input: Parameters<typeof decideVerdict>[0]; expected: ReturnType<typeof decideVerdict> }> = [
   { name: 'everything passed completes', input: { failedShards: [], checks: [pass('a')], failurePolicy: 'rollback', contract: false }, expected: { kind: 'complete', contract: false } },

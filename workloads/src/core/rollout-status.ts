@@ -50,6 +50,13 @@ export type RolloutPhase =
   | { phase: 'Successful'; message: string }
   | { phase: 'Failed'; message: string; podReasons: string[] };
 
+/** One workload of a wave (or of a revert) and the phase its rollout is in. */
+export interface TargetPhase {
+  service: string;
+  cluster: string;
+  phase: RolloutPhase;
+}
+
 const recheckAfterMs = 2000;
 
 /** Pod states worth naming when a rollout fails. */
@@ -103,6 +110,14 @@ function statefulSetStatus(s: ObservedWorkload, ref: string, pods: ObservedPod[]
     return running(`${ref}: waiting for the rolling update to complete (${s.updatedReplicas} pods at revision ${s.updateRevision ?? '?'})`);
   }
   return { phase: 'Successful', message: `${ref}: rolling update complete (${s.readyReplicas} pods at revision ${s.updateRevision ?? '?'})` };
+}
+
+/**
+ * Available at its generation: the rollout rules find the workload done at the image its own spec names
+ * (every replica updated and available, no old one left), whatever image that is.
+ */
+export function isAvailable(workload: ObservedWorkload): boolean {
+  return workload.image !== undefined && rolloutStatus(workload, workload.image).phase === 'Successful';
 }
 
 /** Human-readable pod reasons, e.g. "web-7d9f-abc: CrashLoopBackOff (5 restarts)". */

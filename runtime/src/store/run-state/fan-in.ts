@@ -1,21 +1,24 @@
 /**
- * Fan-in in the control store. Every shard's final state is recorded once (a row per shard, insert-once),
- * under a lock on the run row so that two verify instances handling the last two shards at the same time
- * cannot both miss the other's row: exactly one of them sees every shard final.
+ * verify's fan-in: every shard's final outcome (kind `fanin`) and restore (kind `restored`) recorded once,
+ * a row per shard, under the run row's lock (`lockRun`), so two instances handling the last two shards
+ * at once cannot both miss the other's row: exactly one of them sees every shard final.
  */
-import type { TxClient } from '@upshift/runtime';
-import type { FanIn } from '../core/verdict.ts';
+import type { FanIn } from '../../lifecycle/stages.ts';
+import type { StepStatus } from '../../lifecycle/statuses.ts';
+import type { TxClient } from '../pool.ts';
 
-/** Locks the run for this transaction and returns its status, or undefined for an unknown run. */
-export async function lockRun(tx: TxClient, runId: string): Promise<{ status: string; createdAt: Date; request: { policy?: unknown } } | undefined> {
-  const { rows } = await tx.query<{ status: string; created_at: Date; request: { policy?: unknown } }>(
-    'SELECT status, created_at, request FROM upshift.runs WHERE id = $1 FOR UPDATE', [runId]);
-  const row = rows[0];
-  return row ? { status: row.status, createdAt: row.created_at, request: row.request } : undefined;
+/** A shard's final outcome as the fan-in records it. */
+export interface ShardOutcome {
+  status: Extract<StepStatus, 'completed' | 'failed' | 'restored'>;
+  rows: number;
+  migration: string;
+  reason?: string;
+  conflicts?: number;
+  created?: number;
 }
 
-/** Records a final state of one shard (`kind` fanin or restored); false when it was already recorded. */
-export async function recordFinal(tx: TxClient, runId: string, kind: 'fanin' | 'restored', shardId: string, outcome: { status: string; rows: number; reason?: string; migration: string; conflicts?: number; created?: number }): Promise<boolean> {
+/** Records a final outcome of one shard; false when it was recorded before. */
+export async function recordFinal(tx: TxClient, runId: string, kind: 'fanin' | 'restored', shardId: string, outcome: ShardOutcome): Promise<boolean> {
   const result = await tx.query(
     `INSERT INTO upshift.steps (run_id, kind, key, status, checkpoint, started_at, finished_at)
      VALUES ($1, $2, $3, $4, $5, now(), now()) ON CONFLICT DO NOTHING`,
@@ -36,9 +39,9 @@ export async function fanInOf(tx: TxClient, runId: string, kind: 'fanin' | 'rest
 }
 
 /**
- * The fan-in per migration: its `shard` steps (recorded by migrate-shard at fan-out, all of one
- * `migration.requested` in one transaction) and those recorded final under `kind`. The migration is the
- * middle part of the shard id `<runId>:<ref>:<index>` (neither run ids nor refs contain ':').
+ * The fan-in per migration: its `shard` steps (recorded at fan-out, all of one `migration.requested` in
+ * one transaction) and those recorded final under `kind`. The migration is the middle part of the shard
+ * id `<runId>:<ref>:<index>` (neither run ids nor refs contain ':').
  */
 export async function fanInByMigration(tx: TxClient, runId: string, kind: 'fanin' | 'restored'): Promise<Map<string, FanIn>> {
   const { rows } = await tx.query<{ migration: string; total: string; final: string; failed: string }>(
@@ -50,9 +53,9 @@ export async function fanInByMigration(tx: TxClient, runId: string, kind: 'fanin
   return new Map(rows.map((row) => [row.migration, { total: Number(row.total), final: Number(row.final), failed: Number(row.failed) }]));
 }
 
-/** Per-shard outcomes recorded by the fan-in: failed shards with reasons, and rows per migration. */
+/** Per-shard outcomes recorded by the fan-in: failed shards with reasons, and shards and rows per migration. */
 export async function shardOutcomes(tx: TxClient, runId: string): Promise<{ failed: string[]; rows: Map<string, { shards: number; rows: number }> }> {
-  const { rows } = await tx.query<{ key: string; status: string; checkpoint: { rows: number; reason?: string; migration: string } }>(
+  const { rows } = await tx.query<{ key: string; status: string; checkpoint: ShardOutcome }>(
     `SELECT key, status, checkpoint FROM upshift.steps WHERE run_id = $1 AND kind = 'fanin' ORDER BY key`, [runId]);
   const failed = rows.filter((r) => r.status === 'failed').map((r) => `${r.key}: ${r.checkpoint.reason ?? 'failed'}`);
   const perMigration = new Map<string, { shards: number; rows: number }>();

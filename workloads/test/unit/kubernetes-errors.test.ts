@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiException } from '@kubernetes/client-node';
-import { classifyKubernetesError, type WorkloadRef } from '../../src/adapters/kubernetes.ts';
+import { classifyKubernetesError } from '../../src/kubernetes-errors.ts';
+import type { WorkloadRef } from '../../src/workload.ts';
 
 const ref: WorkloadRef = { cluster: 'upshift-b', namespace: 'shop', kind: 'Deployment', name: 'web', container: 'app' };
 const api = (code: number, message = 'boom') => new ApiException(code, message, JSON.stringify({ message }), {});

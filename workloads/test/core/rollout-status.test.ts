@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { podReasons, rolloutStatus, type ObservedPod, type ObservedWorkload } from '../../src/core/rollout-status.ts';
+import { isAvailable, podReasons, rolloutStatus, type ObservedPod, type ObservedWorkload } from '../../src/core/rollout-status.ts';
 
 const target = 'registry.local/shop/web:2.0.0';
 
@@ -71,3 +71,17 @@ test('pod reasons ignore healthy pods and unremarkable reasons', () => {
     ['pull: ImagePullBackOff'],
   );
 });
+
+const availability: Array<{ name: string; workload: ObservedWorkload; available: boolean }> = [
+  { name: 'a deployment done at the image of its spec is available', workload: deployment({ image: 'registry.local/shop/web:1.0.0' }), available: true },
+  { name: 'a deployment whose new generation is not observed yet is not', workload: deployment({ generation: 3 }), available: false },
+  { name: 'a deployment with an old replica left is not', workload: deployment({ replicas: 4 }), available: false },
+  { name: 'a deployment past its progress deadline is not', workload: deployment({ conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] }), available: false },
+  { name: 'a workload without the container is not', workload: deployment({ image: undefined }), available: false },
+];
+
+for (const c of availability) {
+  test(`availability: ${c.name}`, () => {
+    assert.equal(isAvailable(c.workload), c.available);
+  });
+}

@@ -1,9 +1,14 @@
+/**
+ * The targets of a run plan against their clusters: observe each one's rollout phase, or patch each one's
+ * image, with Kubernetes failures sorted into retried deliveries and permanent target failures. Used by
+ * rollout for its waves and reverts.
+ */
 import type { PlannedTarget, RunPlan } from '@upshift/events';
 import { UpshiftError } from '@upshift/runtime';
-import type { ClusterRegistry } from '@upshift/runtime/kubernetes.ts';
-import { rolloutStatus } from './core/rollout-status.ts';
-import type { TargetPhase } from './core/wave-decision.ts';
-import { classifyKubernetesError, observePods, observeWorkload, patchImage, type WorkloadRef } from './adapters/kubernetes.ts';
+import type { ClusterRegistry } from './clusters.ts';
+import { rolloutStatus, type TargetPhase } from './core/rollout-status.ts';
+import { classifyKubernetesError } from './kubernetes-errors.ts';
+import { observePods, observeWorkload, patchImage, type WorkloadRef } from './workload.ts';
 
 /** The clients of a plan target's cluster. */
 export function clientsFor(plan: RunPlan, registry: ClusterRegistry, cluster: string) {

@@ -1,9 +1,9 @@
-/** plan's preflight reads against a real cluster: workloads, containers and rollout's rights. */
+/** Preflight reads against a real cluster: workloads, containers and rollout's rights. */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { clusterClients } from '@upshift/runtime/kubernetes.ts';
-import { deploy, deployment, freshNamespace, kube, limitedContext, privateKubeconfig } from '../../../../test/support/kube.ts';
-import { observeWorkload } from '../../src/adapters/kubernetes.ts';
+import { clusterClients } from '../src/clusters.ts';
+import { deploy, deployment, freshNamespace, kube, limitedContext, privateKubeconfig } from '../../test/support/kube.ts';
+import { observeWorkloadAccess, refOfService } from '../src/access.ts';
 
 let ns: Awaited<ReturnType<typeof freshNamespace>>;
 let kubeconfig: ReturnType<typeof privateKubeconfig>;
@@ -28,25 +28,25 @@ after(async () => {
 const service = (name: string, container = 'app') => ({
   name, clusters: ['upshift-a'], namespace: '', workload: { kind: 'Deployment' as const, name }, container, image: 'registry.local/it/web:2.0.0', dependsOn: [],
 });
+const refOf = (name: string, container?: string) => refOfService({ ...service(name, container), namespace: ns.name }, 'upshift-a');
 
 test('with a rollout identity, preflight asks a SubjectAccessReview for that user', async () => {
   const clients = clusterClients({ name: 'upshift-a', context: 'upshift-a' });
-  const web = { ...service('web'), namespace: ns.name };
-  const limited = await observeWorkload(clients, web, 0, `system:serviceaccount:${ns.name}:limited`);
+  const limited = await observeWorkloadAccess(clients, refOf('web'), `system:serviceaccount:${ns.name}:limited`);
   assert.deepEqual(limited.deniedVerbs, ['patch']);
   assert.equal(limited.currentImage, 'registry.local/it/web:1.0.0');
-  const roller = await observeWorkload(clients, web, 0, `system:serviceaccount:${ns.name}:roller`);
+  const roller = await observeWorkloadAccess(clients, refOf('web'), `system:serviceaccount:${ns.name}:roller`);
   assert.deepEqual(roller.deniedVerbs, []);
 });
 
 test('without one, preflight asks about its own credential; a missing workload or container is seen', async () => {
   const admin = clusterClients({ name: 'upshift-a', context: 'upshift-a' });
-  const own = await observeWorkload(admin, { ...service('web'), namespace: ns.name }, 0);
+  const own = await observeWorkloadAccess(admin, refOf('web'));
   assert.deepEqual([own.found, own.containerFound, own.deniedVerbs], [true, true, []]);
-  const ghost = await observeWorkload(admin, { ...service('ghost'), namespace: ns.name }, 1);
+  const ghost = await observeWorkloadAccess(admin, refOf('ghost'));
   assert.equal(ghost.found, false);
-  const wrongContainer = await observeWorkload(admin, { ...service('web', 'sidecar'), namespace: ns.name }, 2);
+  const wrongContainer = await observeWorkloadAccess(admin, refOf('web', 'sidecar'));
   assert.deepEqual([wrongContainer.found, wrongContainer.containerFound], [true, false]);
   const limited = clusterClients({ name: 'upshift-a', context: `limited-${ns.name}` });
-  assert.deepEqual((await observeWorkload(limited, { ...service('web'), namespace: ns.name }, 0)).deniedVerbs, ['patch']);
+  assert.deepEqual((await observeWorkloadAccess(limited, refOf('web'))).deniedVerbs, ['patch']);
 });

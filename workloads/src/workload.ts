@@ -1,13 +1,10 @@
-import {
-  ApiException,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Deployment,
-  type V1Pod,
-  type V1StatefulSet,
-} from '@kubernetes/client-node';
-import type { ClusterClients } from '@upshift/runtime/kubernetes.ts';
-import type { ObservedPod, ObservedWorkload } from '../core/rollout-status.ts';
+/**
+ * Reading and patching one workload container (Deployment or StatefulSet): the one place that maps API
+ * objects to the observed state the pure rules in `core/` read.
+ */
+import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Pod, type V1StatefulSet } from '@kubernetes/client-node';
+import type { ClusterClients } from './clusters.ts';
+import { isAvailable, type ObservedPod, type ObservedWorkload } from './core/rollout-status.ts';
 
 /** One workload container that a rollout moves to a new image. */
 export interface WorkloadRef {
@@ -29,6 +26,12 @@ type Workload = V1Deployment | V1StatefulSet;
 export async function observeWorkload(clients: ClusterClients, ref: WorkloadRef): Promise<{ observed: ObservedWorkload; selector: string }> {
   const workload = await readWorkload(clients, ref);
   return { observed: toObserved(workload, ref), selector: labelSelector(workload) };
+}
+
+/** What runs now: the container's image and whether the workload is Available at its generation. */
+export async function workloadAvailability(clients: ClusterClients, ref: WorkloadRef): Promise<{ image: string | undefined; available: boolean }> {
+  const { observed } = await observeWorkload(clients, ref);
+  return { image: observed.image, available: isAvailable(observed) };
 }
 
 async function readWorkload(clients: ClusterClients, ref: WorkloadRef): Promise<Workload> {
@@ -117,36 +120,4 @@ function toObservedPod(pod: V1Pod): ObservedPod {
       .filter((r): r is string => typeof r === 'string'),
     restarts: statuses.reduce((sum, s) => sum + s.restartCount, 0),
   };
-}
-
-/** How a Kubernetes API failure should be treated: retried later, or a permanent failure with a precise message. */
-export type KubernetesFailure = { retriable: boolean; message: string; status?: number };
-
-/** Maps a client error to retry (unreachable, 5xx, 409, 429) or a permanent failure naming verb, resource and workload. */
-export function classifyKubernetesError(error: unknown, verb: string, ref: WorkloadRef): KubernetesFailure {
-  const resource = `${ref.kind.toLowerCase()}s`;
-  const where = `${ref.kind} ${ref.namespace}/${ref.name} in cluster ${ref.cluster}`;
-  if (error instanceof ApiException) {
-    const code = error.code;
-    if (code === 403) return { retriable: false, status: code, message: `forbidden: cannot ${verb} ${resource} in namespace ${ref.namespace} of cluster ${ref.cluster}` };
-    if (code === 404) return { retriable: false, status: code, message: `not found: ${where}` };
-    if (code === 401) return { retriable: false, status: code, message: `unauthorized: the credentials for cluster ${ref.cluster} were rejected` };
-    if (code === 422 || code === 400) return { retriable: false, status: code, message: `invalid ${verb} of ${where}: ${apiMessage(error)}` };
-    return { retriable: true, status: code, message: `cluster ${ref.cluster} answered ${code} to ${verb} ${where}: ${apiMessage(error)}` };
-  }
-  const reason = error instanceof Error ? error.message : String(error);
-  return { retriable: true, message: `cluster ${ref.cluster} unreachable during ${verb} of ${where}: ${reason}` };
-}
-
-function apiMessage(error: ApiException<unknown>): string {
-  const body = error.body;
-  if (typeof body === 'string') {
-    try {
-      const parsed = JSON.parse(body) as { message?: string };
-      return parsed.message ?? body;
-    } catch {
-      return body;
-    }
-  }
-  return (body as { message?: string } | undefined)?.message ?? error.message;
 }

@@ -1,8 +1,8 @@
 /**
- * Kubernetes client factory shared by the functions. A policy names each cluster by a kubeconfig
- * context (local) or a Secret key (in cluster); a Secret is never read through the API: it is mounted
- * as a file under UPSHIFT_CLUSTER_SECRETS_DIR/<secret>/<key>, so functions need no RBAC on Secrets.
- * The cluster credential is also the identity rollout acts as, so permission checks use it.
+ * Kubernetes client factory shared by the functions and the CLI. A policy names each cluster by a
+ * kubeconfig context (local) or a Secret key (in cluster); a Secret is never read through the API: it is
+ * mounted as a file under UPSHIFT_CLUSTER_SECRETS_DIR/<secret>/<key>, so functions need no RBAC on
+ * Secrets. The cluster credential is also the identity rollout acts as, so permission checks use it.
  */
 import { join } from 'node:path';
 import { AppsV1Api, AuthorizationV1Api, CoreV1Api, Health, KubeConfig } from '@kubernetes/client-node';

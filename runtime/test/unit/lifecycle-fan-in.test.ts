@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decideFanIn, type FanInStep, type MigrationFanIn } from '../../src/core/stage.ts';
+import { afterShards as decideFanIn, type FanInStep, type MigrationFanIn } from '../../src/lifecycle/stages.ts';
 
 /** A migration after `afterWave` with `total` shards, `final` of them final, `failed` of those failed. */
 const m = (ref: string, afterWave: number, total: number, final: number, failed = 0): MigrationFanIn => ({ ref, afterWave, total, final, failed });

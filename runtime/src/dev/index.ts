@@ -1,0 +1,14 @@
+/**
+ * @upshift/runtime/dev — the `upshift dev` runner: the catalogue's functions as local HTTP servers plus
+ * the dispatcher that stands in for KafkaSources. A subpath of its own so that functions, which import
+ * `@upshift/runtime`, do not load the runner; the CLI, tests and benchmarks import it from here.
+ */
+export { catalogueFunctions, functionPackage, locateFunction } from './catalogue-functions.ts';
+export type { CatalogueFunctions, ResolveSpecifier } from './catalogue-functions.ts';
+export { DevConfig, devCommand, runDev } from './runner.ts';
+export type { DevOptions, DevRunner } from './runner.ts';
+export { freePort } from './functions.ts';
+export type { DevFunctionSpec, StartedFunction } from './functions.ts';
+export { Dispatcher } from './dispatcher.ts';
+export type { DispatchTarget, DispatcherOptions } from './dispatcher.ts';
+export type { DeliveryOutcome, RetryPolicy } from './deliver.ts';

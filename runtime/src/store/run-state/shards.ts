@@ -1,0 +1,110 @@
+/**
+ * Shard steps (kind `shard`, key = shard id): recorded at fan-out, claimed and checkpointed under the
+ * shard's lease in their own short transactions (progress survives a crash of the invocation that made
+ * it), cancelled or marked restoring by a rollback. The checkpoint is migrate-shard's, stored as given.
+ */
+import type { Pool } from 'pg';
+import { UpshiftError } from '../../errors.ts';
+import type { StepStatus } from '../../lifecycle/statuses.ts';
+import type { Lease, Queryable } from '../leases.ts';
+import { withTransaction, type TxClient } from '../pool.ts';
+import { saveCheckpoint, stepStatus, type StepKey } from './steps.ts';
+
+/** The step key of a shard. */
+export function shardStep(runId: string, shardId: string): StepKey {
+  return { runId, kind: 'shard', key: shardId };
+}
+
+/** A shard step of a run with its stored checkpoint. */
+export interface ShardRow {
+  readonly shardId: string;
+  readonly status: StepStatus;
+  readonly checkpoint: unknown;
+}
+
+/** Records planned shards (idempotent: a redelivered fan-out changes nothing). */
+export async function recordShards(tx: TxClient, runId: string, shards: ReadonlyArray<{ shardId: string; checkpoint: unknown }>): Promise<void> {
+  if (shards.length === 0) return;
+  try {
+    await tx.query(
+      `INSERT INTO upshift.steps (run_id, kind, key, checkpoint)
+       SELECT $1, 'shard', key, state FROM unnest($2::text[], $3::jsonb[]) AS s(key, state)
+       ON CONFLICT (run_id, kind, key) DO NOTHING`,
+      [runId, shards.map((s) => s.shardId), shards.map((s) => JSON.stringify(s.checkpoint))],
+    );
+  } catch (error) {
+    throw unknownRun(error, runId);
+  }
+}
+
+/** A step of a run the control store does not know (foreign key) is a contract violation, not a retry. */
+function unknownRun(error: unknown, runId: string): unknown {
+  if ((error as { code?: unknown }).code !== '23503') return error;
+  return new UpshiftError('CONTRACT_VIOLATION', `run ${runId} is unknown to the control store`, { cause: error, context: { runId } });
+}
+
+/** Creates the shard's step when absent (a shard requested without a fan-out); returns it as stored. */
+export async function ensureShard(db: Queryable, step: StepKey, checkpoint: unknown): Promise<{ status: StepStatus; checkpoint: unknown }> {
+  try {
+    await db.query(
+      `INSERT INTO upshift.steps (run_id, kind, key, checkpoint) VALUES ($1, $2, $3, $4) ON CONFLICT (run_id, kind, key) DO NOTHING`,
+      [step.runId, step.kind, step.key, JSON.stringify(checkpoint)],
+    );
+  } catch (error) {
+    throw unknownRun(error, step.runId);
+  }
+  const { rows } = await db.query<{ status: StepStatus; checkpoint: unknown }>(
+    `SELECT status, checkpoint FROM upshift.steps WHERE run_id = $1 AND kind = $2 AND key = $3`, [step.runId, step.kind, step.key]);
+  return { status: rows[0]?.status ?? 'pending', checkpoint: rows[0]?.checkpoint ?? null };
+}
+
+/**
+ * Marks the shard running under `lease` unless it is settled (a restore, a cancel or the end got there
+ * first): returns the status it found. The row lock orders this against a concurrent cancel.
+ */
+export async function claimShard(pool: Pool, step: StepKey, lease: Lease, checkpoint: unknown): Promise<StepStatus> {
+  return withTransaction(pool, async (tx) => {
+    const { rows } = await tx.query<{ status: StepStatus }>(
+      `SELECT status FROM upshift.steps WHERE run_id = $1 AND kind = $2 AND key = $3 FOR UPDATE`, [step.runId, step.kind, step.key]);
+    const status = rows[0]?.status ?? 'pending';
+    if (status !== 'pending' && status !== 'running') return status;
+    await saveCheckpoint(tx, step, { status: 'running', checkpoint, newAttempt: true }, lease);
+    return 'running';
+  });
+}
+
+/**
+ * Commits one batch's checkpoint (fenced by the lease) in its own transaction, with `alsoInTx` (e.g. a
+ * progress event in the outbox); returns the status, so the worker sees a restore asking it to stop.
+ */
+export async function commitCheckpoint(
+  pool: Pool, step: StepKey, lease: Lease, checkpoint: unknown, alsoInTx?: (tx: TxClient) => Promise<void>,
+): Promise<StepStatus> {
+  return withTransaction(pool, async (tx) => {
+    await saveCheckpoint(tx, step, { checkpoint }, lease);
+    await alsoInTx?.(tx);
+    return stepStatus(tx, step);
+  });
+}
+
+/** Every shard of a run with its status and checkpoint, in key order. */
+export async function shardsOfRun(db: Queryable, runId: string): Promise<ShardRow[]> {
+  const { rows } = await db.query<{ key: string; status: StepStatus; checkpoint: unknown }>(
+    `SELECT key, status, checkpoint FROM upshift.steps WHERE run_id = $1 AND kind = 'shard' ORDER BY key`, [runId]);
+  return rows.map((row) => ({ shardId: row.key, status: row.status, checkpoint: row.checkpoint }));
+}
+
+/** Cancels the run's shards that have not started, so a rollback never races a late start. */
+export async function cancelPendingShards(tx: TxClient, runId: string): Promise<number> {
+  const result = await tx.query(
+    `UPDATE upshift.steps SET status = 'cancelled', updated_at = now(), finished_at = now()
+      WHERE run_id = $1 AND kind = 'shard' AND status = 'pending'`, [runId]);
+  return result.rowCount ?? 0;
+}
+
+/** Asks a shard's worker to stop (it reads the status at its next checkpoint): a restore is coming. */
+export async function markRestoring(db: Queryable, step: StepKey): Promise<void> {
+  await db.query(
+    `UPDATE upshift.steps SET status = 'restoring', updated_at = now()
+      WHERE run_id = $1 AND kind = $2 AND key = $3 AND status <> 'restored'`, [step.runId, step.kind, step.key]);
+}

@@ -1,0 +1,116 @@
+/**
+ * A run's steps (waves, reverts, shards, fan-in records) with status, attempt and checkpoint. Work done
+ * under a lease is fenced: a checkpoint is refused unless the lease is current and no write with a newer
+ * token has landed on the step.
+ */
+import { UpshiftError } from '../../errors.ts';
+import type { StepKind, StepStatus } from '../../lifecycle/statuses.ts';
+import { assertFence } from '../leases.ts';
+import type { Lease, Queryable } from '../leases.ts';
+import type { TxClient } from '../pool.ts';
+
+/** Identifies one step of a run. */
+export interface StepKey {
+  readonly runId: string;
+  readonly kind: StepKind;
+  readonly key: string;
+}
+
+/** A step as stored. */
+export interface Step extends StepKey {
+  readonly status: StepStatus;
+  readonly attempt: number;
+  readonly checkpoint: unknown;
+  readonly fencingToken: number;
+}
+
+/** Creates the step if absent and returns it as stored. */
+export async function ensureStep(db: Queryable, step: StepKey, checkpoint?: unknown): Promise<Step> {
+  await db.query(`INSERT INTO upshift.steps (run_id, kind, key, checkpoint) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
+    step.runId, step.kind, step.key, checkpoint === undefined ? null : JSON.stringify(checkpoint),
+  ]);
+  const found = await readStep(db, step);
+  if (!found) throw new UpshiftError('INTERNAL', `step ${step.kind}/${step.key} vanished`, { context: { ...step } });
+  return found;
+}
+
+/** Reads a step, or undefined. */
+export async function readStep(db: Queryable, step: StepKey): Promise<Step | undefined> {
+  const { rows } = await db.query<{ status: StepStatus; attempt: number; checkpoint: unknown; fencing_token: string }>(
+    `SELECT status, attempt, checkpoint, fencing_token FROM upshift.steps WHERE run_id = $1 AND kind = $2 AND key = $3`,
+    [step.runId, step.kind, step.key],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  return { ...step, status: row.status, attempt: row.attempt, checkpoint: row.checkpoint, fencingToken: Number(row.fencing_token) };
+}
+
+/** The step's status as of this read (`running` for a step not recorded). */
+export async function stepStatus(db: Queryable, step: StepKey): Promise<StepStatus> {
+  const { rows } = await db.query<{ status: StepStatus }>(
+    `SELECT status FROM upshift.steps WHERE run_id = $1 AND kind = $2 AND key = $3`, [step.runId, step.kind, step.key]);
+  return rows[0]?.status ?? 'running';
+}
+
+/**
+ * Records progress under a lease: refused (STALE_FENCING_TOKEN) unless the lease is current and no
+ * write with a newer token has landed on this step.
+ */
+export async function saveCheckpoint(
+  tx: TxClient,
+  step: StepKey,
+  update: { status?: StepStatus; checkpoint: unknown; newAttempt?: boolean },
+  lease: Pick<Lease, 'name' | 'token'>,
+): Promise<void> {
+  await assertFence(tx, lease.name, lease.token);
+  const result = await tx.query(
+    `UPDATE upshift.steps SET checkpoint = $4, status = COALESCE($5, status), fencing_token = $6,
+            attempt = attempt + CASE WHEN $7 THEN 1 ELSE 0 END, updated_at = now(),
+            started_at = COALESCE(started_at, now()),
+            finished_at = CASE WHEN $5 IN ('completed', 'failed') THEN now() ELSE finished_at END
+      WHERE run_id = $1 AND kind = $2 AND key = $3 AND fencing_token <= $6`,
+    [step.runId, step.kind, step.key, JSON.stringify(update.checkpoint), update.status ?? null, lease.token, update.newAttempt === true],
+  );
+  if (result.rowCount === 0) {
+    throw new UpshiftError('STALE_FENCING_TOKEN', `step ${step.kind}/${step.key} was written with a newer token`, {
+      context: { runId: step.runId, step: step.key, token: lease.token },
+    });
+  }
+}
+
+/** A wave (or a wave's revert) as rollout keeps it: no lease, a run's events are handled in order. */
+export interface WaveStep<C> {
+  readonly status: StepStatus;
+  readonly attempt: number;
+  readonly checkpoint: C | undefined;
+}
+
+/** Reads a wave or revert step (`pending` and no checkpoint when it was never written). */
+export async function readWaveStep<C>(db: Queryable, runId: string, kind: 'wave' | 'revert', wave: number): Promise<WaveStep<C>> {
+  const found = await readStep(db, { runId, kind, key: String(wave) });
+  return { status: found?.status ?? 'pending', attempt: found?.attempt ?? 0, checkpoint: (found?.checkpoint ?? undefined) as C | undefined };
+}
+
+/**
+ * Writes a wave or revert step's status and checkpoint (created on its first write; `startedAt` is when
+ * its work began, epoch ms). A final status also sets when it finished.
+ */
+export async function writeWaveStep(
+  tx: TxClient, runId: string, kind: 'wave' | 'revert', wave: number, update: { status: StepStatus; checkpoint: unknown; startedAt: number },
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO upshift.steps AS s (run_id, kind, key, status, checkpoint, attempt, started_at, finished_at)
+     VALUES ($1, $2, $3, $4, $5, 1, to_timestamp($6::double precision / 1000), CASE WHEN $4 IN ('completed', 'failed') THEN now() END)
+     ON CONFLICT (run_id, kind, key) DO UPDATE
+       SET status = EXCLUDED.status, checkpoint = EXCLUDED.checkpoint, attempt = s.attempt + 1, updated_at = now(),
+           started_at = COALESCE(s.started_at, EXCLUDED.started_at),
+           finished_at = CASE WHEN EXCLUDED.status IN ('completed', 'failed') THEN now() ELSE s.finished_at END`,
+    [runId, kind, String(wave), update.status, JSON.stringify(update.checkpoint), update.startedAt],
+  );
+}
+
+/** The waves a run has touched (a wave step exists), ascending. */
+export async function touchedWaves(db: Queryable, runId: string): Promise<number[]> {
+  const { rows } = await db.query<{ key: string }>(`SELECT key FROM upshift.steps WHERE run_id = $1 AND kind = 'wave'`, [runId]);
+  return rows.map((r) => Number(r.key)).sort((a, b) => a - b);
+}

@@ -1,0 +1,83 @@
+/**
+ * Read-only views of the control store for people (`upshift status`, `watch`, the demo): a run's row,
+ * the events the functions produced for it (the outbox keeps lifecycle and work events alike) and its
+ * steps. Nothing here writes.
+ */
+import type { RunPlan } from '@upshift/events';
+import type { Queryable } from '../leases.ts';
+
+/** A run as `upshift status` shows it. */
+export interface RunView {
+  readonly id: string;
+  readonly status: string;
+  readonly policyName: string | undefined;
+  readonly plan: RunPlan | undefined;
+  readonly createdAt: Date;
+  readonly finishedAt: Date | undefined;
+}
+
+/** A step as `upshift status` shows it. */
+export interface StepView {
+  readonly kind: string;
+  readonly key: string;
+  readonly status: string;
+  readonly attempt: number;
+  readonly checkpoint: unknown;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+}
+
+/** Whether the control-store schema exists in this database. */
+export async function hasControlStore(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ ok: boolean }>(`SELECT to_regclass('upshift.runs') IS NOT NULL AS ok`);
+  return rows[0]?.ok === true;
+}
+
+interface RunRecord { id: string; status: string; plan: RunPlan | null; request: { policy?: { metadata?: { name?: string } } } | null; created_at: Date; finished_at: Date | null }
+
+const runColumns = 'id, status, plan, request, created_at, finished_at';
+
+function toRunView(row: RunRecord): RunView {
+  return {
+    id: row.id, status: row.status, plan: row.plan ?? undefined, createdAt: row.created_at, finishedAt: row.finished_at ?? undefined,
+    policyName: row.plan?.policyName ?? row.request?.policy?.metadata?.name,
+  };
+}
+
+/** The run, or undefined when the control store has not seen it (yet). */
+export async function viewRun(db: Queryable, runId: string): Promise<RunView | undefined> {
+  const { rows } = await db.query<RunRecord>(`SELECT ${runColumns} FROM upshift.runs WHERE id = $1`, [runId]);
+  return rows[0] ? toRunView(rows[0]) : undefined;
+}
+
+/** The most recent runs, newest first. */
+export async function viewRecentRuns(db: Queryable, limit: number): Promise<RunView[]> {
+  const { rows } = await db.query<RunRecord>(`SELECT ${runColumns} FROM upshift.runs ORDER BY created_at DESC, id DESC LIMIT $1`, [limit]);
+  return rows.map(toRunView);
+}
+
+/**
+ * The events produced for the run after outbox position `afterSeq`, in order, as stored. The partition
+ * key is the run id, or the shard id `<runId>:…`.
+ */
+export async function viewRunEvents(db: Queryable, runId: string, afterSeq = 0): Promise<Array<{ seq: number; event: unknown }>> {
+  const { rows } = await db.query<{ seq: string; event: unknown }>(
+    `SELECT seq, event FROM upshift.outbox WHERE seq > $2 AND (partition_key = $1 OR partition_key LIKE $3) ORDER BY seq`,
+    [runId, afterSeq, `${runId.replace(/[\\%_]/g, '\\$&')}:%`],
+  );
+  return rows.map((row) => ({ seq: Number(row.seq), event: row.event }));
+}
+
+/** The steps of a run (every kind, or one), in a stable order. */
+export async function viewSteps(db: Queryable, runId: string, kind?: string): Promise<StepView[]> {
+  const { rows } = await db.query<{ kind: string; key: string; status: string; attempt: number; checkpoint: unknown; started_at: Date | null; finished_at: Date | null }>(
+    `SELECT kind, key, status, attempt, checkpoint, started_at, finished_at FROM upshift.steps WHERE run_id = $1 AND ($2::text IS NULL OR kind = $2)
+      ORDER BY kind, length(key), key`, [runId, kind ?? null]);
+  return rows.map((r) => ({ kind: r.kind, key: r.key, status: r.status, attempt: r.attempt, checkpoint: r.checkpoint, startedAt: r.started_at, finishedAt: r.finished_at }));
+}
+
+/** How many events the relays have published (benchmarks count hops with it). */
+export async function countPublished(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM upshift.outbox WHERE sent_at IS NOT NULL');
+  return Number(rows[0]?.n ?? 0);
+}
