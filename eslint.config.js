@@ -44,6 +44,7 @@ export default tseslint.config(
     },
     rules: {
       '@typescript-eslint/no-floating-promises': ['error', {
+        ignoreVoid: false,
         allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }],
       }],
       '@typescript-eslint/consistent-type-imports': 'error',

@@ -135,7 +135,7 @@ export async function runDemoMain(args: string[]): Promise<number> {
   const runStarted = Date.now();
   const interrupted = (): void => {
     process.stderr.write('\nupshift demo: interrupted; stopping the functions (the next demo ends this run)\n');
-    void dev.stop().finally(() => process.exit(130));
+    dev.stop().catch(() => undefined).finally(() => process.exit(130)).catch(() => undefined);
   };
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);

@@ -30,7 +30,7 @@ async function readAll(groupId: string, count: number): Promise<Array<[string, n
   await consumer.subscribe({ topic, fromBeginning: true });
   const done = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`only ${seen.length}/${count} messages within 60s`)), 60_000);
-    void consumer.run({
+    consumer.run({
       eachMessage: async ({ message }) => {
         seen.push([message.key?.toString() ?? '', Number(message.value?.toString())]);
         if (seen.length >= count) {
@@ -38,7 +38,7 @@ async function readAll(groupId: string, count: number): Promise<Array<[string, n
           resolve();
         }
       },
-    });
+    }).catch(reject);
   });
   try {
     await done;

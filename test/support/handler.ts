@@ -8,8 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { decode, fixtureJson, type AnyUpshiftEvent, type EventData, type EventName, type EventOf } from '@upshift/events';
-import { MemoryTransport, type FunctionModule, type HandleResult } from '@upshift/runtime';
-import pg from 'pg';
+import { createPool, MemoryTransport, type FunctionModule, type HandleResult } from '@upshift/runtime';
 import { eventually, freshDatabase, functionEnv, stackEnv } from '../../runtime/test/support/stack.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -51,8 +50,8 @@ export function outputIds(result: HandleResult): string[] {
 export interface FunctionUnderTest {
   readonly fn: FunctionModule;
   readonly transport: MemoryTransport;
-  /** The control store of this test file (tests may query it directly). */
-  readonly store: pg.Pool;
+  /** The control store of this test file, typed as the runtime's (tests may query it directly). */
+  readonly store: ReturnType<typeof createPool>;
   readonly databaseUrl: string;
   handle(event: unknown): Promise<HandleResult>;
   /** The events a handling stored in the outbox, in the order it emitted them. */
@@ -70,7 +69,7 @@ export async function startFunction(fn: FunctionModule, extraEnv: Record<string,
   const db = await freshDatabase(env);
   const transport = new MemoryTransport();
   await fn.init({ env: functionEnv(env, db.url, topicPrefix, { RELAY_POLL_MS: '100', LOG_LEVEL: 'error', ...extraEnv }), publisher: transport });
-  const store = new pg.Pool({ connectionString: db.url, max: 4 });
+  const store = createPool(db.url, { max: 4, applicationName: 'upshift-handler-test' });
   return {
     fn, transport, store, databaseUrl: db.url,
     handle: (event) => fn.handle({}, event),

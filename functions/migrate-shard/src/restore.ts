@@ -52,7 +52,8 @@ export async function restoreShard(ctx: MigrateContext, data: DeepReadonly<Event
     await heartbeat.stop();
     await releaseLease(ctx.store, lease).catch(() => undefined);
     const failure = retryOrMessage(error, `restore of shard ${data.shardId}`).slice(0, 2000);
-    return void ctx.decide(async (d) => void d.emit('shard.restore.done', { runId: data.runId, shardId: data.shardId, migration: data.migration, outcome: 'failed', rowsRestored: 0, reason: failure }, { key: data.shardId }));
+    await ctx.decide(async (d) => void d.emit('shard.restore.done', { runId: data.runId, shardId: data.shardId, migration: data.migration, outcome: 'failed', rowsRestored: 0, reason: failure }, { key: data.shardId }));
+    return;
   }
   await heartbeat.stop();
   const { restored, ...report } = result;

@@ -21,7 +21,8 @@ const rollout = defineFunction({
     if (isEventOf(event, 'migration.expand.done')) {
       const plan = await requirePlan(ctx.store, event.data.runId);
       const next = afterExpand(plan);
-      return void ctx.decide(async (d) => void (next.kind === 'wave' ? d.emit('rollout.wave.requested', next.request) : d.emit('verify.requested', { runId: plan.runId })));
+      await ctx.decide(async (d) => void (next.kind === 'wave' ? d.emit('rollout.wave.requested', next.request) : d.emit('verify.requested', { runId: plan.runId })));
+      return;
     }
     if (isEventOf(event, 'rollout.wave.requested')) return startWave(ctx, event.data, registry);
     if (isEventOf(event, 'rollout.wave.check')) return checkWave(ctx, event.data, registry);

@@ -47,7 +47,8 @@ export async function checkRevert(ctx: RolloutContext, data: DeepReadonly<EventD
     const { patched, failures } = await patchTargets(plan, registry, targets, (t) => ({ image: t.previousImage, previousImage: t.image }));
     if (failures.length > 0) {
       const why = failures.map((f) => `${f.service} in ${f.cluster}: ${f.phase.message}`).join('; ');
-      return void ctx.decide((d) => failRevert(d, plan, revert, why));
+      await ctx.decide((d) => failRevert(d, plan, revert, why));
+      return;
     }
     checkpoint = { patchedAt: Date.now(), patched };
   } else {

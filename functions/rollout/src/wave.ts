@@ -39,7 +39,8 @@ export async function startWave(ctx: RolloutContext, data: DeepReadonly<EventDat
   const bounds = { attempt: 1, deadline: waveDeadline(patchedAt, plan.strategy.progressDeadlineSeconds) };
   if (failures.length > 0) {
     const decision = decideWave({ targets: failures, now: Date.now(), deadline: Infinity, soakSeconds: 0 });
-    return void ctx.decide((d) => decideOnWave(d, plan, data.wave, checkpoint, decision, bounds));
+    await ctx.decide((d) => decideOnWave(d, plan, data.wave, checkpoint, decision, bounds));
+    return;
   }
   await lookAtWave(ctx, plan, data.wave, checkpoint, bounds, registry);
 }

@@ -42,9 +42,11 @@ export async function shardFinal(ctx: Ctx, data: Data<'shard.completed'> | Data<
   const failed = 'reason' in data;
   await ctx.decide(async (d) => {
     const run = await lockKnownRun(d, data.runId);
-    await recordFinal(d.tx, data.runId, 'fanin', data.shardId, {
+    const recorded = await recordFinal(d.tx, data.runId, 'fanin', data.shardId, {
       status: failed ? 'failed' : 'completed', rows: data.rowsMigrated, migration: data.migration, ...(failed ? { reason: data.reason } : {}),
     });
+    // Already recorded (another event about the same shard): the decision it led to was taken then.
+    if (!recorded) return;
     const plan = await requirePlan(d.tx, data.runId);
     const seen = await fanInByMigration(d.tx, data.runId, 'fanin');
     const step = afterShards(plan.waves.length - 1, plan.migrations.map((m) => ({ ref: m.ref, afterWave: m.afterWave, ...(seen.get(m.ref) ?? { total: 0, final: 0, failed: 0 }) })));

@@ -100,8 +100,14 @@ async function handleOnce<C extends HostConfig>(
   const key: InboxKey = { consumer: definition.name, source: event.source, id: event.id };
   const source = `/upshift/${definition.name}`;
   let outcome: Outcome | undefined;
-  const decide = async <T>(decision: (d: Decision) => Promise<T>): Promise<T | undefined> => {
-    if (outcome) throw new UpshiftError('INTERNAL', `${definition.name} decided twice on event ${event.id}`);
+  let deciding: Promise<unknown> | undefined;
+  const decide = <T>(decision: (d: Decision) => Promise<T>): Promise<T | undefined> => {
+    if (deciding) return Promise.reject(new UpshiftError('INTERNAL', `${definition.name} decided twice on event ${event.id}`));
+    const decided = decideOnce(decision);
+    deciding = decided;
+    return decided;
+  };
+  const decideOnce = async <T>(decision: (d: Decision) => Promise<T>): Promise<T | undefined> => {
     const begin = (client: TxClient): Promise<InboxClaim> => beginAndClaimInbox(client, key, event.type);
     const decided = await withTransactionFrom(resources.pool, begin, async (tx, claim) => {
       if (!claim.first) {
@@ -128,8 +134,15 @@ async function handleOnce<C extends HostConfig>(
         return produced;
       },
     };
-    await definition.handle(ctx, event);
-    if (!outcome) await decide(async () => undefined);
+    try {
+      await definition.handle(ctx, event);
+    } catch (err) {
+      await deciding?.catch(() => undefined); // never answer while a decision is still in flight
+      throw err;
+    }
+    // A decision the handler started but did not wait for still counts (and its failure fails the delivery).
+    if (deciding) await deciding;
+    else await decide(async () => undefined);
   }
   const done = outcome ?? { duplicate: false, outputs: [] };
   if (resources.config.UPSHIFT_CRASH_POINT === 'after-commit-before-publish' && !done.duplicate) {

@@ -41,6 +41,9 @@ export async function runFunctionProcess(modulePath: string): Promise<void> {
     await shutdownTelemetry();
     process.exit(0);
   };
-  process.once('SIGTERM', () => void stop());
-  process.once('SIGINT', () => void stop());
+  const stopOrExit = (): void => {
+    stop().catch(() => process.exit(1));
+  };
+  process.once('SIGTERM', stopOrExit);
+  process.once('SIGINT', stopOrExit);
 }
