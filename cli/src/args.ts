@@ -1,5 +1,6 @@
 /** Argument parsing shared by the `upshift` commands: --help prints the usage, a usage error exits 2. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { HostConfig } from '@upshift/runtime';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -22,4 +23,15 @@ export function parseCommand<const O extends Options>(command: string, usage: st
     return 0;
   }
   return parsed;
+}
+
+/**
+ * The topic prefix of `--topic-prefix`, else of UPSHIFT_TOPIC_PREFIX, else none: the prefix the functions
+ * use (they accept the same values), so a command sees the topics of that deployment, demo or test.
+ */
+export function topicPrefixOption(flag: string | undefined): string | { problem: string } {
+  const value = flag ?? process.env.UPSHIFT_TOPIC_PREFIX ?? '';
+  const checked = HostConfig.shape.UPSHIFT_TOPIC_PREFIX.safeParse(value);
+  if (checked.success) return checked.data;
+  return { problem: `${flag === undefined ? 'UPSHIFT_TOPIC_PREFIX' : '--topic-prefix'}: "${value}": ${checked.error.issues[0]?.message ?? 'not a topic prefix'}` };
 }

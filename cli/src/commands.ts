@@ -32,7 +32,7 @@ export const commands: readonly Command[] = [
   { name: 'request', summary: 'validate a policy, publish upgrade.requested, print the run id (--wait: until the run ends)', run: runRequest },
   { name: 'watch', summary: 'follow a run live: stages, waves, shards, progress (exit 0 completed, 1 otherwise)', run: runWatch },
   { name: 'status', summary: 'recent runs, or one run\'s stages, waves, shards and checks, from the control store', run: runStatus },
-  { name: 'dev', summary: 'run the four functions and the dispatcher locally against the stack', run: runDevCommand },
+  { name: 'dev', summary: 'run the four functions (ports 8081-8084, --port-base) and the dispatcher locally against the stack', run: runDevCommand },
   { name: 'catalog', summary: 'lint the migration catalog: catalog lint <dir> [--connect]', run: runCatalogCommand },
   { name: 'demo', summary: 'upgrade the sample shop end to end on the local stack', ...(existsSync(demoScript) ? { run: runDemo } : {}) },
 ];
@@ -49,7 +49,8 @@ export function helpText(): string {
     'Commands:',
     ...lines,
     '',
-    'Environment: KAFKA_BROKERS (host:port,...) is the default for --brokers; DATABASE_URL for the control store.',
+    'Environment: KAFKA_BROKERS (host:port,...) is the default for --brokers; DATABASE_URL for the control store;',
+    'UPSHIFT_TOPIC_PREFIX for --topic-prefix (request, watch, dev).',
     'Exit codes: 0 success, 1 the run or operation failed, 2 usage error or invalid input.',
     '',
   ].join('\n');

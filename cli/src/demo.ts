@@ -17,8 +17,8 @@ import { up, stackEnv } from '../../stack/src/stack.ts';
 import { quietKafkajsTimerWarning } from './upshift.ts';
 import { checksumOfDigests, customerDigests, customerDocument, demoData, ensureDatabase, ordersChecksum, seedCustomers, seedOrders, type CustomerDigests, type DataChecksum } from './demo/data.ts';
 import { availableFunctions, freshDemoTopics, releaseUnfinishedRuns, startFunctions } from './demo/functions.ts';
-import { publishRequest } from './demo/publish.ts';
 import { demoSucceeded, renderSummary, type DemoReport } from './demo/summary.ts';
+import { cliKafkaConfig, publishRequest } from './publish.ts';
 import { startCustomersWriter, type WriterReport } from './demo/writer.ts';
 import { resetWorkloads, sampleAvailability, sampleWorkloads, type SampleWorkload } from './demo/workloads.ts';
 import { followRun } from './watch/follow.ts';
@@ -90,7 +90,7 @@ function customersData(before: CustomerDigests, after: CustomerDigests, writes: 
 
 async function runAndWatch(policy: UpgradePolicy, setup: Setup, prefix: string, expected: Record<string, number>): Promise<{ view: RunView; traceId: string | undefined }> {
   const brokers = brokersFrom(setup.env.KAFKA_BROKERS);
-  const published = await publishRequest(brokers, prefix, policy, 'npm run demo');
+  const published = await publishRequest(cliKafkaConfig(brokers, 'upshift-demo'), policy, { topicPrefix: prefix, requestedBy: 'npm run demo' });
   say(`- published upgrade.requested: run ${published.runId}, trace ${published.traceId} (topics ${prefix}*)`);
   say(`  follow it from another terminal too: node cli/bin/upshift.js watch ${published.runId} --topic-prefix ${prefix}`);
   const tty = process.stdout.isTTY === true;

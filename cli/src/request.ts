@@ -1,28 +1,34 @@
 /**
  * `upshift request <policy.yaml>`: validate locally (exit 2 with every field path), publish
- * `upgrade.requested`, print the run id on stdout; `--wait` follows the run to its terminal
- * lifecycle event (exit 0 completed or dry run planned, 1 otherwise or on timeout).
+ * `upgrade.requested` (to the plan topic under `--topic-prefix`, as the functions' UPSHIFT_TOPIC_PREFIX),
+ * print the run id on stdout; `--wait` follows the run on the same prefix's lifecycle topic to its
+ * terminal event (exit 0 completed or dry run planned, 1 otherwise or on timeout).
  */
-import { parseCommand, usageError as commandUsageError } from './args.ts';
+import { parseCommand, topicPrefixOption, usageError as commandUsageError } from './args.ts';
 import { readFileSync } from 'node:fs';
-import { logLevel, type KafkaConfig } from 'kafkajs';
+import type { KafkaConfig } from 'kafkajs';
 import {
-  brokersFrom, isSuccess, nameOf, parsePolicyYaml, publishUpgradeRequest, RunId, uuidv7, watchRun,
+  brokersFrom, isSuccess, isTerminal, nameOf, parsePolicyYaml, RunId, uuidv7,
   type AnyUpshiftEvent, type ContractIssue, type UpgradePolicy,
 } from '@upshift/events';
+import { cliKafkaConfig, ensureTopicsUnder, publishRequest } from './publish.ts';
+import { followLifecycle } from './watch/lifecycle.ts';
+import { waveLabel } from './waves.ts';
 
 /** Usage of `upshift request`. */
-export const requestUsage = `Usage: upshift request <policy.yaml> [--brokers host:port,...] [--wait] [--timeout seconds] [--run-id id]
+export const requestUsage = `Usage: upshift request <policy.yaml> [--brokers host:port,...] [--topic-prefix p] [--wait] [--timeout seconds] [--run-id id]
 
-  --brokers   Kafka bootstrap brokers (default: $KAFKA_BROKERS)
-  --wait      wait for the run's terminal lifecycle event; exit 0 if it completed (or a dry run
-              was planned), 1 if it was rejected, failed or rolled back
-  --timeout   with --wait, give up after this many seconds (default 3600; exit 1)
-  --run-id    use this run id instead of a new UUIDv7 (re-publishing the same id is deduplicated)
+  --brokers       Kafka bootstrap brokers (default: $KAFKA_BROKERS)
+  --topic-prefix  topic prefix the functions use (default: $UPSHIFT_TOPIC_PREFIX, else none)
+  --wait          wait for the run's terminal lifecycle event; exit 0 if it completed (or a dry run
+                  was planned), 1 if it was rejected, failed or rolled back
+  --timeout       with --wait, give up after this many seconds (default 3600; exit 1)
+  --run-id        use this run id instead of a new UUIDv7 (re-publishing the same id is deduplicated)
 `;
 
 const options = {
   brokers: { type: 'string' },
+  'topic-prefix': { type: 'string' },
   wait: { type: 'boolean', default: false },
   timeout: { type: 'string', default: '3600' },
   'run-id': { type: 'string' },
@@ -42,20 +48,51 @@ function readPolicy(path: string): { policy: UpgradePolicy } | { problems: reado
   return result.ok ? { policy: result.policy } : { problems: result.problems };
 }
 
-function describe(event: AnyUpshiftEvent): string {
-  const data = event.data as { stage?: string; reason?: string; percent?: number; wave?: number };
-  const detail = [data.stage, data.wave === undefined ? undefined : `wave ${data.wave}`, data.percent === undefined ? undefined : `${data.percent}%`, data.reason]
-    .filter((d) => d !== undefined).join(' ');
-  return `${event.time} ${nameOf(event)}${detail ? ` ${detail}` : ''}`;
+/** What a run's settings are once checked. */
+interface RequestSettings {
+  readonly brokers: string[];
+  readonly topicPrefix: string;
+  readonly timeout: number;
+  readonly runId: string;
 }
 
-async function waitForEnd(config: KafkaConfig, policy: UpgradePolicy, runId: string, timeoutSeconds: number): Promise<number> {
-  const watch = await watchRun(config, runId, { onEvent: (e) => process.stderr.write(`${describe(e)}\n`) });
+/**
+ * One line per lifecycle event for `--wait` (waves counted from 1: "wave 2 of 3"); remembers the
+ * number of waves from `upgrade.planned` for the events that do not carry it.
+ */
+export function lifecycleDescriber(): (event: AnyUpshiftEvent) => string {
+  let waves: number | undefined;
+  return (event) => {
+    const data = event.data as { stage?: string; reason?: string; percent?: number; wave?: number; waves?: unknown };
+    const planned = Array.isArray(data.waves) ? data.waves.length : undefined;
+    waves = planned ?? (typeof data.waves === 'number' ? data.waves : waves);
+    const detail = [
+      data.stage,
+      data.wave === undefined ? undefined : waveLabel(data.wave, waves),
+      planned === undefined ? undefined : `${planned} waves`,
+      data.percent === undefined ? undefined : `${data.percent}%`,
+      data.reason,
+    ].filter((d) => d !== undefined).join(' ');
+    return `${event.time} ${nameOf(event)}${detail ? ` ${detail}` : ''}`;
+  };
+}
+
+/** Follows the prefix's lifecycle topic from now, publishes, and waits for the run's terminal event. */
+async function waitForEnd(config: KafkaConfig, policy: UpgradePolicy, settings: RequestSettings): Promise<number> {
+  const { runId, topicPrefix, timeout: timeoutSeconds } = settings;
+  await ensureTopicsUnder(config, topicPrefix); // the lifecycle topic is followed before the request exists
+  let finish: (event: AnyUpshiftEvent) => void = () => undefined;
+  const terminal = new Promise<AnyUpshiftEvent>((resolve) => (finish = resolve));
+  const describe = lifecycleDescriber();
+  const feed = await followLifecycle(settings.brokers, topicPrefix, runId, (event) => {
+    process.stderr.write(`${describe(event)}\n`);
+    if (isTerminal(event)) finish(event);
+  });
   let timer: NodeJS.Timeout | undefined;
   try {
-    await publish(config, policy, runId);
+    await publish(config, policy, settings);
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutSeconds * 1000)));
-    const end = await Promise.race([watch.terminal, timeout]);
+    const end = await Promise.race([terminal, timeout]);
     if (end === 'timeout') {
       process.stderr.write(`upshift request: run ${runId} did not end within ${timeoutSeconds}s\n`);
       return 1;
@@ -64,24 +101,20 @@ async function waitForEnd(config: KafkaConfig, policy: UpgradePolicy, runId: str
     return isSuccess(end) ? 0 : 1;
   } finally {
     clearTimeout(timer);
-    await watch.stop();
+    await feed.stop();
   }
 }
 
-async function publish(config: KafkaConfig, policy: UpgradePolicy, runId: string): Promise<void> {
+async function publish(config: KafkaConfig, policy: UpgradePolicy, settings: RequestSettings): Promise<void> {
   const requestedBy = process.env.UPSHIFT_REQUESTED_BY ?? process.env.USER;
-  const published = await publishUpgradeRequest(config, policy, { runId, ...(requestedBy ? { requestedBy } : {}) });
+  const published = await publishRequest(config, policy, { runId: settings.runId, topicPrefix: settings.topicPrefix, ...(requestedBy ? { requestedBy } : {}) });
   process.stdout.write(`${published.runId}\n`);
-  process.stderr.write(`published upgrade.requested for ${policy.metadata.name}: run ${published.runId}, event ${published.eventId}${published.traceId ? `, trace ${published.traceId}` : ''}\n`);
-}
-
-/** Kafka settings of the CLI: fail fast (5 s connect, 3 retries), kafkajs logs off (we report errors). */
-function kafkaConfigFor(brokers: string[]): KafkaConfig {
-  return { clientId: 'upshift-cli', brokers, connectionTimeout: 5000, retry: { retries: 3 }, logLevel: logLevel.NOTHING };
+  const where = settings.topicPrefix ? ` (topics ${settings.topicPrefix}*)` : '';
+  process.stderr.write(`published upgrade.requested for ${policy.metadata.name}${where}: run ${published.runId}, event ${published.eventId}${published.traceId ? `, trace ${published.traceId}` : ''}\n`);
 }
 
 /** Checks the options that need no I/O; returns a usage message or the settings. */
-function checkOptions(values: { brokers?: string; timeout: string; 'run-id'?: string }): string | { brokers: string[]; timeout: number; runId: string } {
+function checkOptions(values: { brokers?: string; 'topic-prefix'?: string; timeout: string; 'run-id'?: string }): string | RequestSettings {
   const timeout = Number(values.timeout);
   if (!Number.isFinite(timeout) || timeout <= 0) return `--timeout must be a positive number of seconds, got "${values.timeout}"`;
   const brokers = brokersFrom(values.brokers ?? process.env.KAFKA_BROKERS);
@@ -91,7 +124,9 @@ function checkOptions(values: { brokers?: string; timeout: string; 'run-id'?: st
   const runId = values['run-id'] ?? uuidv7();
   const checked = RunId.safeParse(runId);
   if (!checked.success) return `--run-id: ${checked.error.issues[0]?.message ?? 'invalid run id'}`;
-  return { brokers, timeout, runId };
+  const topicPrefix = topicPrefixOption(values['topic-prefix']);
+  if (typeof topicPrefix !== 'string') return topicPrefix.problem;
+  return { brokers, topicPrefix, timeout, runId };
 }
 
 /** Runs `upshift request`; returns the exit code. */
@@ -108,8 +143,8 @@ export async function runRequest(args: readonly string[]): Promise<number> {
   }
   const settings = checkOptions(values);
   if (typeof settings === 'string') return usageError(settings);
-  const config = kafkaConfigFor(settings.brokers);
-  if (values.wait) return waitForEnd(config, read.policy, settings.runId, settings.timeout);
-  await publish(config, read.policy, settings.runId);
+  const config = cliKafkaConfig(settings.brokers);
+  if (values.wait) return waitForEnd(config, read.policy, settings);
+  await publish(config, read.policy, settings);
   return 0;
 }

@@ -64,7 +64,7 @@ async function showRun(db: Queryable, runId: string, json: boolean): Promise<num
   const now = Date.now();
   process.stdout.write(`status: ${run.status}  started ${formatTime(run.createdAt)} UTC  duration ${durationText(run.createdAt, run.finishedAt, now)}\n`);
   process.stdout.write(renderFrame(view, now));
-  process.stdout.write(`\nsteps\n${stepsTable(steps, now)}`);
+  process.stdout.write(`\nsteps\n${stepsTable(steps, now, view.waves.length)}`);
   return 0;
 }
 

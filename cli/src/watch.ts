@@ -4,7 +4,7 @@
  * store. Exits 0 when the run completed (or a dry run was planned), 1 when it failed, rolled back or was
  * rejected, or on --timeout.
  */
-import { parseCommand, usageError as commandUsageError } from './args.ts';
+import { parseCommand, topicPrefixOption, usageError as commandUsageError } from './args.ts';
 import { brokersFrom, RunId } from '@upshift/events';
 import { followRun, type DisplayMode } from './watch/follow.ts';
 
@@ -47,11 +47,13 @@ export async function runWatch(args: readonly string[]): Promise<number> {
   if (!RunId.safeParse(runId).success) return usageError(`"${runId}" is not a run id`);
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeout !== undefined && !(timeout > 0)) return usageError(`--timeout must be a positive number of seconds, got "${values.timeout}"`);
+  const topicPrefix = topicPrefixOption(values['topic-prefix']);
+  if (typeof topicPrefix !== 'string') return usageError(topicPrefix.problem);
   const brokers = brokersFrom(values.brokers ?? process.env.KAFKA_BROKERS);
   const databaseUrl = values['database-url'] ?? process.env.DATABASE_URL;
   if (brokers.length === 0 && !databaseUrl) return usageError('no Kafka brokers and no control store: pass --brokers or --database-url (or set KAFKA_BROKERS / DATABASE_URL)');
   const view = await followRun({
-    runId, brokers, topicPrefix: values['topic-prefix'] ?? process.env.UPSHIFT_TOPIC_PREFIX ?? '', ...(databaseUrl ? { databaseUrl } : {}),
+    runId, brokers, topicPrefix, ...(databaseUrl ? { databaseUrl } : {}),
     mode: displayModeFor(values.json, process.stdout.isTTY === true),
     write: (text) => process.stdout.write(text),
     ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }),

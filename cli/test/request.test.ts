@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { logLevel } from 'kafkajs';
 import {
-  brokersFrom, connectProducer, consume, createEvent, ensureTopics, fixture, kafkaClient, publishEvents, topicEnd,
+  brokersFrom, connectProducer, consume, createEvent, encodeKafka, ensureTopics, fixture, kafkaClient, publishEvents, topicEnd,
   type AnyUpshiftEvent,
 } from '@upshift/events';
+import { deletePrefixedTopics } from '@upshift/runtime';
 import { examplePolicy, upshift } from './support/run.ts';
 
 const brokers = brokersFrom(process.env.KAFKA_BROKERS);
@@ -69,4 +70,62 @@ test('request --wait gives up after --timeout and exits 1', { skip: needsKafka }
   const outcome = await upshift(['request', examplePolicy, '--wait', '--timeout', '2', '--run-id', `t-timeout-${Date.now().toString(36)}`]);
   assert.equal(outcome.code, 1);
   assert.match(outcome.stderr, /did not end within 2s/);
+});
+
+/** A topic prefix of this test only; `remove` deletes what was created under it. */
+function testPrefix(name: string): { prefix: string; remove: () => Promise<void> } {
+  const prefix = `cli-${name}-${Date.now().toString(36)}.`;
+  return {
+    prefix,
+    remove: async () => {
+      const admin = kafkaClient(kafkaConfig).admin();
+      await admin.connect();
+      await deletePrefixedTopics(admin, prefix).finally(() => admin.disconnect());
+    },
+  };
+}
+
+/** Publishes a terminal event of `runId` to the lifecycle topic under `prefix`. */
+async function answerUnder(prefix: string, runId: string, name: 'upgrade.completed' | 'upgrade.rolled-back'): Promise<void> {
+  const record = encodeKafka(createEvent(name, { ...fixture(name).data, runId }, { producer: 'verify', id: `${runId}-${name}-${prefix}` }));
+  const producer = await connectProducer(kafkaClient(kafkaConfig));
+  await producer.send({ topic: `${prefix}${record.topic}`, acks: -1, messages: [{ key: record.key, value: record.value, headers: { ...record.headers } }] })
+    .finally(() => producer.disconnect());
+}
+
+test('request honours UPSHIFT_TOPIC_PREFIX: the request lands on the prefixed plan topic', { skip: needsKafka }, async () => {
+  const topics = testPrefix('env');
+  try {
+    const { code, stdout, stderr } = await upshift(['request', examplePolicy], { ...process.env, UPSHIFT_TOPIC_PREFIX: topics.prefix });
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, new RegExp(`topics ${topics.prefix.replace(/\./g, '\\.')}\\*`));
+    const runId = stdout.trim();
+    const seen: AnyUpshiftEvent[] = [];
+    const subscription = await consume(kafkaConfig, { 'upgrade.requested': (_data, event) => void seen.push(event) }, { topicPrefix: topics.prefix, fromBeginning: true });
+    try {
+      const received = await waitFor(seen, (e) => e.data.runId === runId);
+      assert.equal(received.source, '/upshift/cli');
+    } finally {
+      await subscription.stop();
+    }
+  } finally {
+    await topics.remove();
+  }
+});
+
+test('request --wait --topic-prefix follows the prefixed lifecycle topic, not the unprefixed one', { skip: needsKafka }, async () => {
+  const topics = testPrefix('wait');
+  const runId = `t-${Date.now().toString(36)}-prefixed`;
+  try {
+    let answered: Promise<void> | undefined;
+    const outcome = await upshift(['request', examplePolicy, '--wait', '--timeout', '60', '--run-id', runId, '--topic-prefix', topics.prefix], process.env, (out) => {
+      // A decoy on the unprefixed topic first: a CLI following the wrong topic would end with it.
+      if (out.includes(runId) && answered === undefined) answered = answer(runId, 'upgrade.completed').then(() => answerUnder(topics.prefix, runId, 'upgrade.rolled-back'));
+    });
+    await answered;
+    assert.equal(outcome.code, 1, outcome.stderr);
+    assert.match(outcome.stderr, new RegExp(`run ${runId}: upgrade.rolled-back`));
+  } finally {
+    await topics.remove();
+  }
 });

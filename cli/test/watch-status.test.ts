@@ -75,7 +75,8 @@ test('watch on a completed run prints its final state and exits 0', { skip: need
 test('watch on a rolled-back run prints the failure and exits 1', { skip: needsPostgres }, async () => {
   const { code, stdout } = await upshift(['watch', rolledBackRun], env());
   assert.equal(code, 1);
-  assert.match(stdout, /! wave 2: orders in upshift-a: progress deadline exceeded/);
+  assert.match(stdout, /^ {2}wave 1 of 2 {2}reverted$/m, 'waves are counted from 1 for people (0 in the events)');
+  assert.match(stdout, /! wave 2 of 2: orders in upshift-a: progress deadline exceeded/);
   assert.match(stdout, /result: ROLLED BACK - 2 workloads reverted, 0 shards restored\nreason: wave 2 failed/);
 });
 
@@ -111,6 +112,10 @@ test('status as text: the runs table, and an unknown run exits 1', { skip: needs
   const table = await upshift(['status'], env());
   assert.equal(table.code, 0);
   assert.match(table.stdout, /^RUN +POLICY +STATUS +STARTED \(UTC\) +DURATION\nrun-rolled-back-1 +shop-2026-11 +rolled-back +2026-11-23 10:01:40 +50s\n/);
+  const one = await upshift(['status', completedRun], env());
+  assert.equal(one.code, 0, one.stderr);
+  assert.match(one.stdout, /^ {2}wave 2 of 2 {2}done$/m, 'the frame counts waves from 1');
+  assert.match(one.stdout, /^ {2}wave +1 of 2 +completed +\d+ /m, 'so do the keys of the wave steps (0-based in the store and in --json)');
   const missing = await upshift(['status', 'no-such-run'], env());
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /no run no-such-run/);

@@ -138,6 +138,13 @@ export const topics: readonly { readonly topic: Topic; readonly partitions: numb
   { topic: DEAD_LETTER_TOPIC, partitions: 3 },
 ]);
 
+/**
+ * The function that consumes the dead-letter topic: every event of a run that delivery gave up on comes
+ * back to it (any type), so the run is redriven or ends with a reason instead of waiting for ever. Its
+ * dead-letter deliveries are never dead-lettered again.
+ */
+export const deadLetterConsumer: FunctionName = 'verify';
+
 /** What a function consumes: the types and the topics they arrive on (dispatcher and knative manifests). */
 export interface Routes {
   /** Versioned CloudEvents types the function handles. */

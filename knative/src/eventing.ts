@@ -4,12 +4,25 @@
  * A 400 from a function is not retried by Knative; 409/429/5xx are (DESIGN.md, delivery semantics).
  */
 import { DEAD_LETTER_TOPIC } from '@upshift/events/contract';
+import { deliveryPolicy } from '@upshift/runtime/delivery';
 import { labelsOf } from './service.ts';
 import { DEAD_LETTER_SINK, deadLetterPartitions, PLACEHOLDER_BROKERS } from './spec.ts';
 import type { FunctionDeployment } from './spec.ts';
 
-/** Retry policy of every KafkaSource: about 0.5+1+2+4+8+16 s before dead-lettering. */
-export const delivery = { retry: 6, backoffPolicy: 'exponential', backoffDelay: 'PT0.5S' } as const;
+/** Milliseconds as an ISO 8601 duration (`PT0.2S`), the form Knative's `delivery` takes. */
+export function isoDuration(ms: number): string {
+  return `PT${Number((ms / 1000).toFixed(3))}S`;
+}
+
+/**
+ * Retry policy of every KafkaSource: the runtime's `deliveryPolicy`, the one the dev dispatcher
+ * follows (its window outlasts a dead worker's shard lease: see `@upshift/runtime/delivery`).
+ */
+export const delivery = {
+  retry: deliveryPolicy.retries,
+  backoffPolicy: deliveryPolicy.backoffPolicy,
+  backoffDelay: isoDuration(deliveryPolicy.backoffDelayMs),
+} as const;
 
 /** The sources.knative.dev/v1 KafkaSource feeding a function's Knative Service. */
 export function kafkaSource(fn: FunctionDeployment) {
@@ -26,9 +39,31 @@ export function kafkaSource(fn: FunctionDeployment) {
       sink: { ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: fn.resourceName } },
       delivery: {
         ...delivery,
-        timeout: `PT${fn.scaling.timeoutSeconds}S`,
+        timeout: isoDuration(fn.scaling.timeoutSeconds * 1000),
         deadLetterSink: { ref: { apiVersion: 'eventing.knative.dev/v1alpha1', kind: 'KafkaSink', name: DEAD_LETTER_SINK } },
       },
+    },
+  };
+}
+
+/**
+ * The KafkaSource feeding the dead-letter topic back to the dead-letter consumer (verify), which redrives
+ * a run's lost event or ends the run. It has no dead-letter sink of its own: a dead letter that cannot be
+ * delivered is not dead-lettered again (no loop).
+ */
+export function deadLetterSource(fn: FunctionDeployment) {
+  return {
+    apiVersion: 'sources.knative.dev/v1',
+    kind: 'KafkaSource',
+    metadata: { name: `${fn.resourceName}-dead-letters`, labels: labelsOf(fn.name) },
+    spec: {
+      bootstrapServers: [PLACEHOLDER_BROKERS],
+      topics: [DEAD_LETTER_TOPIC],
+      consumerGroup: `${fn.resourceName}-dead-letters`,
+      initialOffset: 'earliest',
+      ordering: 'ordered',
+      sink: { ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: fn.resourceName } },
+      delivery: { ...delivery, timeout: isoDuration(fn.scaling.timeoutSeconds * 1000) },
     },
   };
 }

@@ -5,10 +5,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { workTopics } from '@upshift/events/contract';
+import { deadLetterConsumer, workTopics } from '@upshift/events/contract';
 import { catalogFiles } from './catalog.ts';
 import type { CatalogFile } from './catalog.ts';
-import { deadLetterSink, kafkaSource } from './eventing.ts';
+import { deadLetterSink, deadLetterSource, kafkaSource } from './eventing.ts';
 import { FUNC_BROKER, funcYaml } from './func-yaml.ts';
 import { rbacObjects } from './rbac.ts';
 import { knativeService, labelsOf } from './service.ts';
@@ -93,7 +93,7 @@ const FUNC_YAML_NOTE = [
 function functionFiles(catalog: readonly CatalogFile[]): Record<string, string> {
   const files: Record<string, string> = {};
   for (const fn of deployments) {
-    files[`knative/base/${fn.name}.yaml`] = documents([knativeService(fn, catalog), kafkaSource(fn)]);
+    files[`knative/base/${fn.name}.yaml`] = documents([knativeService(fn, catalog), kafkaSource(fn), ...(fn.name === deadLetterConsumer ? [deadLetterSource(fn)] : [])]);
     const note = FUNC_YAML_NOTE.replace('<fn>', fn.name);
     files[`functions/${fn.name}/func.yaml`] = documents([funcYaml(fn)]).replace(GENERATED_HEADER, GENERATED_HEADER + note);
   }

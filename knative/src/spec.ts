@@ -1,10 +1,13 @@
 /**
  * What each function needs in a cluster, in one table: its routes (from the events catalogue),
  * scaling, resources, the Secrets and volumes it mounts, and its Kubernetes rights in target clusters.
- * Every manifest, func.yaml and the RBAC test derive from this table and the catalogue.
+ * Every manifest, func.yaml and the RBAC test derive from this table and the catalogue. How events
+ * are delivered — concurrency and timeout per instance, the retry policy — comes from the runtime's
+ * delivery policy (`@upshift/runtime/delivery`), which `upshift dev`'s dispatcher reads as well.
  */
 import { DEAD_LETTER_TOPIC, FunctionName, routesFor, topics } from '@upshift/events/contract';
 import type { Topic } from '@upshift/events/contract';
+import { CONCURRENCY_VARIABLE, functionLimits } from '@upshift/runtime/delivery';
 
 /** The namespace of the base; overlays change it. */
 export const NAMESPACE = 'upshift';
@@ -44,9 +47,9 @@ export interface Resources {
 export interface Scaling {
   readonly minScale: number;
   readonly maxScale: number;
-  /** Hard limit of concurrent requests per pod (containerConcurrency). */
+  /** Hard limit of concurrent requests per pod (containerConcurrency): `functionLimits`. */
   readonly containerConcurrency: number;
-  /** Request timeout (ksvc timeoutSeconds, KafkaSource delivery timeout). */
+  /** Request timeout (ksvc timeoutSeconds, KafkaSource delivery timeout): `functionLimits`. */
   readonly timeoutSeconds: number;
 }
 
@@ -92,16 +95,29 @@ function partitionsOf(fn: FunctionName): number {
   return topics.find((t) => t.topic === `upshift.${fn}`)?.partitions ?? 1;
 }
 
-function deployment(name: FunctionName, rest: Omit<FunctionDeployment, 'name' | 'resourceName' | 'topics' | 'types'>): FunctionDeployment {
+/** Min 1 keeps the outbox relay running; max one pod per partition; per pod, the function's delivery limits. */
+function scalingOf(fn: FunctionName): Scaling {
+  const { containerConcurrency, timeoutSeconds } = functionLimits[fn];
+  return { minScale: 1, maxScale: partitionsOf(fn), containerConcurrency, timeoutSeconds };
+}
+
+type DeploymentFields = Omit<FunctionDeployment, 'name' | 'resourceName' | 'topics' | 'types' | 'scaling'>;
+
+/**
+ * A function's entry: routes from the catalogue, scaling from its delivery limits, and its
+ * concurrency in the env (UPSHIFT_CONTAINER_CONCURRENCY), as `upshift dev` gives it too.
+ */
+function deployment(name: FunctionName, rest: DeploymentFields): FunctionDeployment {
   const routes = routesFor(name);
-  return Object.freeze({ name, resourceName: `upshift-${name}`, topics: routes.topics, types: routes.types, ...rest });
+  const scaling = scalingOf(name);
+  const env = { ...rest.env, [CONCURRENCY_VARIABLE]: String(scaling.containerConcurrency) };
+  return Object.freeze({ name, resourceName: `upshift-${name}`, topics: routes.topics, types: routes.types, ...rest, scaling, env });
 }
 
 /** The four functions, in flow order. */
 export const deployments: readonly FunctionDeployment[] = Object.freeze([
   deployment('plan', {
     description: 'Validates a request, reads clusters and stores (read-only), persists the plan, emits the first stage.',
-    scaling: { minScale: 1, maxScale: partitionsOf('plan'), containerConcurrency: 10, timeoutSeconds: 120 },
     resources: small,
     env: { UPSHIFT_CATALOG_DIR: CATALOG_DIR, UPSHIFT_ROLLOUT_IDENTITY: `system:serviceaccount:${NAMESPACE}:upshift-rollout` },
     mountsCatalog: true, reachesClusters: true, readsStores: true,
@@ -109,7 +125,6 @@ export const deployments: readonly FunctionDeployment[] = Object.freeze([
   }),
   deployment('rollout', {
     description: 'Patches one wave of images, watches it without blocking, emits the next stage or reverts.',
-    scaling: { minScale: 1, maxScale: partitionsOf('rollout'), containerConcurrency: 10, timeoutSeconds: 120 },
     resources: small,
     env: { UPSHIFT_ROLLOUT_MAX_WAIT_MS: '5000' },
     mountsCatalog: false, reachesClusters: true, readsStores: false,
@@ -117,8 +132,6 @@ export const deployments: readonly FunctionDeployment[] = Object.freeze([
   }),
   deployment('migrate-shard', {
     description: 'Migrates one shard per event (database-bound: one shard per pod), expand/contract DDL, restores.',
-    // A shard invocation works at most UPSHIFT_SHARD_BUDGET_MS (20 s) and then continues by event.
-    scaling: { minScale: 1, maxScale: partitionsOf('migrate-shard'), containerConcurrency: 1, timeoutSeconds: 120 },
     resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
     env: { UPSHIFT_CATALOG_DIR: CATALOG_DIR },
     mountsCatalog: true, reachesClusters: false, readsStores: true,
@@ -126,7 +139,6 @@ export const deployments: readonly FunctionDeployment[] = Object.freeze([
   }),
   deployment('verify', {
     description: 'Counts final shards (fan-in), checks workloads, data and invariants; completes or starts rollback.',
-    scaling: { minScale: 1, maxScale: partitionsOf('verify'), containerConcurrency: 10, timeoutSeconds: 300 },
     resources: small,
     env: { UPSHIFT_CATALOG_DIR: CATALOG_DIR },
     mountsCatalog: true, reachesClusters: true, readsStores: true,

@@ -48,26 +48,56 @@ export function isMigrationError(error: unknown, code?: MigrationErrorCode): err
 }
 
 const throttleSqlStates = new Set(['55P03', '57014', '40001', '40P01', '53300']);
-const unavailableSqlStates = new Set(['57P01', '57P02', '57P03', '53000', '08000', '08003', '08006', '08001', '08004']);
+/** admin_shutdown (pg_terminate_backend), crash_shutdown, cannot_connect_now, insufficient_resources; class 08 is matched whole. */
+const unavailableSqlStates = new Set(['57P01', '57P02', '57P03', '53000']);
+/**
+ * node-postgres errors without a SQLSTATE that mean the connection is gone, not the statement wrong: the
+ * socket closed ("Connection terminated unexpectedly"), a client used after its connection failed, a
+ * connect that timed out. A batch that meets one did not commit (or committed and is found done when
+ * retried); it is retried, never a row's permanent failure.
+ */
+const lostConnection = /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect/i;
 
 /** Wraps a node-postgres error by SQLSTATE; messages keep the server's text but never a connection URL. */
 export function wrapPostgresError(error: unknown, what: string, migration: string): MigrationError {
   if (error instanceof MigrationError) return error;
   const code = (error as { code?: unknown }).code;
-  const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
+  const text = error instanceof Error ? error.message : String(error);
+  const message = `${what}: ${text}`;
   if (typeof code === 'string' && throttleSqlStates.has(code)) return new MigrationError('THROTTLED', message, { cause: error, migration });
-  if (typeof code === 'string' && (unavailableSqlStates.has(code) || /^E[A-Z]+$/.test(code))) {
-    return new MigrationError('UNAVAILABLE', message, { cause: error, migration });
-  }
+  const unavailable = typeof code === 'string'
+    ? unavailableSqlStates.has(code) || code.startsWith('08') || /^E[A-Z]+$/.test(code)
+    : lostConnection.test(text);
+  if (unavailable) return new MigrationError('UNAVAILABLE', message, { cause: error, migration });
   return new MigrationError('STORE_REJECTED', message, { cause: error, migration });
 }
 
-/** Wraps a MongoDB driver error: network and selection errors are UNAVAILABLE, the rest rejected. */
+/**
+ * Server error codes of a node that is going away or unreachable (the driver's retryable-reads set:
+ * HostUnreachable, HostNotFound, NetworkTimeout, ShutdownInProgress, PrimarySteppedDown,
+ * SocketException, NotWritablePrimary, InterruptedAtShutdown, InterruptedDueToReplStateChange,
+ * NotPrimaryNoSecondaryOk, NotPrimaryOrSecondary), and CursorNotFound: a shard's page cursor the
+ * server forgot (restarted, connection dropped); the retried batch opens a new one from the checkpoint.
+ */
+const unavailableMongoCodes = new Set([6, 7, 43, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436]);
+/** Labels the driver or server puts on an error a retry can fix. */
+const unavailableMongoLabels = ['RetryableWriteError', 'ResetPool', 'TransientTransactionError', 'InterruptInUseConnections', 'PoolRequstedRetry'];
+
+/** Wraps a MongoDB driver error: network, selection and shutdown errors are UNAVAILABLE, the rest rejected. */
 export function wrapMongoError(error: unknown, what: string, migration: string): MigrationError {
   if (error instanceof MigrationError) return error;
   const cause = (error as { errorResponse?: unknown }).errorResponse;
   const name = `${error instanceof Error ? error.name : ''} ${cause instanceof Error ? cause.name : ''}`;
   const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
-  if (/Network|ServerSelection|Timeout|PoolCleared/.test(name)) return new MigrationError('UNAVAILABLE', message, { cause: error, migration });
+  if (/Network|ServerSelection|Timeout|PoolCleared|TopologyClosed|NotConnected/.test(name) || isTransientMongoError(error)) {
+    return new MigrationError('UNAVAILABLE', message, { cause: error, migration });
+  }
   return new MigrationError('STORE_REJECTED', message, { cause: error, migration });
+}
+
+function isTransientMongoError(error: unknown): boolean {
+  const { code, hasErrorLabel } = error as { code?: unknown; hasErrorLabel?: unknown };
+  if (typeof code === 'number' && unavailableMongoCodes.has(code)) return true;
+  if (typeof hasErrorLabel !== 'function') return false;
+  return unavailableMongoLabels.some((label) => (hasErrorLabel as (label: string) => boolean).call(error, label));
 }

@@ -2,6 +2,8 @@
  * Configuration: one zod schema per process, parsed once at start. A missing or malformed variable fails
  * start-up with the variable's name (and never its value, which may be a secret).
  */
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { UpshiftError } from './errors.ts';
 
@@ -36,6 +38,30 @@ export const DispatcherConfig = z.object({
 });
 /** Parsed dispatcher configuration. */
 export type DispatcherConfig = z.infer<typeof DispatcherConfig>;
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A variable naming a folder, parsed to an absolute path: a relative value resolves against the working
+ * directory, unset means `defaultFolder` (absolute: callers derive it from their own module, so it does
+ * not depend on where the process was started). A path that is not a folder fails start-up naming the
+ * resolved path (a folder path is no secret, and the resolved one is what a person needs to see).
+ */
+export function folderSetting(defaultFolder: string) {
+  return z.string().min(1).optional().transform((value, ctx) => {
+    const folder = value === undefined ? defaultFolder : resolve(value);
+    if (isFolder(folder)) return folder;
+    const origin = value === undefined ? 'not set, and the default folder' : value === folder ? 'folder' : `"${value}" resolved against ${process.cwd()}:`;
+    ctx.addIssue({ code: 'custom', message: `${origin} ${folder} does not exist or is not a folder` });
+    return z.NEVER;
+  });
+}
 
 /** Describes each failing variable as `NAME: reason`, naming what is wrong without echoing values. */
 export function describeConfigIssues(error: z.ZodError): string[] {

@@ -7,7 +7,7 @@
 export { UpshiftError, errorCodes, isUpshiftError, statusFor } from './errors.ts';
 export type { ErrorCode, ErrorContext } from './errors.ts';
 export { atBoundary, wrapError } from './wrap-error.ts';
-export { HostConfig, describeConfigIssues, loadConfigOrExit, parseConfig } from './config.ts';
+export { HostConfig, describeConfigIssues, folderSetting, loadConfigOrExit, parseConfig } from './config.ts';
 export { createLogger } from './log.ts';
 export type { Logger } from './log.ts';
 export { createPool, pingStore, withTransaction } from './store/pool.ts';
@@ -31,3 +31,5 @@ export { MemoryTransport } from './transport/memory.ts';
 export { deletePrefixedTopics, ensureCatalogueTopics } from './transport/topics.ts';
 export type { OutgoingMessage, Publisher } from './transport/types.ts';
 export { contextOfEvent, currentTraceId, traceAttributesOf } from './telemetry/propagation.ts';
+export * from './lifecycle/dead-letters.ts';
+export * from './lifecycle/watchdog.ts';

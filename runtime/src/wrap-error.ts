@@ -40,9 +40,16 @@ function codeOf(err: Error & { code?: unknown; retriable?: unknown }): ErrorCode
     return err.retriable === true || err.name === 'KafkaJSConnectionError' ? 'UNAVAILABLE' : 'INTERNAL';
   }
   if (err.name === 'AbortError' || err.name === 'TimeoutError') return 'TIMEOUT';
-  if (/timeout exceeded when trying to connect|Connection terminated/i.test(err.message)) return 'UNAVAILABLE';
+  if (lostConnection.test(err.message)) return 'UNAVAILABLE';
   return 'INTERNAL';
 }
+
+/**
+ * node-postgres errors without a SQLSTATE that mean the connection is gone, not the statement wrong:
+ * the socket closed (pg_terminate_backend, failover: "Connection terminated unexpectedly"), a client
+ * used after its connection failed or ended, a pool that could not connect in time.
+ */
+const lostConnection = /timeout exceeded when trying to connect|Connection terminated|connection error and is not queryable|Client was closed and is not queryable/i;
 
 /** Wraps any thrown value into an UpshiftError; UpshiftErrors pass through unchanged. */
 export function wrapError(err: unknown, context: ErrorContext = {}): UpshiftError {

@@ -3,7 +3,7 @@
  * under `upshift dev` with the dispatcher, a collector on the lifecycle topic, and publishing requests.
  */
 import { createEvent, entryFor, LIFECYCLE_TOPIC, uuidv7, type AnyUpshiftEvent, type EventName, type FunctionName } from '@upshift/events';
-import { functionPackage, locateFunction, runDev, type DevRunner } from '@upshift/runtime/dev';
+import { functionPackage, locateFunction, runDev, type DevOptions, type DevRunner, type RetryPolicy } from '@upshift/runtime/dev';
 import { publishEvents } from '../../runtime/test/support/publish.ts';
 import { collect, freshDatabase, freshTopics, functionEnv, stackEnv, type Collector } from '../../runtime/test/support/stack.ts';
 
@@ -30,16 +30,24 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
+/** Dispatcher settings a test may change: the retry policy (default: short backoffs, many retries), concurrency per function, an outcome hook. */
+export interface HarnessDevOptions {
+  retry?: Partial<RetryPolicy>;
+  concurrency?: Partial<Record<FunctionName, number>>;
+  onOutcome?: DevOptions['onOutcome'];
+}
+
 /** Starts `functions` (inline by default) against a fresh database and topic prefix. */
-export async function startHarness(functions: FunctionName[], options: { extraEnv?: Record<string, string>; duplicate?: boolean; mode?: 'inline' | 'process' } = {}): Promise<Harness> {
+export async function startHarness(functions: FunctionName[], options: { extraEnv?: Record<string, string>; duplicate?: boolean; mode?: 'inline' | 'process'; dev?: HarnessDevOptions } = {}): Promise<Harness> {
   const env = { ...stackEnv(), ...(process.env.KUBECONFIG ? { KUBECONFIG: process.env.KUBECONFIG } : {}) };
   const db = await freshDatabase(env);
   const topics = await freshTopics(env);
   const fnEnv = functionEnv(env, db.url, topics.prefix, { UPSHIFT_ROLLOUT_MAX_WAIT_MS: '1000', ...options.extraEnv });
   const dev = await runDev({
     env: fnEnv, quiet: true, duplicate: options.duplicate ?? false,
-    retry: { retries: 30, backoffDelayMs: 100, maxDelayMs: 1000 },
-    functions: functions.map((name) => ({ name, module: functionModule(name), mode: options.mode ?? 'inline' })),
+    retry: options.dev?.retry ?? { retries: 30, backoffDelayMs: 100, maxDelayMs: 1000 },
+    ...(options.dev?.onOutcome ? { onOutcome: options.dev.onOutcome } : {}),
+    functions: functions.map((name) => ({ name, module: functionModule(name), mode: options.mode ?? 'inline', concurrency: options.dev?.concurrency?.[name] })),
   });
   const lifecycle = await collect(env, `${topics.prefix}${LIFECYCLE_TOPIC}`);
   const eventsOf = (runId: string) => lifecycle.events().filter((e) => (e.data as { runId?: string }).runId === runId);

@@ -1,5 +1,6 @@
 /** The demo's closing screen (pure): what changed, data before/after, durations, and where the trace is. */
 import { formatCount, formatDuration } from '../watch/render.ts';
+import { waveLabel } from '../waves.ts';
 import { rowsOf, type RunView } from '../watch/state.ts';
 import type { DataChecksum } from './data.ts';
 
@@ -101,7 +102,7 @@ export function renderSummary(report: DemoReport): string {
       const done = shards.filter((s) => s.state === 'completed').length;
       const restored = shards.filter((s) => s.state === 'restored').length;
       const unit = m.store === 'mongodb' ? 'documents' : 'rows';
-      const after = m.afterWave === undefined ? '' : ` (after wave ${m.afterWave + 1})`;
+      const after = m.afterWave === undefined ? '' : ` (after ${waveLabel(m.afterWave, view.waves.length)})`;
       lines.push(restored > 0
         ? `  ${m.ref.padEnd(22)} ${restored}/${m.shardsTotal} shards migrated, then restored: ${formatCount(restoredRows(view, m.ref))} ${unit} put back${after}`
         : `  ${m.ref.padEnd(22)} ${done}/${m.shardsTotal} shards, ${formatCount(rowsOf(m))} ${unit} migrated${after}${shards.length === 0 ? ', never started' : ''}`);

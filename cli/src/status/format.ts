@@ -1,5 +1,6 @@
 /** Text tables of `upshift status` (pure: rows in, text out). */
 import { formatDuration } from '../watch/render.ts';
+import { waveNumber } from '../waves.ts';
 
 /** One line of the recent-runs table. */
 export interface RunSummary {
@@ -45,10 +46,18 @@ export function runsTable(runs: readonly RunSummary[], now: number): string {
     runs.map((r) => [r.id, r.policy, r.status, formatTime(r.startedAt), durationText(r.startedAt, r.finishedAt, now)]));
 }
 
-/** The steps table of one run. */
-export function stepsTable(steps: readonly StepSummary[], now: number): string {
+/** Kinds of steps whose key is a 0-based wave index (the contract's); shown counted from 1. */
+const waveKinds = new Set(['wave', 'revert']);
+
+/** A step's key as a person reads it: a wave step's `0` is `1 of 3`. */
+export function stepKeyText(step: Pick<StepSummary, 'kind' | 'key'>, waves?: number): string {
+  return waveKinds.has(step.kind) && /^\d+$/.test(step.key) ? waveNumber(Number(step.key), waves) : step.key;
+}
+
+/** The steps table of one run (`waves`: how many the plan has, for the wave steps' keys). */
+export function stepsTable(steps: readonly StepSummary[], now: number, waves?: number): string {
   if (steps.length === 0) return '  (no steps recorded)\n';
   return table(['KIND', 'KEY', 'STATUS', 'ATTEMPTS', 'DURATION'],
-    steps.map((s) => [s.kind, s.key, s.status, String(s.attempt), durationText(s.startedAt, s.finishedAt, now)]))
+    steps.map((s) => [s.kind, stepKeyText(s, waves), s.status, String(s.attempt), durationText(s.startedAt, s.finishedAt, now)]))
     .split('\n').map((l) => (l ? `  ${l}` : l)).join('\n');
 }

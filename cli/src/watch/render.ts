@@ -3,6 +3,7 @@
  * and ETA. Pure: `now` is passed in. ASCII only, so any terminal or log file shows it as is.
  */
 import type { RestoreFinding } from '@upshift/events';
+import { waveLabel } from '../waves.ts';
 import { rowsOf, type MigrationView, type RunView, type TargetView, type WaveView } from './state.ts';
 
 /** Formats a duration as `1h02m`, `3m05s` or `12s`. */
@@ -52,11 +53,11 @@ export function etaMs(m: MigrationView): number | undefined {
 
 const marks: Record<TargetView['state'], string> = { pending: '  ', done: 'ok', failed: '!!', reverted: '<-' };
 
-function waveLine(w: WaveView): string[] {
+function waveLines(w: WaveView, waves: number): string[] {
   const state = w.targets.some((t) => t.state === 'failed') ? 'FAILED' : w.targets.every((t) => t.state === 'reverted') ? 'reverted'
     : w.targets.every((t) => t.state === 'done') ? 'done' : 'pending';
   return [
-    `  wave ${w.index + 1}  ${state}`,
+    `  ${waveLabel(w.index, waves)}  ${state}`,
     ...w.targets.map((t) => `    [${marks[t.state]}] ${`${t.service}@${t.cluster}`.padEnd(24)} ${t.previousImage} -> ${tagOf(t.image)}${t.state === 'reverted' ? ` (reverted to ${tagOf(t.previousImage)})` : ''}${t.reason ? `  (${t.reason})` : ''}`),
   ];
 }
@@ -66,8 +67,8 @@ function tagOf(image: string): string {
   return at > image.lastIndexOf('/') ? image.slice(at + 1) : image;
 }
 
-/** One line per migration: bar, shards, rows, rows/s and ETA. */
-export function migrationLine(m: MigrationView, done: boolean): string {
+/** One line per migration: bar, shards, rows, rows/s and ETA (and, before it starts, after which of the `waves` waves). */
+export function migrationLine(m: MigrationView, done: boolean, waves?: number): string {
   const shards = Object.values(m.shards);
   const finished = shards.filter((s) => s.state === 'completed').length;
   const failedShards = shards.filter((s) => s.state === 'failed').length;
@@ -84,7 +85,7 @@ export function migrationLine(m: MigrationView, done: boolean): string {
     ...(failedShards > 0 ? [`${failedShards} failed`] : []),
     ...(restored > 0 ? [`${restored} restored`] : []),
     ...restoreParts(restoreTotals(m)),
-    ...(shards.length === 0 && m.afterWave !== undefined && !done ? [`starts after wave ${m.afterWave + 1}`] : []),
+    ...(shards.length === 0 && m.afterWave !== undefined && !done ? [`starts after ${waveLabel(m.afterWave, waves)}`] : []),
   ];
   return parts.join('  ');
 }
@@ -159,9 +160,9 @@ function outcomeLines(view: RunView): string[] {
 /** The whole frame for `upshift watch`. */
 export function renderFrame(view: RunView, now: number): string {
   const lines = header(view, now);
-  if (view.waves.length > 0) lines.push('', 'waves', ...view.waves.flatMap(waveLine));
+  if (view.waves.length > 0) lines.push('', 'waves', ...view.waves.flatMap((w) => waveLines(w, view.waves.length)));
   const planKnown = view.waves.length > 0 || view.migrations.some((m) => m.shardsTotal > 0);
-  if (planKnown && view.migrations.length > 0) lines.push('', 'migrations', ...view.migrations.map((m) => migrationLine(m, view.outcome !== undefined)));
+  if (planKnown && view.migrations.length > 0) lines.push('', 'migrations', ...view.migrations.map((m) => migrationLine(m, view.outcome !== undefined, view.waves.length)));
   if (view.checks.length > 0) lines.push('', 'checks', ...view.checks.map((c) => `  [${c.passed ? 'ok' : '!!'}] ${c.name.padEnd(22)} ${c.message}`));
   lines.push(...findingLines(view));
   if (view.failures.length > 0) lines.push('', 'failures', ...view.failures.map((f) => `  ! ${f}`));

@@ -4,6 +4,7 @@
  * Pure: no I/O, no clock — times come from the events or from the caller.
  */
 import { isTerminal, nameOf, type AnyUpshiftEvent, type EventData, type RestoreFinding } from '@upshift/events';
+import { waveLabel } from '../waves.ts';
 import { outcomeOf, type Outcome } from './outcome.ts';
 
 export { outcomeFromStatus, type Outcome } from './outcome.ts';
@@ -178,7 +179,7 @@ function waveFailed(view: RunView, data: EventData<'rollout.wave.failed'>): RunV
     const reason = reasons.get(`${t.service}@${t.cluster}`);
     return reason === undefined ? t : { ...t, state: 'failed', reason };
   });
-  return { ...next, stage: 'rollout', failures: [...next.failures, `wave ${data.wave + 1}: ${data.reason}`] };
+  return { ...next, stage: 'rollout', failures: [...next.failures, `${waveLabel(data.wave, next.waves.length)}: ${data.reason}`] };
 }
 
 function withMigration(view: RunView, ref: string, update: (m: MigrationView) => MigrationView): RunView {

@@ -22,9 +22,14 @@ export interface ShardCheckpoint {
 /** Something that runs queries: a pg Client or Pool. */
 export type Queryable = Pick<pg.Client, 'query'>;
 
-/** Opens a client to the control store; the caller ends it. */
+/**
+ * Opens a client to the control store; the caller ends it. A connection that drops while the CLI waits
+ * between two polls emits 'error' on the client: it is swallowed here (an unhandled 'error' event would
+ * kill the CLI with a stack trace) and the next query reports it as an ordinary rejected promise.
+ */
 export async function connectStore(url: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url, application_name: 'upshift-cli', connectionTimeoutMillis: 5000 });
+  client.on('error', () => undefined);
   await client.connect();
   return client;
 }

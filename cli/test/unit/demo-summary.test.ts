@@ -38,8 +38,8 @@ test('demo --fail: OK when the customers were migrated, then restored, and image
   assert.equal(restoredRows(r.view, customers.ref), 2000);
   assert.equal(demoSucceeded(r), true);
   const text = renderSummary(r);
-  assert.match(text, /customers-profile@1 +2\/2 shards migrated, then restored: 2,000 documents put back \(after wave 1\)/);
-  assert.match(text, /orders-currency@1 +0\/2 shards, 0 rows migrated \(after wave 2\), never started/);
+  assert.match(text, /customers-profile@1 +2\/2 shards migrated, then restored: 2,000 documents put back \(after wave 1 of 2\)/);
+  assert.match(text, /orders-currency@1 +0\/2 shards, 0 rows migrated \(after wave 2 of 2\), never started/);
   assert.match(text, /MongoDB crm\.customers\n.*\n.*\n {4}EQUAL: migrated by customers-profile@1, then restored \(2,000 put back\): the data is exactly as before the run/);
   assert.match(text, /demo: OK \(the orders wave failed after MongoDB crm\.customers \(customers-profile@1, 2,000 restored\) had been migrated; rolled back automatically: data restored \(checksums before = after\), images reverted\)/);
 });

@@ -53,3 +53,24 @@ test('request rejects a bad --run-id or --timeout before touching Kafka (exit 2)
   assert.equal(badTimeout.code, 2);
   assert.match(badTimeout.stderr, /--timeout must be a positive number/);
 });
+
+test('a topic prefix the functions would refuse is a usage error (exit 2), from the flag or UPSHIFT_TOPIC_PREFIX', async () => {
+  const flag = await upshift(['request', examplePolicy, '--brokers', '127.0.0.1:1', '--topic-prefix', 'a/b']);
+  assert.equal(flag.code, 2);
+  assert.match(flag.stderr, /--topic-prefix: "a\/b": only letters, digits/);
+  const fromEnv = await upshift(['watch', 'run-1', '--brokers', '127.0.0.1:1'], { ...process.env, UPSHIFT_TOPIC_PREFIX: 'a b' });
+  assert.equal(fromEnv.code, 2);
+  assert.match(fromEnv.stderr, /UPSHIFT_TOPIC_PREFIX: "a b"/);
+});
+
+test('dev: --help names --port-base and --topic-prefix; a bad --port-base is a usage error before anything starts', async () => {
+  const help = await upshift(['dev', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--port-base +port of the first function/);
+  assert.match(help.stdout, /--topic-prefix/);
+  for (const bad of ['http', '-1', '65534', '80.5']) {
+    const outcome = await upshift(['dev', `--port-base=${bad}`]);
+    assert.equal(outcome.code, 2, bad);
+    assert.match(outcome.stderr, /--port-base must be a port number/);
+  }
+});

@@ -44,7 +44,7 @@ const cases: Array<{ name: string; events: () => AnyUpshiftEvent[]; stage: strin
   {
     name: 'wave failed: the target is failed with its reason, listed as a failure',
     events: () => [planned(), waveDone(0, 'customers', 5), ev('rollout.wave.failed', { runId, wave: 1, reason: 'orders in upshift-a: progress deadline exceeded', targets: [{ service: 'orders', cluster: 'upshift-a', reason: 'ProgressDeadlineExceeded' }] }, 20, 'rollout')],
-    stage: 'rollout', waves: 'done | failed', failures: [/wave 2: orders in upshift-a: progress deadline exceeded/],
+    stage: 'rollout', waves: 'done | failed', failures: [/wave 2 of 2: orders in upshift-a: progress deadline exceeded/],
   },
   {
     name: 'rolled back: touched targets reverted, outcome not a success',
@@ -118,6 +118,8 @@ test('render: a migration not started yet says after which wave it starts', () =
   const view = fold([plannedEarly()]);
   const line = migrationLine(view.migrations[0] ?? assert.fail('no migration'), false);
   assert.match(line, /0\/2 shards .* starts after wave 1$/);
+  assert.match(migrationLine(view.migrations[0] ?? assert.fail('no migration'), false, 2), /starts after wave 1 of 2$/);
+  assert.match(renderFrame(view, 0), /^ {2}wave 1 of 2 {2}pending\n.*\n {2}wave 2 of 2 {2}pending$/m, 'the frame counts waves from 1, with the total');
   assert.doesNotMatch(migrationLine(fold([plannedEarly(), shardDone(0, 100, 7)]).migrations[0] ?? assert.fail('no migration'), false), /starts after/);
 });
 
@@ -171,7 +173,7 @@ test('render: the frame of a rolled-back run shows waves, failures and the resul
   const frame = renderFrame(view, t0 + 99_000);
   assert.match(frame, /^run run-1 {2}policy shop\nstage: rollback {2}elapsed 30s\n/);
   assert.match(frame, /\[<-\] customers@upshift-a +registry\.local\/shop\/customers:1\.0\.0 -> 2\.0\.0/);
-  assert.match(frame, /failures\n {2}! wave 2: orders in upshift-a: deadline/);
+  assert.match(frame, /failures\n {2}! wave 2 of 2: orders in upshift-a: deadline/);
   assert.match(frame, /result: ROLLED BACK - 2 workloads reverted, 0 shards restored\nreason: wave 2 failed\n$/);
   assert.ok(!frame.includes(String.fromCharCode(27)), 'no escape sequences in the frame');
 });

@@ -4,7 +4,7 @@
  */
 import { shardIdFor } from '@upshift/events';
 import type { DeepReadonly, EventData, PlannedMigration } from '@upshift/events';
-import { loadPlan, readRunFacts, requirePlan, setRunStatus, type Decision } from '@upshift/runtime';
+import { loadPlan, lockRun, readRunFacts, requirePlan, setRunStatus, type Decision } from '@upshift/runtime';
 import type { KeyRange } from '@upshift/migrations';
 import { plannedShard } from './core/shard-state.ts';
 import type { ShardState } from './core/shard-state.ts';
@@ -38,6 +38,8 @@ export async function fanOut(ctx: MigrateContext, data: Data<'migration.requeste
     planned.push({ ref: migration.ref, shards });
   }
   await ctx.decide(async (d) => {
+    // A run that stopped going forward (its rollback started) gets no new shards.
+    if ((await lockRun(d.tx, data.runId))?.status !== 'running') return;
     for (const { ref, shards } of planned) {
       await recordShards(d.tx, data.runId, shards);
       for (const { shardId, state } of shards) emitShard(d, data.runId, ref, shardId, state);

@@ -4,8 +4,10 @@ import { UpshiftError } from '@upshift/runtime';
  * Caps the shards one process works on at once: each works its shard for up to the budget on the
  * engine's few connections (UPSHIFT_STORE_POOL_SIZE), so past the cap a delivery is refused with
  * THROTTLED (429, retried later) rather than waiting longer than a delivery may last. No control-store
- * connection is held meanwhile. In Knative (concurrency 1) the cap is never reached; under
- * `upshift dev` one process gets every partition at once.
+ * connection is held meanwhile. The cap defaults to what the platform sends at once
+ * (UPSHIFT_CONTAINER_CONCURRENCY: Knative's containerConcurrency, or what `upshift dev`'s dispatcher
+ * lets through), so it is reached only when set lower on purpose; a 429 is then backpressure that the
+ * dev dispatcher retries without spending the delivery's retries.
  */
 export class ShardSlots {
   readonly #limit: number;

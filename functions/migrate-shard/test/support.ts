@@ -13,7 +13,7 @@ import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { cliEvent, publishEvents } from '../../../runtime/test/support/publish.ts';
 import { collect, freshDatabase, uniqueSuffix, type Collector } from '../../../runtime/test/support/stack.ts';
-import { startHarness, type Harness } from '../../../test/support/run.ts';
+import { startHarness, type Harness, type HarnessDevOptions } from '../../../test/support/run.ts';
 
 const exampleCatalog = fileURLToPath(new URL('../../../examples/catalog/', import.meta.url));
 
@@ -38,7 +38,7 @@ export interface ShardTest {
 }
 
 /** Starts migrate-shard (or the given functions) with `extraEnv` (process mode for crash tests). */
-export async function startShardTest(options: { extraEnv?: Record<string, string>; mode?: 'inline' | 'process'; functions?: FunctionName[]; duplicate?: boolean } = {}): Promise<ShardTest> {
+export async function startShardTest(options: { extraEnv?: Record<string, string>; mode?: 'inline' | 'process'; functions?: FunctionName[]; duplicate?: boolean; dev?: HarnessDevOptions } = {}): Promise<ShardTest> {
   const suffix = uniqueSuffix();
   const mongoDb = `ms_${suffix}`;
   const catalogDir = mkdtempSync(join(tmpdir(), 'upshift-ms-catalog-'));
@@ -49,7 +49,7 @@ export async function startShardTest(options: { extraEnv?: Record<string, string
   const shopDb = await freshDatabase(env);
   const mongoUrl = process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:27117/';
   const harness = await startHarness(options.functions ?? ['migrate-shard'], {
-    mode: options.mode ?? 'inline', duplicate: options.duplicate ?? false,
+    mode: options.mode ?? 'inline', duplicate: options.duplicate ?? false, ...(options.dev ? { dev: options.dev } : {}),
     extraEnv: { LOG_LEVEL: 'error', UPSHIFT_CATALOG_DIR: catalogDir, SHOP_DATABASE_URL: shopDb.url, CRM_MONGODB_URL: mongoUrl, UPSHIFT_SHARD_LEASE_TTL_MS: '4000', ...options.extraEnv },
   });
   const shop = new pg.Client({ connectionString: shopDb.url });

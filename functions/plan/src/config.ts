@@ -1,10 +1,14 @@
-import { HostConfig } from '@upshift/runtime';
+import { fileURLToPath } from 'node:url';
+import { folderSetting, HostConfig } from '@upshift/runtime';
 import { z } from 'zod';
+
+/** The repository's example catalog, found from this file rather than the working directory: the default of UPSHIFT_CATALOG_DIR. */
+const exampleCatalog = fileURLToPath(new URL('../../../examples/catalog', import.meta.url));
 
 /** plan's environment: the host's, plus where the migration catalog lives. */
 export const PlanConfig = HostConfig.extend({
-  /** The operator's migration catalog (a folder; a mounted ConfigMap in the cluster). */
-  UPSHIFT_CATALOG_DIR: z.string().min(1).default('examples/catalog'),
+  /** The operator's migration catalog (a folder; a mounted ConfigMap in the cluster); relative to the working directory. */
+  UPSHIFT_CATALOG_DIR: folderSetting(exampleCatalog),
   /**
    * The user rollout acts as in the target clusters (e.g. system:serviceaccount:upshift:upshift-rollout).
    * Set: preflight asks with a SubjectAccessReview whether that user may get/patch each workload. Unset:

@@ -4,7 +4,7 @@
  * a finished wave starts the stage the run lifecycle names, a failed one applies the failure policy.
  */
 import type { DeepReadonly, EventData, PlannedTarget, RunPlan } from '@upshift/events';
-import { afterWave, applyFailurePolicy, migrationsRunBefore, readWaveStep, requirePlan, UpshiftError, writeWaveStep, type Decision, type HandlerContext } from '@upshift/runtime';
+import { afterWave, applyFailurePolicy, lockRun, migrationsRunBefore, readRunFacts, readWaveStep, requirePlan, UpshiftError, writeWaveStep, type Decision, type HandlerContext } from '@upshift/runtime';
 import { observeTargets, patchTargets, type ClusterRegistry } from '@upshift/workloads';
 import { decideWave, waveDeadline, type WaveDecision } from './core/wave-decision.ts';
 import { untilRecheck, type WaveCheckpoint } from './adapters/steps.ts';
@@ -32,6 +32,10 @@ export async function startWave(ctx: RolloutContext, data: DeepReadonly<EventDat
   const targets = waveTargets(plan, data.wave);
   const step = await readWaveStep<WaveCheckpoint>(ctx.store, plan.runId, 'wave', data.wave);
   if (step.status === 'completed' || step.status === 'failed') return;
+  if ((await readRunFacts(ctx.store, plan.runId))?.status !== 'running') {
+    ctx.log.info({ wave: data.wave }, 'the run is no longer going forward: wave not started');
+    return;
+  }
   const { patched, failures } = await patchTargets(plan, registry, targets, (t) => ({ image: t.image, previousImage: t.previousImage }));
   const patchedAt = step.checkpoint?.patchedAt ?? Date.now();
   const checkpoint: WaveCheckpoint = { ...step.checkpoint, patchedAt, patched: [...(step.checkpoint?.patched ?? []), ...patched] };
@@ -68,6 +72,8 @@ async function lookAtWave(ctx: RolloutContext, plan: RunPlan, wave: number, chec
 /** Carries a wave decision out: a continuation, the wave's end and the stage after it, or the failure policy. */
 async function decideOnWave(d: Decision, plan: RunPlan, wave: number, checkpoint: WaveCheckpoint, decision: WaveDecision, bounds: Bounds): Promise<void> {
   const { runId } = plan;
+  // A run that stopped going forward (a failure elsewhere started its rollback, or it ended) takes no next step.
+  if ((await lockRun(d.tx, runId))?.status !== 'running') return;
   const startedAt = checkpoint.patchedAt ?? Date.now();
   if (decision.kind === 'wait' || decision.kind === 'soak') {
     await writeWaveStep(d.tx, runId, 'wave', wave, { status: 'running', checkpoint: { ...checkpoint, lastSeen: decision.message, recheckAt: Date.now() + decision.recheckAfterMs }, startedAt });

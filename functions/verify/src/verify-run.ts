@@ -46,7 +46,8 @@ export async function shardFinal(ctx: Ctx, data: Data<'shard.completed'> | Data<
       status: failed ? 'failed' : 'completed', rows: data.rowsMigrated, migration: data.migration, ...(failed ? { reason: data.reason } : {}),
     });
     // Already recorded (another event about the same shard): the decision it led to was taken then.
-    if (!recorded) return;
+    // A run no longer going forward (rolling back, ended) only keeps the record.
+    if (!recorded || run.status !== 'running') return;
     const plan = await requirePlan(d.tx, data.runId);
     const seen = await fanInByMigration(d.tx, data.runId, 'fanin');
     const step = afterShards(plan.waves.length - 1, plan.migrations.map((m) => ({ ref: m.ref, afterWave: m.afterWave, ...(seen.get(m.ref) ?? { total: 0, final: 0, failed: 0 }) })));
@@ -69,8 +70,8 @@ export async function verifyRequested(ctx: Ctx, data: Data<'verify.requested'>, 
   const plan = await requirePlan(ctx.store, runId);
   const checks = await runChecks(plan, requestedChecks(run.request.policy), deps);
   await ctx.decide(async (d) => {
-    await lockKnownRun(d, runId);
-    if (!(await claimOnce(d.tx, runId, 'verify'))) return;
+    const locked = await lockKnownRun(d, runId);
+    if (locked.status !== 'running' || !(await claimOnce(d.tx, runId, 'verify'))) return;
     const outcomes = await shardOutcomes(d.tx, runId);
     await finishOnce(d.tx, runId, 'verify');
     d.emit('verify.results', { runId, passed: outcomes.failed.length === 0 && checks.every((c) => c.passed), checks });
@@ -110,7 +111,7 @@ async function conclude(d: Decision, plan: RunPlan, run: RunFacts, verdict: Verd
     d.emit('migration.contract.requested', { runId, migrations: plan.migrations.map((m) => m.ref) });
     return;
   }
-  await setRunStatus(d.tx, runId, 'completed');
+  if (!(await setRunStatus(d.tx, runId, 'completed'))) return;
   d.emit('upgrade.completed', {
     runId, policyName: plan.policyName, contracted: false, durationMs: Math.max(0, Date.now() - run.createdAt.getTime()),
     services: plan.waves.flatMap((w) => w.targets).map((t) => ({ service: t.service, cluster: t.cluster, image: t.image })),

@@ -63,7 +63,12 @@ interface OpenPage {
   cursor: FindCursor<Document>;
 }
 
-/** Opens the engine of a MongoDB migration (the client connects on first use). */
+/**
+ * Opens the engine of a MongoDB migration (the client connects on first use). A dropped connection never
+ * reaches the process as an 'error' event (the driver listens on its client, topology, pools and
+ * connections itself) and the driver reconnects on the next operation; the operation that met the drop
+ * fails as UNAVAILABLE (`wrapMongoError`) and its delivery is retried from the shard's checkpoint.
+ */
 export function createMongoEngine(migration: MongoMigration, options: MongoEngineOptions): MigrationEngine {
   const client = new MongoClient(options.connectionString, {
     maxPoolSize: options.poolSize ?? 4, serverSelectionTimeoutMS: 10_000, socketTimeoutMS: options.statementTimeoutMs ?? 120_000, appName: `upshift:${migration.ref}`,
@@ -161,20 +166,23 @@ async function runMongoBatch(request: BatchRequest, pages: Map<string, OpenPage>
     page = { id, lastKey: request.after, cursor: collection.find(filter, exactReads).sort({ _id: 1 }).batchSize(Math.min(5000, Math.max(100, request.batchSize))) };
     pages.set(id, page);
   }
-  const documents = await readUpTo(page.cursor, request.batchSize);
-  const done = documents.length < request.batchSize;
-  // A failed batch must not leave the cursor past documents it did not change.
+  // A failed batch must not leave the cursor past documents it did not change, nor a dead cursor behind:
+  // after a dropped connection the driver closes it, and a closed cursor reads as exhausted (the shard
+  // would look done with documents left). The retried batch opens a new one from the checkpoint.
   const forget = async () => {
     pages.delete(id);
     await page.cursor.close().catch(() => undefined);
   };
+  let documents: Document[];
   let changed: number;
   try {
+    documents = await readUpTo(page.cursor, request.batchSize);
     changed = await migrateDocuments(target, documents);
   } catch (error) {
     await forget();
     throw error;
   }
+  const done = documents.length < request.batchSize;
   const last = documents.at(-1);
   page.lastKey = last ? encodeKey(last._id) : request.after;
   if (done) await forget();

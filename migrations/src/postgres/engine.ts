@@ -28,20 +28,23 @@ export interface PostgresEngineOptions {
 /** Opens the engine of a PostgreSQL migration (connections are made lazily). */
 export function createPostgresEngine(migration: PostgresMigration, options: PostgresEngineOptions): MigrationEngine {
   const pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 4, application_name: `upshift:${migration.ref}` });
-  pool.on('error', () => undefined); // an idle client's error is seen again by the next query
+  surviveDroppedConnections(pool);
   const timeouts = { lockTimeoutMs: options.lockTimeoutMs ?? 2000, statementTimeoutMs: options.statementTimeoutMs ?? 30_000 };
   const ref = migration.ref;
   let model: (TableModel & { backupReady: boolean }) | undefined;
 
   async function withClient<T>(what: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient | undefined;
+    let lost = false;
     try {
       client = await pool.connect();
       return await work(client);
     } catch (error) {
-      throw wrapPostgresError(error, `${ref}: ${what}`, ref);
+      const wrapped = wrapPostgresError(error, `${ref}: ${what}`, ref);
+      lost = wrapped.code === 'UNAVAILABLE';
+      throw wrapped;
     } finally {
-      client?.release();
+      client?.release(lost); // a connection that failed is discarded, never handed to the next batch
     }
   }
 
@@ -127,6 +130,19 @@ export function createPostgresEngine(migration: PostgresMigration, options: Post
     dropBackups: () => withClient('dropping backups', (client) => dropBackupTable(client, migration)),
     close: () => pool.end(),
   };
+}
+
+/**
+ * node-postgres emits 'error' on a client whose connection ends (pg_terminate_backend, a failover), and
+ * the pool listens only while the client is idle: one checked out between two statements of a batch
+ * would kill the process with an unhandled 'error'. Each client gets a listener for its whole life; the
+ * error itself reaches the engine again through the statement that fails (UNAVAILABLE, retried).
+ */
+function surviveDroppedConnections(pool: pg.Pool): void {
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
+  pool.on('error', () => undefined);
 }
 
 /** The key of the first row of a batch's page (what a one-row batch works on), or null when the page is empty. */

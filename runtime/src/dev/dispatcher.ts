@@ -1,24 +1,44 @@
 /**
- * The local stand-in for Knative KafkaSources: one consumer group per function over the topics the
- * catalogue routes to it (`routesFor`), each record POSTed in binary mode with retry and backoff, and
- * dead-lettered (with the reason) on 400 or when retries run out. Offsets commit only after a record
- * is delivered or dead-lettered, so nothing is lost. `duplicate` delivers every record twice (fault tests).
+ * The local stand-in for Knative KafkaSources and queue-proxies: one consumer group per function over
+ * the topics the catalogue routes to it (`routesFor`), each record POSTed in binary mode with at most
+ * the function's concurrency in flight (the rest wait, as behind a queue-proxy), retried with backoff
+ * (`deliveryPolicy`, shared with the Knative manifests), and dead-lettered (with the reason) on 400 or
+ * when retries run out. Offsets commit only after a record is delivered or dead-lettered, so nothing
+ * is lost. A record of the dead-letter topic is never dead-lettered again: when it cannot be delivered
+ * it is logged and committed (Knative's source of the dead-letter topic has no dead-letter sink
+ * either). `duplicate` delivers every record twice (fault tests).
  */
-import { retryWhileRetriable } from '@upshift/events';
-import { DEAD_LETTER_TOPIC, routesFor } from '@upshift/events';
-import type { FunctionName } from '@upshift/events';
+import { DEAD_LETTER_TOPIC, deadLetterConsumer, retryWhileRetriable, routesFor } from '@upshift/events';
+import type { FunctionName, Topic } from '@upshift/events';
 import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import type { Logger } from '../log.ts';
 import { deadLetterRecord } from './dead-letter.ts';
-import { defaultRetryPolicy, deliverWithRetry, httpRequestOf } from './deliver.ts';
-import type { DeliveryOutcome, RetryPolicy } from './deliver.ts';
+import { deliverWithRetry, httpRequestOf, postOnce } from './deliver.ts';
+import type { DeliveryOutcome, DeliveryRequest, ResolvedRetryPolicy } from './deliver.ts';
+import { deliveryPolicy, functionLimits } from './delivery-policy.ts';
+import type { RetryPolicy } from './delivery-policy.ts';
+import { ConcurrencyGate } from './gate.ts';
 
 /** Where one function listens. */
 export interface DispatchTarget {
   readonly functionName: FunctionName;
   readonly url: string;
+  /** Requests in flight to it at once; default its `devConcurrency` (functionLimits: what one dev process stands in for). */
+  readonly concurrency?: number;
+  /** Catalogue topics to consume (unprefixed); default `routesFor(functionName).topics`. */
+  readonly topics?: readonly Topic[];
 }
+
+/** A target with what delivering to it needs. */
+interface Route {
+  readonly target: DispatchTarget;
+  readonly gate: ConcurrencyGate;
+  readonly policy: ResolvedRetryPolicy;
+}
+
+/** How often a delivery waiting for a place or an answer heartbeats its consumer (kafkajs sends at most one per heartbeatInterval). */
+const keepAliveMs = 1000;
 
 /** Dispatcher options. */
 export interface DispatcherOptions {
@@ -37,24 +57,31 @@ export interface DispatcherOptions {
 /** Runs one consumer group per target until stopped. */
 export class Dispatcher {
   #options: DispatcherOptions;
-  #policy: RetryPolicy;
   #consumers: Consumer[] = [];
   #producer: Producer;
   #stopping = new AbortController();
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
-    this.#policy = { ...defaultRetryPolicy, ...options.retry };
     this.#producer = options.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   }
 
   /** Connects and subscribes every group; resolves once each group has joined and been assigned. */
   async start(): Promise<void> {
     await this.#producer.connect();
-    await Promise.all(this.#options.targets.map((target) => this.#startGroup(target)));
+    await Promise.all(this.#options.targets.map((target) => this.#startGroup(this.#routeOf(target))));
   }
 
-  async #startGroup(target: DispatchTarget): Promise<void> {
+  /** The target's gate and policy: the shared delivery policy, the function's own limits, the options' overrides. */
+  #routeOf(target: DispatchTarget): Route {
+    const limits = functionLimits[target.functionName];
+    const overrides = Object.fromEntries(Object.entries(this.#options.retry ?? {}).filter(([, value]) => value !== undefined));
+    const policy = { ...deliveryPolicy, requestTimeoutMs: limits.timeoutSeconds * 1000, ...overrides };
+    return { target, gate: new ConcurrencyGate(target.concurrency ?? limits.devConcurrency), policy };
+  }
+
+  async #startGroup(route: Route): Promise<void> {
+    const { target } = route;
     const prefix = this.#options.topicPrefix ?? '';
     const consumer = this.#options.kafka.consumer({
       groupId: `${prefix}upshift-dispatcher-${target.functionName}`,
@@ -66,18 +93,28 @@ export class Dispatcher {
     this.#consumers.push(consumer);
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     await consumer.connect();
-    const topics = routesFor(target.functionName).topics.map((topic) => `${prefix}${topic}`);
+    const topics = (target.topics ?? consumedTopics(target.functionName)).map((topic) => `${prefix}${topic}`);
     await retryWhileRetriable(() => consumer.subscribe({ topics, fromBeginning: true }));
-    await consumer.run({ partitionsConsumedConcurrently: 12, eachMessage: (payload) => this.#dispatch(target, payload) });
+    const partitionsConsumedConcurrently = Math.max(12, route.gate.limit);
+    await consumer.run({ partitionsConsumedConcurrently, eachMessage: (payload) => this.#dispatch(route, payload) });
     await joined;
   }
 
-  async #dispatch(target: DispatchTarget, payload: EachMessagePayload): Promise<void> {
+  async #dispatch(route: Route, payload: EachMessagePayload): Promise<void> {
+    const { target } = route;
     const times = this.#options.duplicate ? 2 : 1;
     for (let i = 0; i < times; i++) {
-      const outcome = await this.#deliver(target, payload);
+      let outcome = await this.#deliver(route, payload);
+      if (outcome.kind === 'dead-letter' && this.#isDeadLetterTopic(payload.topic)) outcome = { ...outcome, kind: 'dropped' };
       this.#options.onOutcome?.(target, outcome);
       if (outcome.kind === 'aborted') throw new Error('dispatcher stopping; record left for redelivery');
+      if (outcome.kind === 'dropped') {
+        this.#options.log.error(
+          { function: target.functionName, topic: payload.topic, offset: payload.message.offset, status: outcome.status, attempts: outcome.attempts, reason: outcome.reason },
+          'dead letter not delivered; committed without dead-lettering it again',
+        );
+        return;
+      }
       if (outcome.kind === 'dead-letter') {
         await this.#deadLetter(target, payload, outcome);
         return;
@@ -85,14 +122,40 @@ export class Dispatcher {
     }
   }
 
-  async #deliver(target: DispatchTarget, payload: EachMessagePayload): Promise<DeliveryOutcome> {
-    let request: ReturnType<typeof httpRequestOf>;
+  #isDeadLetterTopic(topic: string): boolean {
+    return topic === `${this.#options.topicPrefix ?? ''}${DEAD_LETTER_TOPIC}`;
+  }
+
+  async #deliver(route: Route, payload: EachMessagePayload): Promise<DeliveryOutcome> {
+    let request: DeliveryRequest;
     try {
       request = httpRequestOf(payload.message);
     } catch (err) {
-      return { kind: 'dead-letter', attempts: 0, status: 400, reason: `not a CloudEvent: ${(err as Error).message}` };
+      return { kind: 'dead-letter', attempts: 0, throttled: 0, status: 400, reason: `not a CloudEvent: ${(err as Error).message}` };
     }
-    return deliverWithRetry(target.url, request, this.#policy, (ms) => this.#pause(ms, payload));
+    const attempt = () => this.#keepAlive(payload, this.#attempt(route, request));
+    return deliverWithRetry(attempt, route.policy, (ms) => this.#pause(ms, payload));
+  }
+
+  /** One attempt: waits for a place at the function (its concurrency), POSTs, frees the place; undefined when stopping. */
+  async #attempt(route: Route, request: DeliveryRequest) {
+    const signal = this.#stopping.signal;
+    if (!(await route.gate.enter(signal))) return undefined;
+    try {
+      return await postOnce(route.target.url, request, route.policy.requestTimeoutMs, signal);
+    } finally {
+      route.gate.leave();
+    }
+  }
+
+  /** Heartbeats the consumer while `work` runs (a wait for a place may outlast the session timeout). */
+  async #keepAlive<T>(payload: EachMessagePayload, work: Promise<T>): Promise<T> {
+    const timer = setInterval(() => { payload.heartbeat().catch(() => undefined); }, keepAliveMs);
+    try {
+      return await work;
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   async #deadLetter(target: DispatchTarget, payload: EachMessagePayload, outcome: DeliveryOutcome & { kind: 'dead-letter' }): Promise<void> {
@@ -100,7 +163,7 @@ export class Dispatcher {
     const record = deadLetterRecord(payload.message, { destination: target.url, status: outcome.status, reason: outcome.reason });
     await this.#producer.send({ topic, acks: -1, messages: [record] });
     this.#options.log.warn(
-      { function: target.functionName, topic: payload.topic, offset: payload.message.offset, status: outcome.status, attempts: outcome.attempts },
+      { function: target.functionName, topic: payload.topic, offset: payload.message.offset, status: outcome.status, attempts: outcome.attempts, throttled: outcome.throttled },
       'event dead-lettered',
     );
   }
@@ -122,4 +185,10 @@ export class Dispatcher {
     await Promise.allSettled(this.#consumers.map((consumer) => consumer.disconnect()));
     await this.#producer.disconnect().catch(() => undefined);
   }
+}
+
+/** The topics a function's group consumes: its catalogue routes, and the dead-letter topic for the dead-letter consumer. */
+export function consumedTopics(functionName: FunctionName): readonly Topic[] {
+  const routed = routesFor(functionName).topics;
+  return functionName === deadLetterConsumer ? [...routed, DEAD_LETTER_TOPIC] : routed;
 }

@@ -22,6 +22,11 @@ export interface DevFunctionSpec {
   readonly mode?: 'process' | 'inline';
   /** Extra environment for this function only. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Requests the dispatcher sends it at once (the rest wait); default its `devConcurrency`
+   * (`functionLimits`). runDev tells the function through UPSHIFT_CONTAINER_CONCURRENCY.
+   */
+  readonly concurrency?: number;
   /** Process mode: start it again when it exits unexpectedly (like a pod). runDev defaults it on. */
   readonly restart?: boolean;
 }

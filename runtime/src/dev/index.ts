@@ -11,4 +11,6 @@ export { freePort } from './functions.ts';
 export type { DevFunctionSpec, StartedFunction } from './functions.ts';
 export { Dispatcher } from './dispatcher.ts';
 export type { DispatchTarget, DispatcherOptions } from './dispatcher.ts';
-export type { DeliveryOutcome, RetryPolicy } from './deliver.ts';
+export type { DeliveryOutcome } from './deliver.ts';
+export { backoffDelay, CONCURRENCY_VARIABLE, deliveryPolicy, functionLimits, retryWindowMs } from './delivery-policy.ts';
+export type { BackoffPolicy, FunctionLimits, RetryPolicy } from './delivery-policy.ts';

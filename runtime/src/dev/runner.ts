@@ -9,7 +9,9 @@ import type { Logger } from '../log.ts';
 import { createKafka } from '../transport/kafka.ts';
 import { ensureCatalogueTopics } from '../transport/topics.ts';
 import { catalogueFunctions } from './catalogue-functions.ts';
-import type { DeliveryOutcome, RetryPolicy } from './deliver.ts';
+import type { DeliveryOutcome } from './deliver.ts';
+import { CONCURRENCY_VARIABLE, functionLimits } from './delivery-policy.ts';
+import type { RetryPolicy } from './delivery-policy.ts';
 import { Dispatcher } from './dispatcher.ts';
 import type { DispatchTarget } from './dispatcher.ts';
 import { startFunction } from './functions.ts';
@@ -29,6 +31,7 @@ export interface DevOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Deliver every event twice (fault tests). */
   readonly duplicate?: boolean;
+  /** Overrides of the shared `deliveryPolicy` (tests). */
   readonly retry?: Partial<RetryPolicy>;
   /** Silence the functions' stdout (tests). */
   readonly quiet?: boolean;
@@ -42,6 +45,16 @@ export interface DevRunner {
   stop(): Promise<void>;
 }
 
+/**
+ * A function as runDev starts it: restarted like a pod, and told (UPSHIFT_CONTAINER_CONCURRENCY) how
+ * many requests the dispatcher sends it at once, so a function that caps its own work sizes the cap
+ * to match and never has to refuse a delivery with 429.
+ */
+function withDevDefaults(spec: DevFunctionSpec): DevFunctionSpec & { concurrency: number } {
+  const concurrency = spec.concurrency ?? functionLimits[spec.name].devConcurrency;
+  return { restart: true, ...spec, concurrency, env: { ...spec.env, [CONCURRENCY_VARIABLE]: String(concurrency) } };
+}
+
 /** Starts topics, functions and dispatcher; stop() tears all of it down. */
 export async function runDev(options: DevOptions): Promise<DevRunner> {
   const env = options.env ?? process.env;
@@ -51,21 +64,20 @@ export async function runDev(options: DevOptions): Promise<DevRunner> {
   const admin = kafka.admin();
   await admin.connect();
   await ensureCatalogueTopics(admin, config.UPSHIFT_TOPIC_PREFIX).finally(() => admin.disconnect());
+  const specs = options.functions.map(withDevDefaults);
   const started: StartedFunction[] = [];
   const stopAll = async (): Promise<void> => {
     await Promise.allSettled(started.map((fn) => fn.stop()));
   };
   try {
-    for (const spec of options.functions) {
-      started.push(await startFunction({ restart: true, ...spec }, env, options.quiet ?? false));
-    }
+    for (const spec of specs) started.push(await startFunction(spec, env, options.quiet ?? false));
   } catch (err) {
     await stopAll();
     throw err;
   }
   const dispatcher = new Dispatcher({
     kafka, log, topicPrefix: config.UPSHIFT_TOPIC_PREFIX,
-    targets: started.map((fn) => ({ functionName: fn.name, url: fn.url })),
+    targets: started.map((fn, i) => ({ functionName: fn.name, url: fn.url, concurrency: specs[i]?.concurrency })),
     ...(options.retry ? { retry: options.retry } : {}),
     duplicate: options.duplicate ?? false,
     ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),

@@ -8,10 +8,11 @@ import type { AnyUpshiftEvent, EventData, EventName, FunctionName, UpshiftEvent 
 import type { Pool } from 'pg';
 import type { z } from 'zod';
 import type { HostConfig } from '../config.ts';
+import type { DeadLetter } from '../lifecycle/dead-letters.ts';
 import type { Logger } from '../log.ts';
 import type { TxClient } from '../store/pool.ts';
 import type { Publisher } from '../transport/types.ts';
-import { handleEvent } from './handle-event.ts';
+import { decideWithoutEvent, handleEvent } from './handle-event.ts';
 import type { HandleResult } from './handle-event.ts';
 import { checkHealth, replyIfFastify } from './health.ts';
 import type { HealthReport } from './health.ts';
@@ -29,6 +30,8 @@ export interface Decision {
    * event and `key` (default: emit order), so a re-run after a rollback emits the same ids.
    */
   emit<N extends EventName>(name: N, data: EventData<N>, options?: { key?: string }): UpshiftEvent<N>;
+  /** Puts an event produced before back in the outbox, published again as it is (a dead letter redriven). */
+  redrive(event: AnyUpshiftEvent): Promise<void>;
 }
 
 /**
@@ -62,6 +65,11 @@ export interface FunctionDeps<C extends HostConfig = HostConfig> {
   readonly pool: Pool;
   readonly log: Logger;
   readonly metrics: FunctionMetrics;
+  /**
+   * A decision no event caused (a timer's, e.g. the run watchdog): one transaction with the outbox; the
+   * ids of its events derive from `cause`, so deciding the same cause again emits the same ids.
+   */
+  decide<T>(cause: string, decision: (d: Decision) => Promise<T>): Promise<T>;
 }
 
 /** What a function author writes. */
@@ -72,6 +80,11 @@ export interface FunctionDefinition<C extends HostConfig = HostConfig> {
   readonly config?: z.ZodType<C>;
   /** Handles one decoded event: looks, then decides once (`ctx.decide`); a domain failure emits `*.failed`. */
   handle(ctx: HandlerContext<C>, event: AnyUpshiftEvent): Promise<void>;
+  /**
+   * Handles a dead-lettered event of any type (the dead-letter topic is routed to this function): the
+   * delivery's attributes say where it was going and why it was given up on. Looks, then decides once.
+   */
+  deadLetters?(ctx: HandlerContext<C>, event: AnyUpshiftEvent, letter: DeadLetter): Promise<void>;
   init?(deps: FunctionDeps<C>): Promise<void>;
   shutdown?(deps: FunctionDeps<C>): Promise<void>;
   /** Extra readiness checks (e.g. a Kubernetes API); throw when not ready. */
@@ -101,7 +114,9 @@ export interface FunctionModule {
 export function defineFunction<C extends HostConfig>(definition: FunctionDefinition<C>): FunctionModule {
   const metrics = createFunctionMetrics(definition.name);
   let resources: Resources<C> | undefined;
-  const deps = (r: Resources<C>): FunctionDeps<C> => ({ config: r.config, pool: r.pool, log: r.log, metrics });
+  const deps = (r: Resources<C>): FunctionDeps<C> => ({
+    config: r.config, pool: r.pool, log: r.log, metrics, decide: (cause, decision) => decideWithoutEvent(definition, r, cause, decision),
+  });
   return {
     name: definition.name,
     metrics,
@@ -116,7 +131,7 @@ export function defineFunction<C extends HostConfig>(definition: FunctionDefinit
       await definition.shutdown?.(deps(open)).catch(() => undefined);
       await closeResources(open);
     },
-    handle: (_context, event) => handleEvent(definition, resources, metrics, event),
+    handle: (context, event) => handleEvent(definition, resources, metrics, event, context),
     async readiness(_request, reply) {
       const report = await checkHealth(resources, 'readiness', resources && definition.readiness ? () => definition.readiness!(deps(resources!)) : undefined);
       return replyIfFastify(reply, report);

@@ -13,9 +13,12 @@ import type { HostConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { beginAndClaimInbox, seenBefore } from '../store/inbox.ts';
 import type { InboxClaim, InboxKey } from '../store/inbox.ts';
-import { replayOutbox, storeOutputs } from '../store/outbox.ts';
+import { redriveEntry, replayOutbox, storeOutputs } from '../store/outbox.ts';
+import { redrivesOf } from '../store/run-state/dead-letters.ts';
+import type { DeadLetter } from '../lifecycle/dead-letters.ts';
+import { deadLetterOf } from './dead-letter-input.ts';
 import type { OutboxEntry } from '../store/outbox.ts';
-import { withTransactionFrom } from '../store/pool.ts';
+import { withTransaction, withTransactionFrom } from '../store/pool.ts';
 import type { TxClient } from '../store/pool.ts';
 import { contextOfEvent, traceAttributesOf } from '../telemetry/propagation.ts';
 import { wrapError } from '../wrap-error.ts';
@@ -37,11 +40,13 @@ export async function handleEvent<C extends HostConfig>(
   resources: Resources<C> | undefined,
   metrics: FunctionMetrics,
   raw: unknown,
+  delivery: unknown = undefined,
 ): Promise<HandleResult> {
   if (!resources) return failure(new UpshiftError('UNAVAILABLE', `function ${definition.name} is not initialised`));
   let event: AnyUpshiftEvent;
+  const letter = deadLetterOf(delivery, raw);
   try {
-    event = decodeFor(definition.name, raw);
+    event = letter ? decodeDeadLetter(definition, raw) : decodeFor(definition.name, raw);
   } catch (err) {
     const violation = new UpshiftError('CONTRACT_VIOLATION', (err as Error).message, { cause: err });
     resources.log.warn({ error: violation.toJSON() }, 'contract violation: event refused');
@@ -56,17 +61,18 @@ export async function handleEvent<C extends HostConfig>(
     links: httpSpan ? [{ context: httpSpan.spanContext() }] : [],
   };
   return tracer.startActiveSpan(`process ${topic}`, options, contextOfEvent(event), (span) =>
-    runTraced(span, definition, resources, metrics, event),
+    runTraced(span, definition, resources, metrics, event, letter && { ...letter, type: event.type, id: event.id }),
   );
 }
 
 async function runTraced<C extends HostConfig>(
-  span: Span, definition: FunctionDefinition<C>, resources: Resources<C>, metrics: FunctionMetrics, event: AnyUpshiftEvent,
+  span: Span, definition: FunctionDefinition<C>, resources: Resources<C>, metrics: FunctionMetrics, event: AnyUpshiftEvent, letter: DeadLetter | undefined,
 ): Promise<HandleResult> {
   const log = resources.log.child({ eventId: event.id, eventType: event.type, runId: runIdOf(event), subject: event.subject });
   const timer = metrics.handlingSeconds.startTimer({ type: event.type });
   try {
-    const outcome = await handleOnce(definition, resources, event, log);
+    if (letter) span.setAttributes({ 'upshift.dead_letter.status': letter.status, 'upshift.dead_letter.destination': letter.destination });
+    const outcome = await handleOnce(definition, resources, event, log, letter);
     metrics.handled.inc({ type: event.type, outcome: outcome.duplicate ? 'duplicate' : 'ok' });
     span.setAttribute('upshift.duplicate', outcome.duplicate);
     log.debug({ outputs: outcome.outputs.length, duplicate: outcome.duplicate }, 'event handled');
@@ -95,9 +101,9 @@ interface Outcome {
  * decides nothing still claims the inbox, so a redelivery is recognised.
  */
 async function handleOnce<C extends HostConfig>(
-  definition: FunctionDefinition<C>, resources: Resources<C>, event: AnyUpshiftEvent, log: Logger,
+  definition: FunctionDefinition<C>, resources: Resources<C>, event: AnyUpshiftEvent, log: Logger, letter?: DeadLetter,
 ): Promise<Outcome> {
-  const key: InboxKey = { consumer: definition.name, source: event.source, id: event.id };
+  const key: InboxKey = { consumer: definition.name, source: event.source, id: letter ? await deadLetterKey(resources, event) : event.id };
   const source = `/upshift/${definition.name}`;
   let outcome: Outcome | undefined;
   let deciding: Promise<unknown> | undefined;
@@ -115,7 +121,7 @@ async function handleOnce<C extends HostConfig>(
         return { outcome: { duplicate: true, outputs: claim.outputs }, value: undefined };
       }
       const emitted: OutboxEntry[] = [];
-      const value = await decision({ tx, emit: emitterFor(definition, resources, event, emitted) });
+      const value = await decision({ tx, emit: emitterFor(definition, resources, letter ? { ...event, id: key.id } as AnyUpshiftEvent : event, emitted), redrive: (again) => redriveEntry(tx, outboxEntryOf(resources, again)) });
       await storeOutputs(tx, key, emitted);
       return { outcome: { duplicate: false, outputs: emitted.map((entry) => entry.id) }, value };
     });
@@ -135,7 +141,8 @@ async function handleOnce<C extends HostConfig>(
       },
     };
     try {
-      await definition.handle(ctx, event);
+      if (letter) await definition.deadLetters?.(ctx, event, letter);
+      else await definition.handle(ctx, event);
     } catch (err) {
       await deciding?.catch(() => undefined); // never answer while a decision is still in flight
       throw err;
@@ -152,6 +159,23 @@ async function handleOnce<C extends HostConfig>(
   return done;
 }
 
+/** A decision no event caused (see FunctionDeps.decide): its outputs go to the outbox in the same transaction. */
+export async function decideWithoutEvent<C extends HostConfig, T>(
+  definition: FunctionDefinition<C>, resources: Resources<C>, cause: string, decision: (d: Decision) => Promise<T>,
+): Promise<T> {
+  const source = `/upshift/${definition.name}`;
+  const input = { source, id: cause } as AnyUpshiftEvent;
+  const emitted: OutboxEntry[] = [];
+  const value = await withTransaction(resources.pool, async (tx) => {
+    emitted.length = 0;
+    const result = await decision({ tx, emit: emitterFor(definition, resources, input, emitted), redrive: (again) => redriveEntry(tx, outboxEntryOf(resources, again)) });
+    await storeOutputs(tx, { consumer: definition.name, source, id: cause }, emitted);
+    return result;
+  });
+  if (emitted.length > 0) resources.relay.wake();
+  return value;
+}
+
 function emitterFor<C extends HostConfig>(
   definition: FunctionDefinition<C>, resources: Resources<C>, input: AnyUpshiftEvent, emitted: OutboxEntry[],
 ): Decision['emit'] {
@@ -162,13 +186,34 @@ function emitterFor<C extends HostConfig>(
       id: derivedId(input.source, input.id, name, key),
       ...traceAttributesOf(),
     });
-    const topic = entryForType(event.type)?.topic ?? 'unknown';
-    emitted.push({
-      source: event.source, id: event.id, type: event.type, topic: `${resources.config.UPSHIFT_TOPIC_PREFIX}${topic}`,
-      partitionKey: event.partitionkey, event: event as unknown as Readonly<Record<string, unknown>>,
-    });
+    emitted.push(outboxEntryOf(resources, event as unknown as AnyUpshiftEvent));
     return event;
   };
+}
+
+/** The outbox row of an event: its structured JSON and the (prefixed) topic the catalogue gives its type. */
+function outboxEntryOf(resources: Resources, event: AnyUpshiftEvent): OutboxEntry {
+  const topic = entryForType(event.type)?.topic ?? 'unknown';
+  return {
+    source: event.source, id: event.id, type: event.type, topic: `${resources.config.UPSHIFT_TOPIC_PREFIX}${topic}`,
+    partitionKey: event.partitionkey, event: event as unknown as Readonly<Record<string, unknown>>,
+  };
+}
+
+/**
+ * The inbox id of a dead letter: the event's id with how many times it was redriven, so the same event
+ * dead-lettered again after a redrive is a new delivery to decide on. (A dead letter delivered twice
+ * before it was decided counts once; after, it may count as one more redrive, still bounded.)
+ */
+async function deadLetterKey(resources: Resources, event: AnyUpshiftEvent): Promise<string> {
+  const runId = runIdOf(event);
+  return `dead-letter:${runId ? await redrivesOf(resources.pool, runId, event.id) : 0}:${event.id}`;
+}
+
+/** Decodes a dead letter for the function that consumes them (any catalogue type may arrive). */
+function decodeDeadLetter(definition: FunctionDefinition, raw: unknown): AnyUpshiftEvent {
+  if (!definition.deadLetters) throw new Error(`${definition.name} does not consume dead letters`);
+  return decode(raw);
 }
 
 /** Messaging + CloudEvents semantic-convention attributes of the handling span. */

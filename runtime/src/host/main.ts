@@ -7,7 +7,7 @@
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { isUpshiftError } from '../errors.ts';
-import { shutdownTelemetry } from '../telemetry/sdk.ts';
+import { shutdownTelemetry } from '../telemetry/shutdown.ts';
 import type { FunctionModule } from './function.ts';
 import { startHost } from './server.ts';
 
@@ -34,7 +34,8 @@ export async function runFunctionProcess(modulePath: string): Promise<void> {
   }
   const resources = fn.resources();
   const host = await startHost(fn, { port: resources?.config.PORT ?? 8080, host: process.env['HOST'] ?? '127.0.0.1' });
-  resources?.log.info({ port: host.port }, 'function listening');
+  // Milliseconds since the process started: what a cold start costs (module loading, init), printed once.
+  resources?.log.info({ port: host.port, startupMs: Math.round(performance.now()) }, 'function listening');
   const stop = async (): Promise<void> => {
     await host.close();
     await fn.shutdown();

@@ -34,7 +34,7 @@ export async function openResources<C extends HostConfig>(
   const log = createLogger(definition.name, config.LOG_LEVEL);
   const pool = createPool(config.DATABASE_URL, {
     applicationName: `upshift-${definition.name}`,
-    onError: (err) => log.warn({ err }, 'idle control-store connection failed'),
+    onError: (err) => log.warn({ err }, 'control-store connection lost; the pool opens a new one'),
   });
   try {
     await migrateStore(pool);

@@ -40,9 +40,11 @@ export function statusesBefore(to: RunStatus): RunStatus[] {
 /**
  * Kinds of a run's steps: `wave` and `revert` (rollout, key = wave index), `shard` (migrate-shard, key =
  * shard id), `fanin` and `restored` (verify's record of each shard's final outcome and restore), and
- * `once` (a claim, key = the claim).
+ * `once` (a claim, key = the claim), and `dead-letter` (one of the run's events that delivery gave up on,
+ * key = its event id, with what upshift did about it), and `watchdog` (key `stall`: the nudges of a run
+ * that stopped making progress, and the watchdog's verdict).
  */
-export const stepKinds = ['wave', 'revert', 'shard', 'fanin', 'restored', 'once'] as const;
+export const stepKinds = ['wave', 'revert', 'shard', 'fanin', 'restored', 'once', 'dead-letter', 'watchdog'] as const;
 /** One step kind. */
 export type StepKind = (typeof stepKinds)[number];
 

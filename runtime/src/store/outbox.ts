@@ -59,6 +59,20 @@ export async function replayOutbox(tx: TxClient, source: string, ids: readonly s
   return result.rowCount ?? 0;
 }
 
+/**
+ * Puts an event back in the outbox to be published again as it is (same source and id, so consumers
+ * that handled it replay it): a dead-lettered event redriven. Inserted when it never was in this outbox
+ * (e.g. the CLI produced it).
+ */
+export async function redriveEntry(tx: TxClient, entry: OutboxEntry): Promise<void> {
+  await tx.query(
+    `INSERT INTO upshift.outbox AS o (source, id, type, topic, partition_key, event) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (source, id) DO UPDATE SET sent_at = NULL, topic = EXCLUDED.topic`,
+    [entry.source, entry.id, entry.type, entry.topic, entry.partitionKey ?? null, JSON.stringify(entry.event)],
+  );
+  await tx.query(`SELECT pg_notify($1, '')`, [outboxChannel]);
+}
+
 /** A row claimed by the relay for publishing. */
 export interface PendingOutboxRow {
   readonly seq: string;

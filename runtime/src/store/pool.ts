@@ -9,7 +9,10 @@ import { wrapError } from '../wrap-error.ts';
 /** A client inside an open transaction; handlers receive this and nothing else to write with. */
 export type TxClient = PoolClient;
 
-/** Creates the control-store pool; an idle-client error is logged by the caller, never thrown. */
+/**
+ * Creates the control-store pool. A connection that drops (pg_terminate_backend, a failover) is
+ * reported to `onError` once and never crashes the process; see `surviveDroppedConnections`.
+ */
 export function createPool(
   databaseUrl: string,
   options: { max?: number; applicationName?: string; onError?: (err: Error) => void } = {},
@@ -21,7 +24,27 @@ export function createPool(
     idleTimeoutMillis: 30_000,
     application_name: options.applicationName ?? 'upshift',
   });
-  pool.on('error', (err) => options.onError?.(err));
+  return surviveDroppedConnections(pool, options.onError);
+}
+
+/**
+ * node-postgres emits 'error' on a client whose connection ends. The pool listens only while a client
+ * is idle: one checked out (a transaction between two statements, a handler between two queries) has
+ * no listener, and an unhandled 'error' event kills the process. So every client gets a listener for
+ * its whole life, reporting its first error to `onError` (a terminated backend sends its FATAL message,
+ * then the socket ends: two errors, one loss); the pool's own 'error' (idle clients) is that same
+ * error, already reported. The statement in flight fails (wrapped as UNAVAILABLE, the delivery is
+ * retried), the pool discards the broken client on release and opens a new one on the next checkout.
+ */
+export function surviveDroppedConnections(pool: Pool, onError: (err: Error) => void = () => undefined): Pool {
+  pool.on('connect', (client) => {
+    let reported = false;
+    client.on('error', (err) => {
+      if (!reported) onError(err);
+      reported = true;
+    });
+  });
+  pool.on('error', () => undefined);
   return pool;
 }
 

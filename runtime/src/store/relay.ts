@@ -3,6 +3,7 @@
  * LISTEN/NOTIFY (and directly by the in-process handler), with a polling fallback that also covers rows
  * left behind by a crash between commit and publish. A crash after publish and before "mark sent"
  * publishes again on restart: delivery is at-least-once and consumers dedupe on (source, id).
+ * A lost LISTEN connection reconnects with backoff on its own while the poll keeps publishing.
  */
 import { ROOT_CONTEXT, context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
@@ -33,6 +34,8 @@ export interface RelayOptions {
 export class OutboxRelay {
   #options: RelayOptions;
   #listener: pg.Client | undefined;
+  #reconnect: NodeJS.Timeout | undefined;
+  #failedListens = 0;
   #timer: NodeJS.Timeout | undefined;
   #draining: Promise<void> | undefined;
   #scheduled: NodeJS.Timeout | undefined;
@@ -77,14 +80,16 @@ export class OutboxRelay {
     });
   }
 
-  /** Stops waking, waits for the current drain, closes the listener. */
+  /** Stops waking and reconnecting, waits for the current drain, closes the listener. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
     clearTimeout(this.#scheduled);
+    clearTimeout(this.#reconnect);
     await this.#draining;
-    await this.#listener?.end().catch(() => undefined);
+    const listener = this.#listener;
     this.#listener = undefined;
+    await listener?.end().catch(() => undefined);
   }
 
   async #drain(): Promise<void> {
@@ -99,7 +104,6 @@ export class OutboxRelay {
     } catch (err) {
       this.#options.log.warn({ err }, 'outbox relay could not publish; will retry');
     }
-    if (!this.#listener && !this.#stopped) await this.#listen();
   }
 
   async #publishBatch(limit: number): Promise<number> {
@@ -113,23 +117,71 @@ export class OutboxRelay {
     });
   }
 
+  /**
+   * Opens the LISTEN connection. Never throws and never holds up a drain: when it cannot connect, or
+   * later loses the connection, it tries again after a backoff (`listenerBackoffMs`) and the poll
+   * publishes meanwhile. Once back, it wakes a drain for the commits whose NOTIFY it missed.
+   */
   async #listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#options.databaseUrl, application_name: 'upshift-relay' });
-    client.on('notification', () => this.wake());
-    client.on('error', (err) => {
-      this.#options.log.warn({ err }, 'outbox listener lost; polling until it reconnects');
-      this.#listener = undefined;
-      void client.end().catch(() => undefined);
+    if (this.#stopped) return;
+    // TCP keepalive: a connection that only listens sends nothing, so a silently dead one is found this way.
+    const client = new pg.Client({
+      connectionString: this.#options.databaseUrl, application_name: 'upshift-relay',
+      connectionTimeoutMillis: 5000, keepAlive: true, keepAliveInitialDelayMillis: 10_000,
     });
+    client.on('notification', () => this.wake());
+    client.on('error', (err) => this.#lost(client, err));
+    client.on('end', () => this.#lost(client, undefined));
     try {
       await client.connect();
       await client.query(`LISTEN ${outboxChannel}`);
-      this.#listener = client;
     } catch (err) {
-      this.#options.log.warn({ err }, 'outbox listener unavailable; polling');
+      this.#options.log.warn({ err, attempt: this.#failedListens + 1 }, 'outbox listener unavailable; polling until it reconnects');
       await client.end().catch(() => undefined);
+      this.#listenLater();
+      return;
     }
+    if (this.#stopped) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.#listener = client;
+    if (this.#failedListens > 0) {
+      this.#options.log.info({ attempts: this.#failedListens }, 'outbox listener reconnected');
+      this.wake();
+    }
+    this.#failedListens = 0;
   }
+
+  /** The listening connection failed or ended: drop it and reconnect later (a client still connecting is #listen's). */
+  #lost(client: pg.Client, err: Error | undefined): void {
+    if (this.#listener !== client) return;
+    this.#listener = undefined;
+    this.#options.log.warn({ err }, 'outbox listener lost; polling until it reconnects');
+    void client.end().catch(() => undefined);
+    this.#listenLater();
+  }
+
+  #listenLater(): void {
+    if (this.#stopped || this.#reconnect) return;
+    const delayMs = listenerBackoffMs(this.#failedListens);
+    this.#failedListens += 1;
+    this.#reconnect = setTimeout(() => {
+      this.#reconnect = undefined;
+      this.#listen().catch(() => undefined); // #listen reports its own failures and never rejects
+    }, delayMs);
+    this.#reconnect.unref();
+  }
+}
+
+/**
+ * The wait before reconnecting the listener after `failures` failed attempts in a row: a ceiling of
+ * 100 ms doubling up to 10 s, and a random wait between half of it and all of it, so that the instances
+ * that lost their listeners together (a database restart) do not all reconnect at the same moment.
+ */
+export function listenerBackoffMs(failures: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(10_000, 100 * 2 ** Math.min(failures, 20));
+  return Math.round(ceiling / 2 + (ceiling / 2) * random());
 }
 
 function toOutgoing(row: PendingOutboxRow): { topic: string; key: string | undefined; event: ReturnType<typeof decode> } {

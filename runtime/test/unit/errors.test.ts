@@ -1,7 +1,8 @@
 /** Every error, from any library, ends as one UpshiftError code with one delivery status. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backoffDelay, defaultRetryPolicy, isRetriableStatus } from '../../src/dev/deliver.ts';
+import { isRetriableStatus } from '../../src/dev/deliver.ts';
+import { backoffDelay, deliveryPolicy } from '../../src/dev/delivery-policy.ts';
 import { UpshiftError, errorCodes } from '../../src/errors.ts';
 import { wrapError } from '../../src/wrap-error.ts';
 
@@ -60,7 +61,7 @@ test('the dispatcher retries 404/408/409/429/5xx and network errors, not 400', (
   assert.deepEqual([400, 401, 403, 413].map(isRetriableStatus), [false, false, false, false]);
 });
 
-test('backoff doubles and is capped', () => {
-  const policy = { ...defaultRetryPolicy, backoffDelayMs: 100, maxDelayMs: 1000 };
-  assert.deepEqual([0, 1, 2, 3, 4, 5].map((n) => backoffDelay(policy, n)), [100, 200, 400, 800, 1000, 1000]);
+test('backoff doubles from backoffDelay·2 (Knative: backoffDelay·2^n for retry n) and is capped', () => {
+  const policy = { ...deliveryPolicy, backoffDelayMs: 100, maxDelayMs: 1000 };
+  assert.deepEqual([1, 2, 3, 4, 5].map((n) => backoffDelay(policy, n)), [200, 400, 800, 1000, 1000]);
 });

@@ -10,3 +10,5 @@ export * from './claims.ts';
 export * from './fan-in.ts';
 export * from './views.ts';
 export * from './failure.ts';
+export * from './dead-letters.ts';
+export * from './stalls.ts';
