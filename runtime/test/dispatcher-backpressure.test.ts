@@ -79,7 +79,7 @@ test('429 from a full instance is backpressure: retried without spending the ret
   const fn = await standIn(async () => {
     if (busy) return 429;
     busy = true;
-    await sleep(100);
+    await sleep(300); // long enough that a waiting delivery meets several 429s, whatever the machine's load
     busy = false;
     return 200;
   });
@@ -89,7 +89,8 @@ test('429 from a full instance is backpressure: retried without spending the ret
   assert.deepEqual(outcomes.map((o) => o.kind), Array<string>(8).fill('delivered'));
   const throttled = outcomes.reduce((sum, o) => sum + o.throttled, 0);
   console.log(`8 deliveries, ${throttled} answers of 429 on the way, none dead-lettered (retries: 1)`);
-  assert.ok(throttled > 8, `the instance refused many attempts (${throttled}), more than the retries of all deliveries together`);
+  const most = Math.max(...outcomes.map((o) => o.throttled));
+  assert.ok(most > 1, `a delivery met ${most} answers of 429 and was still delivered with 1 retry: 429s do not spend retries (${throttled} in all)`);
 });
 
 test('a dead letter that cannot be delivered is committed and logged, never dead-lettered again', { timeout: 60_000 }, async () => {
