@@ -59,6 +59,8 @@ test('a crash between commit and publish: the restarted relay publishes the outp
     await outputs.waitFor(1);
     assert.equal(outputs.events()[0]?.type, 'dev.upshift.migration.expand.done.v1');
 
+    // The consumer may see the event before the relay marks it sent: redeliver only once it is marked.
+    await eventually(async () => ((await client.query<{ sent: boolean }>(`SELECT sent_at IS NOT NULL AS sent FROM upshift.outbox`)).rows[0]?.sent ? true : undefined));
     const again = await fetch(restarted.url, { method: 'POST', headers: http.headers, body: http.body });
     assert.equal(again.status, 200);
     assert.equal(((await again.json()) as { outcome: string }).outcome, 'duplicate');
