@@ -134,3 +134,26 @@ export async function unreachableContext(): Promise<string> {
   addContext(context, { server: `https://127.0.0.1:${port}`, skipTLSVerify: true }, 'unused');
   return context;
 }
+
+/**
+ * A context named `name` for `cluster` whose API server is reached through `port` on loopback (a
+ * {@link startTcpProxy} in front of it), with the cluster's own CA and credentials.
+ */
+export function proxiedContext(cluster: string, name: string, port: number): string {
+  const file = process.env.KUBECONFIG ?? '';
+  const config = new KubeConfig();
+  config.loadFromFile(file);
+  const context = config.getContextObject(cluster);
+  const target = config.getCluster(context?.cluster ?? '');
+  if (!context || !target) throw new Error(`kubeconfig has no context or cluster ${cluster}`);
+  config.addCluster({ ...target, name, server: `https://127.0.0.1:${port}` });
+  config.addContext({ name, cluster: name, user: context.user });
+  writeFileSync(file, config.exportConfig(), { mode: 0o600 });
+  return name;
+}
+
+/** The host and port of a context's API server. */
+export function apiServerOf(context: string): { host: string; port: number } {
+  const url = new URL(kube(context).config.getCurrentCluster()?.server ?? '');
+  return { host: url.hostname, port: Number(url.port || 443) };
+}

@@ -5,7 +5,7 @@
  * Secrets. The cluster credential is also the identity rollout acts as, so permission checks use it.
  */
 import { join } from 'node:path';
-import { AppsV1Api, AuthorizationV1Api, CoreV1Api, Health, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, AuthorizationV1Api, CoreV1Api, createConfiguration, Health, KubeConfig, ServerConfiguration, type RequestContext } from '@kubernetes/client-node';
 
 /** How the policy reaches one cluster. */
 export interface ClusterAccess {
@@ -27,6 +27,30 @@ export interface ClusterClients {
 /** Where mounted cluster Secrets live in a pod (overridable for tests). */
 const secretsDir = (): string => process.env.UPSHIFT_CLUSTER_SECRETS_DIR ?? '/var/run/upshift/clusters';
 
+/**
+ * How long one API request may take before it counts as unanswered (UPSHIFT_KUBE_REQUEST_TIMEOUT_MS,
+ * default 10 s): a cluster that stops answering must not hold a handler forever.
+ */
+const requestTimeoutMs = (): number => Number(process.env.UPSHIFT_KUBE_REQUEST_TIMEOUT_MS ?? '') || 10_000;
+
+/** An API client of `config`'s current cluster whose every request is aborted after the request timeout. */
+function apiClient<T>(config: KubeConfig, api: new (configuration: ReturnType<typeof createConfiguration>) => T): T {
+  const cluster = config.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig has no current cluster');
+  const timeoutMs = requestTimeoutMs();
+  return new api(createConfiguration({
+    baseServer: new ServerConfiguration(cluster.server, {}),
+    authMethods: { default: config },
+    promiseMiddleware: [{
+      pre: (request: RequestContext) => {
+        request.setSignal(AbortSignal.timeout(timeoutMs));
+        return Promise.resolve(request);
+      },
+      post: (response) => Promise.resolve(response),
+    }],
+  }));
+}
+
 /** Loads the kubeconfig for a cluster of the policy and builds its clients. */
 export function clusterClients(access: ClusterAccess): ClusterClients {
   const config = new KubeConfig();
@@ -43,9 +67,9 @@ export function clusterClients(access: ClusterAccess): ClusterClients {
   return {
     cluster: access.name,
     config,
-    apps: config.makeApiClient(AppsV1Api),
-    core: config.makeApiClient(CoreV1Api),
-    authorization: config.makeApiClient(AuthorizationV1Api),
+    apps: apiClient(config, AppsV1Api),
+    core: apiClient(config, CoreV1Api),
+    authorization: apiClient(config, AuthorizationV1Api),
     health: new Health(config),
   };
 }

@@ -6,9 +6,12 @@ import { ApiException } from '@kubernetes/client-node';
 import type { WorkloadRef } from './workload.ts';
 
 /** How a Kubernetes API failure should be treated: retried later, or a permanent failure with a precise message. */
-export type KubernetesFailure = { retriable: boolean; message: string; status?: number };
+export type KubernetesFailure = { retriable: boolean; message: string; status?: number; unreachable?: boolean };
 
-/** Maps a client error to retry (unreachable, 5xx, 409, 429) or a permanent failure naming verb, resource and workload. */
+/**
+ * Maps a client error to retry (unreachable: no answer at all; or 5xx, 409, 429) or a permanent failure
+ * naming verb, resource and workload.
+ */
 export function classifyKubernetesError(error: unknown, verb: string, ref: WorkloadRef): KubernetesFailure {
   const resource = `${ref.kind.toLowerCase()}s`;
   const where = `${ref.kind} ${ref.namespace}/${ref.name} in cluster ${ref.cluster}`;
@@ -21,7 +24,7 @@ export function classifyKubernetesError(error: unknown, verb: string, ref: Workl
     return { retriable: true, status: code, message: `cluster ${ref.cluster} answered ${code} to ${verb} ${where}: ${apiMessage(error)}` };
   }
   const reason = error instanceof Error ? error.message : String(error);
-  return { retriable: true, message: `cluster ${ref.cluster} unreachable during ${verb} of ${where}: ${reason}` };
+  return { retriable: true, unreachable: true, message: `cluster ${ref.cluster} unreachable during ${verb} of ${where}: ${reason}` };
 }
 
 /** True when the API answered 404: the object does not exist (as opposed to an unreachable cluster). */

@@ -6,7 +6,7 @@
 import type { PlannedTarget, RunPlan } from '@upshift/events';
 import { UpshiftError } from '@upshift/runtime';
 import type { ClusterRegistry } from './clusters.ts';
-import { rolloutStatus, type TargetPhase } from './core/rollout-status.ts';
+import { rolloutStatus, unreachable, type TargetPhase } from './core/rollout-status.ts';
 import { classifyKubernetesError } from './kubernetes-errors.ts';
 import { observePods, observeWorkload, patchImage, type WorkloadRef } from './workload.ts';
 
@@ -23,8 +23,9 @@ export function refOf(target: PlannedTarget): WorkloadRef {
 }
 
 /**
- * Observes each target against the image it should run. A retriable API failure throws (the delivery is
- * retried); a permanent one (403, 404) becomes that target's failure.
+ * Observes each target against the image it should run. A cluster that does not answer makes its targets
+ * `Unreachable` (the wave looks again until its deadline); an API answer worth retrying (409, 429, 5xx)
+ * throws (the delivery is retried); a permanent one (403, 404) becomes that target's failure.
  */
 export async function observeTargets(plan: RunPlan, registry: ClusterRegistry, targets: PlannedTarget[], imageOf: (t: PlannedTarget) => string): Promise<TargetPhase[]> {
   const phases: TargetPhase[] = [];
@@ -42,7 +43,10 @@ export async function observeTargets(plan: RunPlan, registry: ClusterRegistry, t
   return phases;
 }
 
-/** Sets each target's image; returns the workloads actually patched. Same error rules as observing. */
+/**
+ * Sets each target's image; returns the workloads actually patched and the targets that were not, each
+ * with why (`Failed` for good, or `Unreachable`: patch it again on the next look). Same error rules as observing.
+ */
 export async function patchTargets(
   plan: RunPlan,
   registry: ClusterRegistry,
@@ -68,6 +72,7 @@ export async function patchTargets(
 function permanentOrThrow(error: unknown, verb: string, ref: WorkloadRef): TargetPhase['phase'] {
   if (error instanceof UpshiftError) throw error;
   const failure = classifyKubernetesError(error, verb, ref);
+  if (failure.unreachable) return unreachable(failure.message);
   if (failure.retriable) {
     throw new UpshiftError(failure.status === 409 ? 'CONFLICT' : 'UNAVAILABLE', failure.message, { cause: error, context: { cluster: ref.cluster } });
   }

@@ -8,8 +8,9 @@ import type { DeepReadonly, EventData, RunPlan } from '@upshift/events';
 import {
   afterImageRevert, claimDetail, claimOnce, imageRevertOrder, isClaimed, readWaveStep, requirePlan, setRunStatus, touchedWaves, writeWaveStep, type Decision,
 } from '@upshift/runtime';
-import { observeTargets, patchTargets, type ClusterRegistry } from '@upshift/workloads';
-import { decideWave, waveDeadline } from './core/wave-decision.ts';
+import { observeTargets, type ClusterRegistry } from '@upshift/workloads';
+import { decideWave, unreachableDeadline, waveDeadline } from './core/wave-decision.ts';
+import { patchPending } from './patch.ts';
 import { untilRecheck, type WaveCheckpoint } from './adapters/steps.ts';
 import { waveTargets, type RolloutContext } from './wave.ts';
 
@@ -33,7 +34,10 @@ export async function startRevert(ctx: RolloutContext, data: DeepReadonly<EventD
   });
 }
 
-/** `image.revert.check`: patch a wave's previous images on its first check, then look once and decide. */
+/**
+ * `image.revert.check`: patch a wave's previous images (on its first check, and again for clusters that
+ * did not answer), then look once and decide.
+ */
 export async function checkRevert(ctx: RolloutContext, data: DeepReadonly<EventData<'image.revert.check'>>, registry: ClusterRegistry): Promise<void> {
   const plan = await requirePlan(ctx.store, data.runId);
   const revert = await claimDetail<ImageRevert>(ctx.store, plan.runId, 'image-revert');
@@ -42,34 +46,46 @@ export async function checkRevert(ctx: RolloutContext, data: DeepReadonly<EventD
   const step = await readWaveStep<WaveCheckpoint>(ctx.store, plan.runId, 'revert', data.wave);
   if (step.status === 'completed' || step.status === 'failed') return;
   const targets = waveTargets(plan, data.wave);
-  let checkpoint = step.checkpoint ?? {};
-  if (checkpoint.patchedAt === undefined) {
-    const { patched, failures } = await patchTargets(plan, registry, targets, (t) => ({ image: t.previousImage, previousImage: t.image }));
-    if (failures.length > 0) {
-      const why = failures.map((f) => `${f.service} in ${f.cluster}: ${f.phase.message}`).join('; ');
-      await ctx.decide((d) => failRevert(d, plan, revert, why));
+  const previous = step.checkpoint ?? {};
+  if (previous.patchedAt !== undefined) await untilRecheck(previous.recheckAt, ctx.config.UPSHIFT_ROLLOUT_MAX_WAIT_MS);
+  const { checkpoint, refused } = await patchPending(plan, registry, targets, previous, (t) => ({ image: t.previousImage, previousImage: t.image }));
+  const startedAt = checkpoint.patchedAt ?? Date.now();
+  const deadline = waveDeadline(startedAt, plan.strategy.progressDeadlineSeconds);
+  // A patch the API refused for good (403, 404) fails this wave's revert at once.
+  const decision = refused.length > 0
+    ? decideWave({ targets: refused, now: Date.now(), deadline: Infinity, soakSeconds: 0 })
+    : decideWave({
+      targets: await observeTargets(plan, registry, targets, (t) => t.previousImage), now: Date.now(), deadline, soakSeconds: 0,
+      unreachableDeadline: unreachableDeadline(startedAt, plan.strategy.progressDeadlineSeconds),
+    });
+  await ctx.decide(async (d) => {
+    if (decision.kind === 'wait' || decision.kind === 'soak') {
+      await writeWaveStep(d.tx, plan.runId, 'revert', data.wave, { status: 'running', checkpoint: { ...checkpoint, lastSeen: decision.message, recheckAt: Date.now() + decision.recheckAfterMs }, startedAt });
+      d.emit('image.revert.check', { runId: plan.runId, wave: data.wave, attempt: data.attempt + 1, deadline: new Date(deadline).toISOString() });
       return;
     }
-    checkpoint = { patchedAt: Date.now(), patched };
-  } else {
-    await untilRecheck(checkpoint.recheckAt, ctx.config.UPSHIFT_ROLLOUT_MAX_WAIT_MS);
-  }
-  const deadline = waveDeadline(checkpoint.patchedAt ?? Date.now(), plan.strategy.progressDeadlineSeconds);
-  const phases = await observeTargets(plan, registry, targets, (t) => t.previousImage);
-  const decision = decideWave({ targets: phases, now: Date.now(), deadline, soakSeconds: 0 });
-  const startedAt = checkpoint.patchedAt ?? Date.now();
-  await ctx.decide(async (d) => {
-    if (decision.kind === 'failed') return failRevert(d, plan, revert, decision.reason);
-    if (decision.kind === 'completed') {
-      await writeWaveStep(d.tx, plan.runId, 'revert', data.wave, { status: 'completed', checkpoint, startedAt });
-      const next = revert.order[position + 1];
-      if (next === undefined) return finishRevert(d, plan, revert);
+    // A wave that could not be reverted (a cluster that never answered, a workload that did not come
+    // back) does not stop the others: every wave gets its revert, and the run's end names what failed.
+    const failed = decision.kind === 'failed';
+    await writeWaveStep(d.tx, plan.runId, 'revert', data.wave, { status: failed ? 'failed' : 'completed', checkpoint: failed ? { ...checkpoint, lastSeen: decision.reason } : checkpoint, startedAt });
+    const next = revert.order[position + 1];
+    if (next !== undefined) {
       d.emit('image.revert.check', { runId: plan.runId, wave: next, attempt: 1, deadline: provisionalDeadline(plan) });
       return;
     }
-    await writeWaveStep(d.tx, plan.runId, 'revert', data.wave, { status: 'running', checkpoint: { ...checkpoint, lastSeen: decision.message, recheckAt: Date.now() + decision.recheckAfterMs }, startedAt });
-    d.emit('image.revert.check', { runId: plan.runId, wave: data.wave, attempt: data.attempt + 1, deadline: new Date(deadline).toISOString() });
+    const failures = await revertFailures(d, plan, revert);
+    return failures.length > 0 ? failRevert(d, plan, revert, failures.join('; ')) : finishRevert(d, plan, revert);
   });
+}
+
+/** What the waves that could not be reverted saw, newest wave first. */
+async function revertFailures(d: Decision, plan: RunPlan, revert: ImageRevert): Promise<string[]> {
+  const failures: string[] = [];
+  for (const wave of revert.order) {
+    const step = await readWaveStep<WaveCheckpoint>(d.tx, plan.runId, 'revert', wave);
+    if (step.status === 'failed') failures.push(`wave ${wave + 1} not reverted: ${step.checkpoint?.lastSeen ?? 'unknown reason'}`);
+  }
+  return failures;
 }
 
 /** A wave not patched yet: its deadline counts from its patch, so the event carries a provisional one. */

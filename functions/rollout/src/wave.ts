@@ -5,8 +5,9 @@
  */
 import type { DeepReadonly, EventData, PlannedTarget, RunPlan } from '@upshift/events';
 import { afterWave, applyFailurePolicy, lockRun, migrationsRunBefore, readRunFacts, readWaveStep, requirePlan, UpshiftError, writeWaveStep, type Decision, type HandlerContext } from '@upshift/runtime';
-import { observeTargets, patchTargets, type ClusterRegistry } from '@upshift/workloads';
-import { decideWave, waveDeadline, type WaveDecision } from './core/wave-decision.ts';
+import { observeTargets, type ClusterRegistry } from '@upshift/workloads';
+import { decideWave, unreachableDeadline, waveDeadline, type WaveDecision } from './core/wave-decision.ts';
+import { patchPending } from './patch.ts';
 import { untilRecheck, type WaveCheckpoint } from './adapters/steps.ts';
 import type { RolloutConfig } from './config.ts';
 
@@ -20,6 +21,9 @@ export function waveTargets(plan: RunPlan, wave: number): PlannedTarget[] {
   return targets;
 }
 
+/** Waves as people count them (from 1), for log lines. */
+const forPeople = (wave: number): number => wave + 1;
+
 /** Where a wave's watch stands: the continuation's attempt and the wave's deadline (epoch ms). */
 interface Bounds {
   attempt: number;
@@ -29,24 +33,13 @@ interface Bounds {
 /** `rollout.wave.requested`: patch the wave's images (no write for those already in place), then look. */
 export async function startWave(ctx: RolloutContext, data: DeepReadonly<EventData<'rollout.wave.requested'>>, registry: ClusterRegistry): Promise<void> {
   const plan = await requirePlan(ctx.store, data.runId);
-  const targets = waveTargets(plan, data.wave);
   const step = await readWaveStep<WaveCheckpoint>(ctx.store, plan.runId, 'wave', data.wave);
   if (step.status === 'completed' || step.status === 'failed') return;
   if ((await readRunFacts(ctx.store, plan.runId))?.status !== 'running') {
     ctx.log.info({ wave: data.wave }, 'the run is no longer going forward: wave not started');
     return;
   }
-  const { patched, failures } = await patchTargets(plan, registry, targets, (t) => ({ image: t.image, previousImage: t.previousImage }));
-  const patchedAt = step.checkpoint?.patchedAt ?? Date.now();
-  const checkpoint: WaveCheckpoint = { ...step.checkpoint, patchedAt, patched: [...(step.checkpoint?.patched ?? []), ...patched] };
-  ctx.log.info({ wave: data.wave, patched }, `wave ${data.wave}: patched ${patched.length} of ${targets.length} workloads`);
-  const bounds = { attempt: 1, deadline: waveDeadline(patchedAt, plan.strategy.progressDeadlineSeconds) };
-  if (failures.length > 0) {
-    const decision = decideWave({ targets: failures, now: Date.now(), deadline: Infinity, soakSeconds: 0 });
-    await ctx.decide((d) => decideOnWave(d, plan, data.wave, checkpoint, decision, bounds));
-    return;
-  }
-  await lookAtWave(ctx, plan, data.wave, checkpoint, bounds, registry);
+  await patchAndLook(ctx, plan, data.wave, step.checkpoint ?? {}, 1, registry);
 }
 
 /** `rollout.wave.check`: the continuation of a wave still in progress. */
@@ -55,14 +48,31 @@ export async function checkWave(ctx: RolloutContext, data: DeepReadonly<EventDat
   const step = await readWaveStep<WaveCheckpoint>(ctx.store, plan.runId, 'wave', data.wave);
   if (step.status === 'completed' || step.status === 'failed') return;
   await untilRecheck(step.checkpoint?.recheckAt, ctx.config.UPSHIFT_ROLLOUT_MAX_WAIT_MS);
-  await lookAtWave(ctx, plan, data.wave, step.checkpoint ?? {}, { attempt: data.attempt, deadline: Date.parse(data.deadline) }, registry);
+  await patchAndLook(ctx, plan, data.wave, step.checkpoint ?? {}, data.attempt, registry);
 }
 
-/** Looks at the wave's workloads once (the kubectl rollout-status rules) and decides. */
-async function lookAtWave(ctx: RolloutContext, plan: RunPlan, wave: number, checkpoint: WaveCheckpoint, bounds: Bounds, registry: ClusterRegistry): Promise<void> {
-  const phases = await observeTargets(plan, registry, waveTargets(plan, wave), (t) => t.image);
+/**
+ * Patches what is still to patch (everything at first, then the targets of clusters that did not answer),
+ * then looks at the wave's workloads once (the kubectl rollout-status rules) and decides. A patch the API
+ * refused for good fails the wave at once.
+ */
+async function patchAndLook(ctx: RolloutContext, plan: RunPlan, wave: number, previous: WaveCheckpoint, attempt: number, registry: ClusterRegistry): Promise<void> {
+  const targets = waveTargets(plan, wave);
+  const { checkpoint, refused } = await patchPending(plan, registry, targets, previous, (t) => ({ image: t.image, previousImage: t.previousImage }));
+  const patchedAt = checkpoint.patchedAt ?? Date.now();
+  const bounds = { attempt, deadline: waveDeadline(patchedAt, plan.strategy.progressDeadlineSeconds) };
+  if (previous.patchedAt === undefined) {
+    ctx.log.info({ wave: forPeople(wave), patched: checkpoint.patched, unanswered: checkpoint.unpatched }, `wave ${forPeople(wave)}: patched ${checkpoint.patched?.length ?? 0} of ${targets.length} workloads`);
+  }
+  if (refused.length > 0) {
+    const decision = decideWave({ targets: refused, now: Date.now(), deadline: Infinity, soakSeconds: 0 });
+    await ctx.decide((d) => decideOnWave(d, plan, wave, checkpoint, decision, bounds));
+    return;
+  }
+  const phases = await observeTargets(plan, registry, targets, (t) => t.image);
   const decision = decideWave({
     targets: phases, now: Date.now(), deadline: bounds.deadline, soakSeconds: plan.strategy.soakSeconds,
+    unreachableDeadline: unreachableDeadline(patchedAt, plan.strategy.progressDeadlineSeconds),
     ...(checkpoint.succeededAt ? { succeededAt: checkpoint.succeededAt } : {}),
   });
   const latest: WaveCheckpoint = decision.kind === 'soak' ? { ...checkpoint, succeededAt: decision.succeededAt } : checkpoint;

@@ -48,7 +48,9 @@ export interface ObservedPod {
 export type RolloutPhase =
   | { phase: 'Running'; message: string; recheckAfterMs: number }
   | { phase: 'Successful'; message: string }
-  | { phase: 'Failed'; message: string; podReasons: string[] };
+  | { phase: 'Failed'; message: string; podReasons: string[] }
+  /** The cluster's API did not answer (refused, reset, timed out): looked at again until the wave's deadline. */
+  | { phase: 'Unreachable'; message: string; recheckAfterMs: number };
 
 /** One workload of a wave (or of a revert) and the phase its rollout is in. */
 export interface TargetPhase {
@@ -131,6 +133,11 @@ export function podReasons(pods: ObservedPod[]): string[] {
     reasons.push(`${pod.name}: ${[...new Set(named)].join(', ')}${restarts}`);
   }
   return reasons;
+}
+
+/** The phase of a workload whose cluster did not answer. */
+export function unreachable(message: string): RolloutPhase {
+  return { phase: 'Unreachable', message, recheckAfterMs };
 }
 
 function running(message: string): RolloutPhase {

@@ -6,6 +6,8 @@ export interface WaveCheckpoint {
   succeededAt?: number;
   /** Workloads actually patched (those already at the image are not). */
   patched?: string[];
+  /** Workloads whose cluster did not answer the patch: patched again on the next look. */
+  unpatched?: string[];
   /** Last thing seen, for `upshift status` and after a crash. */
   lastSeen?: string;
   /** When the next look is due (epoch ms): the continuation waits until then. */

@@ -13,6 +13,11 @@ export interface WaveObservation {
   now: number;
   /** Past this instant a wave still in progress has failed (progress deadline plus grace). */
   deadline: number;
+  /**
+   * Past this instant a target whose cluster does not answer fails the wave (the progress deadline: no
+   * controller report is awaited from a cluster nobody can reach). Defaults to `deadline`.
+   */
+  unreachableDeadline?: number;
   soakSeconds: number;
   /** When every target was first seen successful, if it was. */
   succeededAt?: number;
@@ -20,19 +25,25 @@ export interface WaveObservation {
 
 /**
  * Decides a wave's state: any failed workload fails the wave; all successful completes it once the soak
- * time has passed (a workload failing during the soak fails it); otherwise wait until the deadline.
+ * time has passed (a workload failing during the soak fails it); otherwise wait until the deadline. A
+ * target whose cluster does not answer is waited for like one still rolling out, until the progress
+ * deadline; then the wave fails naming the cluster.
  */
 export function decideWave(observation: WaveObservation): WaveDecision {
   const failures = observation.targets
     .filter((t) => t.phase.phase === 'Failed')
     .map((t) => ({ service: t.service, cluster: t.cluster, reason: t.phase.message }));
   if (failures.length > 0) return failed(failures);
-  const pending = observation.targets.filter((t) => t.phase.phase === 'Running');
+  const unreachable = observation.targets.filter((t) => t.phase.phase === 'Unreachable');
+  if (unreachable.length > 0 && observation.now >= (observation.unreachableDeadline ?? observation.deadline)) {
+    return failed(unreachable.map((t) => ({ service: t.service, cluster: t.cluster, reason: `cluster ${t.cluster} did not answer until the progress deadline: ${t.phase.message}` })));
+  }
+  const pending = observation.targets.filter((t) => t.phase.phase === 'Running' || t.phase.phase === 'Unreachable');
   if (pending.length === 0) return soakOrComplete(observation);
   if (observation.now >= observation.deadline) {
     return failed(pending.map((t) => ({ service: t.service, cluster: t.cluster, reason: `not available before the deadline: ${t.phase.message}` })));
   }
-  const recheckAfterMs = Math.min(...pending.map((t) => (t.phase.phase === 'Running' ? t.phase.recheckAfterMs : 1000)));
+  const recheckAfterMs = Math.min(...pending.map((t) => ('recheckAfterMs' in t.phase ? t.phase.recheckAfterMs : 1000)));
   return { kind: 'wait', message: pending.map((t) => t.phase.message).join('; '), recheckAfterMs };
 }
 
@@ -53,4 +64,9 @@ function failed(failures: Array<{ service: string; cluster: string; reason: stri
 /** The deadline of a wave patched at `patchedAt`: the progress deadline plus a grace for the controller to report it. */
 export function waveDeadline(patchedAt: number, progressDeadlineSeconds: number, graceSeconds = 30): number {
   return patchedAt + (progressDeadlineSeconds + graceSeconds) * 1000;
+}
+
+/** Past the progress deadline, a target whose cluster does not answer fails its wave. */
+export function unreachableDeadline(patchedAt: number, progressDeadlineSeconds: number): number {
+  return waveDeadline(patchedAt, progressDeadlineSeconds, 0);
 }

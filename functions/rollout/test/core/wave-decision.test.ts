@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RolloutPhase, TargetPhase } from '@upshift/workloads/core';
-import { decideWave, waveDeadline } from '../../src/core/wave-decision.ts';
+import { decideWave, unreachableDeadline, waveDeadline } from '../../src/core/wave-decision.ts';
 
 const ok: RolloutPhase = { phase: 'Successful', message: 'done' };
 const running = (message = 'waiting', recheckAfterMs = 2000): RolloutPhase => ({ phase: 'Running', message, recheckAfterMs });
@@ -51,4 +51,29 @@ test('wave: a workload failing during the soak fails the wave', () => {
 test('wave deadline is the progress deadline plus grace', () => {
   assert.equal(waveDeadline(1_000, 60), 91_000);
   assert.equal(waveDeadline(1_000, 60, 0), 61_000);
+});
+
+const silent = (cluster: string): RolloutPhase => ({ phase: 'Unreachable', message: `cluster ${cluster} unreachable during get of Deployment shop/web: connect ECONNREFUSED`, recheckAfterMs: 2000 });
+
+test('wave: a cluster that does not answer is waited for, never completed, even during a soak', () => {
+  const decision = decideWave({ ...base, unreachableDeadline: 60_000, targets: [t('web', 'a', ok), t('web', 'b', silent('b'))] });
+  assert.deepEqual(decision, { kind: 'wait', message: 'cluster b unreachable during get of Deployment shop/web: connect ECONNREFUSED', recheckAfterMs: 2000 });
+  const soaking = decideWave({ ...base, soakSeconds: 30, succeededAt: 5_000, now: 50_000, unreachableDeadline: 60_000, targets: [t('web', 'b', silent('b'))] });
+  assert.equal(soaking.kind, 'wait');
+});
+
+test('wave: past the progress deadline a cluster that does not answer fails the wave, naming the cluster', () => {
+  const decision = decideWave({ ...base, now: 60_000, unreachableDeadline: 60_000, targets: [t('web', 'a', running()), t('web', 'b', silent('b'))] });
+  assert.ok(decision.kind === 'failed');
+  assert.deepEqual(decision.failures.map((f) => `${f.service}@${f.cluster}`), ['web@b']);
+  assert.match(decision.reason, /^web in b: cluster b did not answer until the progress deadline: cluster b unreachable/);
+});
+
+test('wave: without its own deadline a cluster that does not answer fails at the wave deadline', () => {
+  assert.equal(decideWave({ ...base, now: 99_999, targets: [t('web', 'b', silent('b'))] }).kind, 'wait');
+  assert.equal(decideWave({ ...base, now: 100_000, targets: [t('web', 'b', silent('b'))] }).kind, 'failed');
+});
+
+test('unreachable deadline is the progress deadline without grace', () => {
+  assert.equal(unreachableDeadline(1_000, 60), 61_000);
 });
