@@ -26,7 +26,7 @@ const noOtherFunction = {
 };
 
 /** The control store's tables: statements on them live in runtime/src/store/ (run state, inbox, outbox, leases). */
-const controlStoreTables = 'upshift\\.(runs|run_targets|steps|leases|inbox|outbox|schema_migrations)\\b';
+const controlStoreTables = 'upshift\\.(runs|run_targets|steps|leases|inbox|outbox|schema_migrations|run_controls|run_control_log|held_events)\\b';
 const controlStoreMessage = 'SQL on the control store lives in runtime/src/store/ (run-state/ for runs and steps): call its functions instead.';
 const noControlStoreSql = ['error',
   { selector: `Literal[value=/${controlStoreTables}/]`, message: controlStoreMessage },

@@ -1,12 +1,13 @@
 /** Argument parsing shared by the `upshift` commands: --help prints the usage, a usage error exits 2. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { HostConfig } from '@upshift/runtime';
+import { line } from './escape.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** Prints `message` and the command's usage on stderr; returns exit code 2. */
 export function usageError(command: string, usage: string, message: string): number {
-  process.stderr.write(`upshift ${command}: ${message}\n\n${usage}`);
+  process.stderr.write(`${line(`upshift ${command}: ${message}`)}\n${usage}`);
   return 2;
 }
 

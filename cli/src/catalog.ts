@@ -1,5 +1,10 @@
-/** `upshift catalog lint <dir> [--connect]`: every problem as `file: field: reason`, exit 2 when there are any. */
+/**
+ * `upshift catalog lint <dir> [--connect]`: every problem as `file: field: reason`, exit 2 when there are
+ * any. The lines quote catalog files and database errors, so each is escaped and has its passwords redacted.
+ */
 import { runCatalogLintCommand } from '@upshift/migrations';
+import { redactCredentials } from '@upshift/runtime';
+import { line } from './escape.ts';
 
 /** Dispatches `upshift catalog <subcommand>`. */
 export async function runCatalogCommand(args: readonly string[]): Promise<number> {
@@ -9,8 +14,8 @@ export async function runCatalogCommand(args: readonly string[]): Promise<number
     return sub === undefined || sub === '--help' ? 0 : 2;
   }
   return runCatalogLintCommand(rest, {
-    stdout: (line) => process.stdout.write(`${line}\n`),
-    stderr: (line) => process.stderr.write(`${line}\n`),
+    stdout: (text) => process.stdout.write(line(redactCredentials(text))),
+    stderr: (text) => process.stderr.write(line(redactCredentials(text))),
     env: process.env,
   });
 }

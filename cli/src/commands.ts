@@ -5,6 +5,8 @@
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { runCatalogCommand } from './catalog.ts';
+import { controlCommands, runControl } from './control.ts';
+import { runDashboard } from './dashboard.ts';
 import { runDevCommand } from './dev.ts';
 import { runRequest } from './request.ts';
 import { runStatus } from './status.ts';
@@ -32,8 +34,10 @@ export const commands: readonly Command[] = [
   { name: 'request', summary: 'validate a policy, publish upgrade.requested, print the run id (--wait: until the run ends)', run: runRequest },
   { name: 'watch', summary: 'follow a run live: stages, waves, shards, progress (exit 0 completed, 1 otherwise)', run: runWatch },
   { name: 'status', summary: 'recent runs, or one run\'s stages, waves, shards and checks, from the control store', run: runStatus },
+  ...controlCommands.map((c): Command => ({ name: c.name, summary: c.summary, run: (args) => runControl(c.name, args) })),
   { name: 'dev', summary: 'run the four functions (ports 8081-8084, --port-base) and the dispatcher locally against the stack', run: runDevCommand },
   { name: 'catalog', summary: 'lint the migration catalog: catalog lint <dir> [--connect]', run: runCatalogCommand },
+  { name: 'dashboard', summary: 'serve the live web dashboard (127.0.0.1:8090): runs, waves, shards, checks, controls', run: runDashboard },
   { name: 'demo', summary: 'upgrade the sample shop end to end on the local stack', ...(existsSync(demoScript) ? { run: runDemo } : {}) },
 ];
 
@@ -50,7 +54,7 @@ export function helpText(): string {
     ...lines,
     '',
     'Environment: KAFKA_BROKERS (host:port,...) is the default for --brokers; DATABASE_URL for the control store;',
-    'UPSHIFT_TOPIC_PREFIX for --topic-prefix (request, watch, dev).',
+    'UPSHIFT_TOPIC_PREFIX for --topic-prefix (request, watch, dev, and the controls pause, resume, abort, throttle, retry).',
     'Exit codes: 0 success, 1 the run or operation failed, 2 usage error or invalid input.',
     '',
   ].join('\n');

@@ -13,12 +13,15 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { brokersFrom, parsePolicyYaml, type UpgradePolicy } from '@upshift/events';
+import { redactCredentials } from '@upshift/runtime';
 import { up, stackEnv } from '../../stack/src/stack.ts';
 import { quietKafkajsTimerWarning } from './upshift.ts';
+import { line, linesSafe } from './escape.ts';
 import { checksumOfDigests, customerDigests, customerDocument, demoData, ensureDatabase, ordersChecksum, seedCustomers, seedOrders, type CustomerDigests, type DataChecksum } from './demo/data.ts';
 import { availableFunctions, freshDemoTopics, releaseUnfinishedRuns, startFunctions } from './demo/functions.ts';
 import { demoSucceeded, renderSummary, type DemoReport } from './demo/summary.ts';
 import { cliKafkaConfig, publishRequest } from './publish.ts';
+import { startDemoDashboard, type DemoDashboard } from './dashboard.ts';
 import { startCustomersWriter, type WriterReport } from './demo/writer.ts';
 import { resetWorkloads, sampleAvailability, sampleWorkloads, type SampleWorkload } from './demo/workloads.ts';
 import { followRun } from './watch/follow.ts';
@@ -35,7 +38,7 @@ const usage = `Usage: npm run demo [-- --fail] [--rows n] [--documents n] [--soa
   --soak        override the policy's soakSeconds (default: the policy's)
 `;
 
-const say = (text: string): void => void process.stdout.write(`${text}\n`);
+const say = (text: string): void => void process.stdout.write(line(text));
 /** How often the demo's application writes to the customers while the run goes on. */
 const appWritesPerSecond = 50;
 
@@ -88,11 +91,13 @@ function customersData(before: CustomerDigests, after: CustomerDigests, writes: 
   };
 }
 
-async function runAndWatch(policy: UpgradePolicy, setup: Setup, prefix: string, expected: Record<string, number>): Promise<{ view: RunView; traceId: string | undefined }> {
+async function runAndWatch(policy: UpgradePolicy, setup: Setup, prefix: string, expected: Record<string, number>, dashboard: DemoDashboard): Promise<{ view: RunView; traceId: string | undefined }> {
   const brokers = brokersFrom(setup.env.KAFKA_BROKERS);
   const published = await publishRequest(cliKafkaConfig(brokers, 'upshift-demo'), policy, { topicPrefix: prefix, requestedBy: 'npm run demo' });
   say(`- published upgrade.requested: run ${published.runId}, trace ${published.traceId} (topics ${prefix}*)`);
   say(`  follow it from another terminal too: node cli/bin/upshift.js watch ${published.runId} --topic-prefix ${prefix}`);
+  say(`  dashboard  ${dashboard.pageOf(published.runId)}`);
+  if (published.traceId && setup.env.JAEGER_QUERY_URL) say(`  jaeger     ${setup.env.JAEGER_QUERY_URL}/trace/${published.traceId}`);
   const tty = process.stdout.isTTY === true;
   const view = await followRun({
     runId: published.runId, brokers, topicPrefix: prefix, databaseUrl: setup.env.DATABASE_URL ?? '', mode: tty ? 'tty' : 'lines',
@@ -129,22 +134,24 @@ export async function runDemoMain(args: string[]): Promise<number> {
   const before = await timed(timings, 'checksums before', () => checksums(setup));
   const prefix = await freshDemoTopics(brokersFrom(setup.env.KAFKA_BROKERS));
   const dev = await timed(timings, 'start functions', () => startFunctions(setup.env, prefix));
+  const dashboard = await timed(timings, 'start the dashboard', () => startDemoDashboard(setup.env, prefix));
   say(`- an application writes to the customers throughout the run (${appWritesPerSecond}/s: email, and phone where the document's version keeps it)`);
   const app = startCustomersWriter({ url: setup.mongoUrl, perSecond: appWritesPerSecond, pickId: () => customerDocument(1 + Math.floor(Math.random() * options.documents))._id as string });
   let result: { view: RunView; traceId: string | undefined };
   const runStarted = Date.now();
   const interrupted = (): void => {
     process.stderr.write('\nupshift demo: interrupted; stopping the functions (the next demo ends this run)\n');
-    dev.stop().catch(() => undefined).finally(() => process.exit(130)).catch(() => undefined);
+    Promise.all([dev.stop(), dashboard.close()]).catch(() => undefined).finally(() => process.exit(130)).catch(() => undefined);
   };
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
-    result = await runAndWatch(policy, setup, prefix, { 'orders-currency@1': options.rows, 'customers-profile@1': options.documents });
+    result = await runAndWatch(policy, setup, prefix, { 'orders-currency@1': options.rows, 'customers-profile@1': options.documents }, dashboard);
   } finally {
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
     await dev.stop();
+    await dashboard.close();
   }
   timings['upgrade run'] = Date.now() - runStarted;
   const writes = await app.stop();
@@ -166,7 +173,7 @@ export async function runDemoMain(args: string[]): Promise<number> {
 if (import.meta.main) {
   quietKafkajsTimerWarning();
   process.exitCode = await runDemoMain(process.argv.slice(2)).catch((error: unknown) => {
-    process.stderr.write(`\nupshift demo: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.stderr.write(`\nupshift demo: ${linesSafe(redactCredentials(error instanceof Error ? error.stack ?? error.message : String(error)))}\n`);
     return 1;
   });
 }

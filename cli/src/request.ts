@@ -14,6 +14,7 @@ import {
 import { cliKafkaConfig, ensureTopicsUnder, publishRequest } from './publish.ts';
 import { followLifecycle } from './watch/lifecycle.ts';
 import { waveLabel } from './waves.ts';
+import { line } from './escape.ts';
 
 /** Usage of `upshift request`. */
 export const requestUsage = `Usage: upshift request <policy.yaml> [--brokers host:port,...] [--topic-prefix p] [--wait] [--timeout seconds] [--run-id id]
@@ -46,6 +47,17 @@ function readPolicy(path: string): { policy: UpgradePolicy } | { problems: reado
   }
   const result = parsePolicyYaml(text);
   return result.ok ? { policy: result.policy } : { problems: result.problems };
+}
+
+/**
+ * What `upshift request` prints for a policy that does not validate: a header and one line per problem.
+ * Paths and messages quote the file (a key may hold any character), so each line is escaped.
+ */
+export function invalidPolicyText(file: string, problems: readonly ContractIssue[]): string {
+  return [
+    line(`${file}: invalid UpgradePolicy (${problems.length} problem${problems.length === 1 ? '' : 's'})`),
+    ...problems.map((p) => line(`  ${p.path}: ${p.message}`)),
+  ].join('');
 }
 
 /** What a run's settings are once checked. */
@@ -85,7 +97,7 @@ async function waitForEnd(config: KafkaConfig, policy: UpgradePolicy, settings: 
   const terminal = new Promise<AnyUpshiftEvent>((resolve) => (finish = resolve));
   const describe = lifecycleDescriber();
   const feed = await followLifecycle(settings.brokers, topicPrefix, runId, (event) => {
-    process.stderr.write(`${describe(event)}\n`);
+    process.stderr.write(line(describe(event)));
     if (isTerminal(event)) finish(event);
   });
   let timer: NodeJS.Timeout | undefined;
@@ -94,10 +106,10 @@ async function waitForEnd(config: KafkaConfig, policy: UpgradePolicy, settings: 
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutSeconds * 1000)));
     const end = await Promise.race([terminal, timeout]);
     if (end === 'timeout') {
-      process.stderr.write(`upshift request: run ${runId} did not end within ${timeoutSeconds}s\n`);
+      process.stderr.write(line(`upshift request: run ${runId} did not end within ${timeoutSeconds}s`));
       return 1;
     }
-    process.stderr.write(`run ${runId}: ${nameOf(end)}\n`);
+    process.stderr.write(line(`run ${runId}: ${nameOf(end)}`));
     return isSuccess(end) ? 0 : 1;
   } finally {
     clearTimeout(timer);
@@ -108,9 +120,9 @@ async function waitForEnd(config: KafkaConfig, policy: UpgradePolicy, settings: 
 async function publish(config: KafkaConfig, policy: UpgradePolicy, settings: RequestSettings): Promise<void> {
   const requestedBy = process.env.UPSHIFT_REQUESTED_BY ?? process.env.USER;
   const published = await publishRequest(config, policy, { runId: settings.runId, topicPrefix: settings.topicPrefix, ...(requestedBy ? { requestedBy } : {}) });
-  process.stdout.write(`${published.runId}\n`);
+  process.stdout.write(line(published.runId));
   const where = settings.topicPrefix ? ` (topics ${settings.topicPrefix}*)` : '';
-  process.stderr.write(`published upgrade.requested for ${policy.metadata.name}${where}: run ${published.runId}, event ${published.eventId}${published.traceId ? `, trace ${published.traceId}` : ''}\n`);
+  process.stderr.write(line(`published upgrade.requested for ${policy.metadata.name}${where}: run ${published.runId}, event ${published.eventId}${published.traceId ? `, trace ${published.traceId}` : ''}`));
 }
 
 /** Checks the options that need no I/O; returns a usage message or the settings. */
@@ -137,8 +149,7 @@ export async function runRequest(args: readonly string[]): Promise<number> {
   if (positionals.length !== 1 || positionals[0] === undefined) return usageError('expected exactly one policy file');
   const read = readPolicy(positionals[0]);
   if ('problems' in read) {
-    process.stderr.write(`${positionals[0]}: invalid UpgradePolicy (${read.problems.length} problem${read.problems.length === 1 ? '' : 's'})\n`);
-    for (const p of read.problems) process.stderr.write(`  ${p.path}: ${p.message}\n`);
+    process.stderr.write(invalidPolicyText(positionals[0], read.problems));
     return 2;
   }
   const settings = checkOptions(values);

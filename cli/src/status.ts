@@ -4,7 +4,10 @@
  */
 import { parseCommand, usageError as commandUsageError } from './args.ts';
 import { RunId } from '@upshift/events';
-import { runsTable, stepsTable, formatTime, durationText } from './status/format.ts';
+import { jsonForTerminal, line } from './escape.ts';
+import { deadLettersTable, runsTable, stepsTable, formatTime, durationText } from './status/format.ts';
+import { controlSection } from './status/control.ts';
+import { viewRunControl } from '@upshift/runtime';
 import { renderFrame, viewToJson } from './watch/render.ts';
 import { applyEvents, applyShardCheckpoints, emptyView, outcomeFromStatus, type RunView } from './watch/state.ts';
 import { connectStore, hasControlStore, readRun, readRunEvents, readShardCheckpoints, readSteps, recentRuns, type Queryable, type RunRow } from './watch/store.ts';
@@ -13,7 +16,8 @@ import { connectStore, hasControlStore, readRun, readRunEvents, readShardCheckpo
 export const statusUsage = `Usage: upshift status [<run-id>] [--database-url url] [--limit n] [--json]
 
   without a run id: the most recent runs (id, policy, status, started, duration)
-  with a run id:    that run's stages, waves, migrations and shards, checks and steps
+  with a run id:    that run's stages, waves, migrations and shards, checks, steps, dead letters and
+                    its operator controls (paused, throttled, who asked, the last controls)
   --database-url    the control store (default: $DATABASE_URL)
   --limit           how many recent runs (default 20)
   --json            machine-readable output
@@ -35,7 +39,7 @@ function runJson(run: RunRow): Record<string, unknown> {
 
 async function listRuns(db: Queryable, limit: number, json: boolean): Promise<number> {
   const runs = await recentRuns(db, limit);
-  if (json) process.stdout.write(`${JSON.stringify({ runs: runs.map(runJson) }, null, 2)}\n`);
+  if (json) process.stdout.write(`${jsonForTerminal({ runs: runs.map(runJson) }, 2)}\n`);
   else process.stdout.write(runsTable(runs.map((r) => ({ id: r.id, policy: r.policyName ?? '-', status: r.status, startedAt: r.createdAt, finishedAt: r.finishedAt })), Date.now()));
   return 0;
 }
@@ -52,19 +56,22 @@ export async function runView(db: Queryable, run: RunRow): Promise<RunView> {
 async function showRun(db: Queryable, runId: string, json: boolean): Promise<number> {
   const run = await readRun(db, runId);
   if (!run) {
-    process.stderr.write(`upshift status: no run ${runId} in the control store\n`);
+    process.stderr.write(line(`upshift status: no run ${runId} in the control store`));
     return 1;
   }
   const [view, steps] = await Promise.all([runView(db, run), readSteps(db, run.id)]);
+  const control = await viewRunControl(db, run.id);
   if (json) {
     const stepJson = steps.map((s) => ({ ...s, startedAt: s.startedAt?.toISOString() ?? null, finishedAt: s.finishedAt?.toISOString() ?? null }));
-    process.stdout.write(`${JSON.stringify({ run: runJson(run), view: viewToJson(view), steps: stepJson }, null, 2)}\n`);
+    process.stdout.write(`${jsonForTerminal({ run: runJson(run), view: viewToJson(view), steps: stepJson, ...(control ? { control } : {}) }, 2)}\n`);
     return 0;
   }
   const now = Date.now();
-  process.stdout.write(`status: ${run.status}  started ${formatTime(run.createdAt)} UTC  duration ${durationText(run.createdAt, run.finishedAt, now)}\n`);
+  process.stdout.write(line(`status: ${run.status}  started ${formatTime(run.createdAt)} UTC  duration ${durationText(run.createdAt, run.finishedAt, now)}`));
   process.stdout.write(renderFrame(view, now));
   process.stdout.write(`\nsteps\n${stepsTable(steps, now, view.waves.length)}`);
+  process.stdout.write(deadLettersTable(steps));
+  process.stdout.write(controlSection(control));
   return 0;
 }
 

@@ -1,5 +1,9 @@
 /** The `upshift` command line: dispatches to a command from the table in commands.ts. */
 import { commands, EXIT, helpText } from './commands.ts';
+import { describeError } from './error-text.ts';
+import { line } from './escape.ts';
+
+export { describeError } from './error-text.ts';
 
 /** Runs the CLI with argv (without node and script); returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -14,7 +18,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const command = commands.find((c) => c.name === name);
   if (command === undefined) {
-    process.stderr.write(`upshift: unknown command "${name}"\n\n${helpText()}`);
+    process.stderr.write(`${line(`upshift: unknown command "${name}"`)}\n${helpText()}`);
     return EXIT.usage;
   }
   if (command.run === undefined) {
@@ -24,19 +28,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (error) {
-    process.stderr.write(`upshift ${name}: ${describeError(error)}\n`);
+    process.stderr.write(line(`upshift ${name}: ${describeError(error)}`));
     return EXIT.failed;
   }
-}
-
-/** An error and its causes on one line (kafkajs wraps the useful part in `cause`). */
-export function describeError(error: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = error; e !== undefined && parts.length < 4; e = e instanceof Error ? e.cause : undefined) {
-    const text = e instanceof Error ? e.message || e.name : String(e);
-    if (parts.at(-1) !== text) parts.push(text);
-  }
-  return parts.join(': ');
 }
 
 /**

@@ -120,3 +120,26 @@ test('status as text: the runs table, and an unknown run exits 1', { skip: needs
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /no run no-such-run/);
 });
+
+test('watch keeps following when its control-store connection is terminated mid-run', { skip: needsPostgres, timeout: 60_000 }, async () => {
+  const runId = 'run-live-1';
+  await store.pool.query(`INSERT INTO upshift.runs (id, status, request, plan, created_at, updated_at) VALUES ($1, 'running', $2, $3, now(), now())`,
+    [runId, JSON.stringify({ policy: { metadata: { name: 'shop-2026-11' } } }), JSON.stringify({ runId, policyName: 'shop-2026-11', dryRun: false, waves: [], migrations: [], clusters: [], strategy: {} })]);
+  const watching = upshift(['watch', runId, '--timeout', '50'], env());
+  const database = new URL(store.url).pathname.slice(1);
+  const terminate = async () => (await store.pool.query<{ n: number }>(
+    `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'upshift-cli'`, [database])).rows[0]?.n ?? 0;
+  let terminated = 0;
+  for (let i = 0; i < 100 && terminated < 2; i += 1) {
+    terminated += await terminate();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  assert.ok(terminated >= 2, `terminated ${terminated} watch connections`);
+  const done = runEvent('upgrade.completed', { runId, policyName: 'shop-2026-11', services: [], migrations: [], contracted: false, durationMs: 5000 }, 'verify', `${runId}-done`, new Date());
+  await store.pool.query(`INSERT INTO upshift.outbox (source, id, type, topic, partition_key, event, sent_at) VALUES ($1, $2, $3, 'upshift.lifecycle', $4, $5, now())`,
+    [done.source, done.id, done.type, done.partitionkey, JSON.stringify(done)]);
+  await store.pool.query(`UPDATE upshift.runs SET status = 'completed', finished_at = now() WHERE id = $1`, [runId]);
+  const { code, stdout, stderr } = await watching;
+  assert.equal(code, 0, `${stderr}\n${stdout}`);
+  assert.match(stdout, /result: COMPLETED/);
+});

@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { FunctionName } from './schemas/common.ts';
+import { RunControlApplied, RunControlRequested } from './schemas/control.ts';
 import { MigrationContractRequested, MigrationExpandDone, MigrationExpandRequested, MigrationRequested, RollbackRequested, ShardCompleted, ShardFailed, ShardRequested, ShardRestoreDone, ShardRestoreRequested } from './schemas/migration.ts';
 import { RunProgress, VerifyRequested, VerifyResults } from './schemas/observe.ts';
 import { ImageRevertCheck, ImageRevertRequested, RolloutWaveCheck, RolloutWaveCompleted, RolloutWaveFailed, RolloutWaveRequested } from './schemas/rollout.ts';
@@ -92,6 +93,8 @@ export const catalogue = Object.freeze({
   'migration.contract.requested': entry('migration.contract.requested', 1, MigrationContractRequested, { consumer: 'migrate-shard' }, 'Verified and strategy.contract: run contract DDL, then upgrade.completed.'),
   'verify.results': entry('verify.results', 1, VerifyResults, lifecycle, 'Verification verdict per check.'),
   'run.progress': entry('run.progress', 1, RunProgress, lifecycle, 'Where a run is: stage, percent, shards, rows.'),
+  'run.control.requested': entry('run.control.requested', 1, RunControlRequested, { consumer: 'verify' }, 'An operator pauses, resumes, throttles, aborts, retries or promotes a run (CLI, dashboard).'),
+  'run.control.applied': entry('run.control.applied', 1, RunControlApplied, lifecycle, 'What came of a control (applied or ignored, with why) and the run\'s control state.'),
 });
 
 /** The catalogue table type. */

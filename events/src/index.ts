@@ -10,6 +10,7 @@ export * from './bindings/http.ts';
 export * from './kafka/topics.ts';
 export { brokersFrom, connectProducer, kafkaClient } from './kafka/client.ts';
 export * from './kafka/produce.ts';
+export { publishRunControl, runControlEvent, type ControlProducer } from './kafka/control.ts';
 export * from './kafka/consume.ts';
 export { fixture, fixtureJson, fixturesDir } from './fixtures.ts';
 export { waveRequest, type PlannedTarget, type RunPlan, type ScheduledMigration } from './run-plan.ts';

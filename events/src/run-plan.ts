@@ -8,8 +8,13 @@ import type { PlannedWave } from './schemas/upgrade.ts';
 import type { RolloutWaveRequested } from './schemas/rollout.ts';
 import type { ClusterSpec, StrategySpec } from './policy/schema.ts';
 
-/** A migration of the run plan: always with the wave after which it starts (see `PlannedMigration`). */
-export type ScheduledMigration = PlannedMigration & { afterWave: number };
+/**
+ * A migration of the run plan: always with the wave after which it starts (see `PlannedMigration`), and
+ * the checksum of the catalog entry plan planned (`sha256:…`, YAML and transform modules): migrate-shard
+ * and verify refuse an entry whose checksum differs. Absent only in plans stored before it was recorded.
+ * Never sent in an event (the event schemas do not know it and drop it).
+ */
+export type ScheduledMigration = PlannedMigration & { afterWave: number; checksum?: string };
 
 /** The persisted plan of one run. */
 export interface RunPlan {

@@ -12,9 +12,13 @@ import { build } from 'esbuild';
 import type { Metafile } from 'esbuild';
 import type { FunctionName } from '@upshift/events/contract';
 
-/** Packages resolved at run time from dist/<fn>/node_modules instead of being bundled. */
+/**
+ * Packages resolved at run time from dist/<fn>/node_modules instead of being bundled. libpg-query (the
+ * catalog's SQL parser) loads its .wasm file from beside its own module, which a bundled copy would lose.
+ */
 export const externalPackages = [
   'pg', 'kafkajs', '@opentelemetry/api', '@opentelemetry/instrumentation', 'import-in-the-middle', 'require-in-the-middle',
+  'libpg-query',
 ] as const;
 
 /**

@@ -4,7 +4,9 @@
  * ConfigMap key may only hold [-._a-zA-Z0-9], so each file gets a safe key and the volume's `items`
  * map the key back to the file name the catalog loader requires.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 
 /** One catalog file: its ConfigMap key and its name in the mounted folder. */
 export interface CatalogFile {
@@ -25,4 +27,22 @@ export function catalogFiles(dir: string): CatalogFile[] {
     .filter((name) => /\.(ya?ml|m?js)$/.test(name))
     .sort()
     .map((fileName) => ({ key: configMapKey(fileName), fileName }));
+}
+
+/**
+ * The connection variables the catalog's migrations name (`connection: SHOP_DATABASE_URL`), sorted and
+ * distinct: each becomes one env variable of the functions that open stores, read from its own key of
+ * the store connections Secret (read-only or read-write: see service.ts).
+ */
+export function connectionVariables(dir: string, files: readonly CatalogFile[]): string[] {
+  const names = new Set<string>();
+  for (const { fileName } of files) {
+    if (!/\.ya?ml$/.test(fileName)) continue;
+    const connection = (parse(readFileSync(join(dir, fileName), 'utf8')) as { connection?: unknown } | null)?.connection;
+    if (typeof connection !== 'string' || !/^[A-Z_][A-Z0-9_]*$/.test(connection)) {
+      throw new Error(`catalog file ${fileName}: connection must name an environment variable (e.g. SHOP_DATABASE_URL)`);
+    }
+    names.add(connection);
+  }
+  return [...names].sort();
 }

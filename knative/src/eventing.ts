@@ -5,6 +5,8 @@
  */
 import { DEAD_LETTER_TOPIC } from '@upshift/events/contract';
 import { deliveryPolicy } from '@upshift/runtime/delivery';
+import type { InstallSettings } from './install.ts';
+import { kafkaSinkAuth, kafkaSourceNet } from './kafka-auth.ts';
 import { labelsOf } from './service.ts';
 import { DEAD_LETTER_SINK, deadLetterPartitions, PLACEHOLDER_BROKERS } from './spec.ts';
 import type { FunctionDeployment } from './spec.ts';
@@ -24,14 +26,15 @@ export const delivery = {
   backoffDelay: isoDuration(deliveryPolicy.backoffDelayMs),
 } as const;
 
-/** The sources.knative.dev/v1 KafkaSource feeding a function's Knative Service. */
-export function kafkaSource(fn: FunctionDeployment) {
+/** The sources.knative.dev/v1 KafkaSource feeding a function's Knative Service, authenticated as the install says. */
+export function kafkaSource(fn: FunctionDeployment, kafka: InstallSettings['kafka']) {
   return {
     apiVersion: 'sources.knative.dev/v1',
     kind: 'KafkaSource',
     metadata: { name: fn.resourceName, labels: labelsOf(fn.name) },
     spec: {
       bootstrapServers: [PLACEHOLDER_BROKERS],
+      ...kafkaSourceNet(kafka),
       topics: [...fn.topics],
       consumerGroup: fn.resourceName,
       initialOffset: 'earliest',
@@ -51,13 +54,14 @@ export function kafkaSource(fn: FunctionDeployment) {
  * a run's lost event or ends the run. It has no dead-letter sink of its own: a dead letter that cannot be
  * delivered is not dead-lettered again (no loop).
  */
-export function deadLetterSource(fn: FunctionDeployment) {
+export function deadLetterSource(fn: FunctionDeployment, kafka: InstallSettings['kafka']) {
   return {
     apiVersion: 'sources.knative.dev/v1',
     kind: 'KafkaSource',
     metadata: { name: `${fn.resourceName}-dead-letters`, labels: labelsOf(fn.name) },
     spec: {
       bootstrapServers: [PLACEHOLDER_BROKERS],
+      ...kafkaSourceNet(kafka),
       topics: [DEAD_LETTER_TOPIC],
       consumerGroup: `${fn.resourceName}-dead-letters`,
       initialOffset: 'earliest',
@@ -69,7 +73,7 @@ export function deadLetterSource(fn: FunctionDeployment) {
 }
 
 /** The eventing.knative.dev/v1alpha1 KafkaSink writing dead letters to the dead-letter topic. */
-export function deadLetterSink() {
+export function deadLetterSink(kafka: InstallSettings['kafka']) {
   return {
     apiVersion: 'eventing.knative.dev/v1alpha1',
     kind: 'KafkaSink',
@@ -79,6 +83,7 @@ export function deadLetterSink() {
       bootstrapServers: [PLACEHOLDER_BROKERS],
       contentMode: 'binary',
       numPartitions: deadLetterPartitions,
+      ...kafkaSinkAuth(kafka),
     },
   };
 }

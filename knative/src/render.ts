@@ -6,11 +6,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { deadLetterConsumer, workTopics } from '@upshift/events/contract';
-import { catalogFiles } from './catalog.ts';
+import { catalogFiles, connectionVariables } from './catalog.ts';
 import type { CatalogFile } from './catalog.ts';
 import { deadLetterSink, deadLetterSource, kafkaSource } from './eventing.ts';
 import { FUNC_BROKER, funcYaml } from './func-yaml.ts';
-import { rbacObjects } from './rbac.ts';
+import { INSTALL_SETTINGS, loadInstallSettings } from './install.ts';
+import type { Install, InstallSettings } from './install.ts';
+import { kafkaSourceNet } from './kafka-auth.ts';
+import { functionsIngressPolicy } from './network-policy.ts';
+import { rbacObjects, serviceAccounts } from './rbac.ts';
 import { knativeService, labelsOf } from './service.ts';
 import { CATALOG_CONFIG_MAP, CONFIG_MAP, deployments, NAMESPACE, PLACEHOLDER_BROKERS } from './spec.ts';
 
@@ -30,7 +34,7 @@ function baseKustomization(catalog: readonly CatalogFile[]) {
     kind: 'Kustomization',
     namespace: NAMESPACE,
     labels: [{ pairs: { 'app.kubernetes.io/instance': 'upshift' }, includeSelectors: false }],
-    resources: ['../rbac', 'dead-letter.yaml', ...deployments.map((fn) => `${fn.name}.yaml`)],
+    resources: ['namespace.yaml', 'accounts.yaml', 'network-policy.yaml', 'dead-letter.yaml', ...deployments.map((fn) => `${fn.name}.yaml`)],
     configMapGenerator: [
       { name: CONFIG_MAP, literals: [`KAFKA_BROKERS=${PLACEHOLDER_BROKERS}`, 'LOG_LEVEL=info'] },
       { name: CATALOG_CONFIG_MAP, files: catalog.map(({ key, fileName }) => `${key}=catalog/${fileName}`) },
@@ -60,19 +64,27 @@ function kustomizeConfig() {
   };
 }
 
+/**
+ * The RBAC of a target cluster. No `namespace:` here: its RoleBindings live in the target namespaces and
+ * its ServiceAccounts in the install namespace, each object naming its own.
+ */
 function rbacKustomization() {
-  return { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', namespace: NAMESPACE, resources: ['namespace.yaml', 'rbac.yaml'] };
+  return { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['namespace.yaml', 'rbac.yaml'] };
+}
+
+function installNamespace() {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE, labels: labelsOf('namespace') } };
 }
 
 /** The Broker `func deploy` subscriptions attach to, fed from every work topic by one KafkaSource. */
-function funcBroker() {
+function funcBroker(kafka: InstallSettings['kafka']) {
   const broker = { apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', metadata: { name: FUNC_BROKER, labels: labelsOf('broker') } };
   const feed = {
     apiVersion: 'sources.knative.dev/v1',
     kind: 'KafkaSource',
     metadata: { name: `${FUNC_BROKER}-broker-feed`, labels: labelsOf('broker') },
     spec: {
-      bootstrapServers: [PLACEHOLDER_BROKERS], topics: [...workTopics], consumerGroup: `${FUNC_BROKER}-broker-feed`, initialOffset: 'earliest',
+      bootstrapServers: [PLACEHOLDER_BROKERS], ...kafkaSourceNet(kafka), topics: [...workTopics], consumerGroup: `${FUNC_BROKER}-broker-feed`, initialOffset: 'earliest',
       sink: { ref: { apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', name: FUNC_BROKER } },
     },
   };
@@ -90,29 +102,41 @@ const FUNC_YAML_NOTE = [
   '',
 ].join('\n');
 
-function functionFiles(catalog: readonly CatalogFile[]): Record<string, string> {
+function functionFiles(install: Install): Record<string, string> {
   const files: Record<string, string> = {};
+  const { kafka } = install.settings;
   for (const fn of deployments) {
-    files[`knative/base/${fn.name}.yaml`] = documents([knativeService(fn, catalog), kafkaSource(fn), ...(fn.name === deadLetterConsumer ? [deadLetterSource(fn)] : [])]);
+    files[`knative/base/${fn.name}.yaml`] = documents([knativeService(fn, install), kafkaSource(fn, kafka), ...(fn.name === deadLetterConsumer ? [deadLetterSource(fn, kafka)] : [])]);
     const note = FUNC_YAML_NOTE.replace('<fn>', fn.name);
-    files[`functions/${fn.name}/func.yaml`] = documents([funcYaml(fn)]).replace(GENERATED_HEADER, GENERATED_HEADER + note);
+    files[`functions/${fn.name}/func.yaml`] = documents([funcYaml(fn, install)]).replace(GENERATED_HEADER, GENERATED_HEADER + note);
   }
   return files;
 }
 
+/** The install of the repository: its settings file and the migration catalog in `catalogDir`. */
+export function loadInstall(repoRoot: string, catalogDir = EXAMPLE_CATALOG, settingsPath = INSTALL_SETTINGS): Install {
+  const dir = join(repoRoot, catalogDir);
+  const catalog = catalogFiles(dir);
+  return { settings: loadInstallSettings(repoRoot, settingsPath), catalog, connections: connectionVariables(dir, catalog) };
+}
+
 /** Every generated file (path relative to the repository root → content). */
 export function renderAll(repoRoot: string, catalogDir = EXAMPLE_CATALOG): Record<string, string> {
-  const catalog = catalogFiles(join(repoRoot, catalogDir));
+  const install = loadInstall(repoRoot, catalogDir);
+  const { settings, catalog } = install;
   const files: Record<string, string> = {
     'knative/rbac/kustomization.yaml': documents([rbacKustomization()]),
-    'knative/rbac/namespace.yaml': documents([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE, labels: labelsOf('namespace') } }]),
-    'knative/rbac/rbac.yaml': documents(rbacObjects()),
+    'knative/rbac/namespace.yaml': documents([installNamespace()]),
+    'knative/rbac/rbac.yaml': documents(rbacObjects(settings.targetNamespaces)),
     'knative/base/kustomization.yaml': documents([baseKustomization(catalog)]),
     'knative/base/kustomizeconfig.yaml': documents([kustomizeConfig()]),
-    'knative/base/dead-letter.yaml': documents([deadLetterSink()]),
+    'knative/base/namespace.yaml': documents([installNamespace()]),
+    'knative/base/accounts.yaml': documents(serviceAccounts()),
+    'knative/base/network-policy.yaml': documents([functionsIngressPolicy(settings.dataPlane)]),
+    'knative/base/dead-letter.yaml': documents([deadLetterSink(settings.kafka)]),
     'knative/func-broker/kustomization.yaml': documents([{ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', namespace: NAMESPACE, resources: ['broker.yaml'] }]),
-    'knative/func-broker/broker.yaml': documents(funcBroker()),
-    ...functionFiles(catalog),
+    'knative/func-broker/broker.yaml': documents(funcBroker(settings.kafka)),
+    ...functionFiles(install),
   };
   for (const { fileName } of catalog) files[`knative/base/catalog/${fileName}`] = readFileSync(join(repoRoot, catalogDir, fileName), 'utf8');
   return files;

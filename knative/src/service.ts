@@ -5,10 +5,11 @@
  */
 import {
   CATALOG_CONFIG_MAP, CATALOG_DIR, CLUSTER_SECRETS_DIR, CLUSTERS_SECRET_REF, CONFIG_MAP, CONTROL_STORE_SECRET,
-  STORE_CONNECTIONS_SECRET,
+  READ_ONLY_SUFFIX, STORE_CONNECTIONS_SECRET,
 } from './spec.ts';
 import type { FunctionDeployment } from './spec.ts';
-import type { CatalogFile } from './catalog.ts';
+import type { Install } from './install.ts';
+import { kafkaCaVolume, kafkaLiteralEnv, kafkaSecretEnv } from './kafka-auth.ts';
 
 /** Labels every upshift object carries. */
 export function labelsOf(component: string): Record<string, string> {
@@ -25,42 +26,58 @@ export function clusterCredentialsSecret(fn: FunctionDeployment): string {
   return `upshift-clusters-${fn.name}`;
 }
 
-/** Literal env of the container, including what the runtime needs to serve in a pod. */
-export function literalEnv(fn: FunctionDeployment): Record<string, string> {
+/**
+ * Literal env of the container, including what the runtime needs to serve in a pod: the install's
+ * Kafka TLS settings, and for plan the namespaces it may plan for (UPSHIFT_NAMESPACES).
+ */
+export function literalEnv(fn: FunctionDeployment, install: Install): Record<string, string> {
   return {
     UPSHIFT_FUNCTION: fn.name,
     OTEL_SERVICE_NAME: fn.name,
     HOST: '0.0.0.0',
     ...(fn.reachesClusters ? { UPSHIFT_CLUSTER_SECRETS_DIR: CLUSTER_SECRETS_DIR } : {}),
+    ...(fn.checksNamespaces ? { UPSHIFT_NAMESPACES: install.settings.targetNamespaces.join(',') } : {}),
+    ...kafkaLiteralEnv(install.settings.kafka),
     ...fn.env,
   };
 }
 
-function env(fn: FunctionDeployment) {
+/**
+ * The store connections of a function: each connection variable of the catalog from its own key of the
+ * Secret, `<VAR>_READONLY` for read-only access, `<VAR>` for read-write; [] for none. Optional, as
+ * before: a connection no policy uses need not exist (plan's preflight names a missing one).
+ */
+export function storeConnectionKeys(fn: FunctionDeployment, install: Install): { name: string; key: string }[] {
+  if (fn.storeAccess === 'none') return [];
+  const suffix = fn.storeAccess === 'read-only' ? READ_ONLY_SUFFIX : '';
+  return install.connections.map((name) => ({ name, key: `${name}${suffix}` }));
+}
+
+function env(fn: FunctionDeployment, install: Install) {
   return [
-    ...Object.entries(literalEnv(fn)).map(([name, value]) => ({ name, value })),
+    ...Object.entries(literalEnv(fn, install)).map(([name, value]) => ({ name, value })),
     { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: CONTROL_STORE_SECRET, key: 'DATABASE_URL' } } },
+    ...storeConnectionKeys(fn, install).map(({ name, key }) => ({ name, valueFrom: { secretKeyRef: { name: STORE_CONNECTIONS_SECRET, key, optional: true } } })),
+    ...kafkaSecretEnv(),
   ];
 }
 
-function envFrom(fn: FunctionDeployment) {
-  return [
-    { configMapRef: { name: CONFIG_MAP } },
-    ...(fn.readsStores ? [{ secretRef: { name: STORE_CONNECTIONS_SECRET } }] : []),
-  ];
-}
-
-function volumes(fn: FunctionDeployment, catalog: readonly CatalogFile[]) {
+function volumes(fn: FunctionDeployment, install: Install) {
   const mounts: { name: string; mountPath: string; readOnly: true }[] = [];
   const sources: Record<string, unknown>[] = [];
   if (fn.mountsCatalog) {
     mounts.push({ name: 'catalog', mountPath: CATALOG_DIR, readOnly: true });
-    const items = catalog.map(({ key, fileName }) => ({ key, path: fileName }));
+    const items = install.catalog.map(({ key, fileName }) => ({ key, path: fileName }));
     sources.push({ name: 'catalog', configMap: { name: CATALOG_CONFIG_MAP, items } });
   }
   if (fn.reachesClusters) {
     mounts.push({ name: 'clusters', mountPath: `${CLUSTER_SECRETS_DIR}/${CLUSTERS_SECRET_REF}`, readOnly: true });
     sources.push({ name: 'clusters', secret: { secretName: clusterCredentialsSecret(fn) } });
+  }
+  const ca = kafkaCaVolume(install.settings.kafka);
+  if (ca) {
+    mounts.push(ca.mount);
+    sources.push(ca.volume);
   }
   return { mounts, sources };
 }
@@ -73,14 +90,14 @@ const securityContext = {
   seccompProfile: { type: 'RuntimeDefault' },
 };
 
-function container(fn: FunctionDeployment, catalog: readonly CatalogFile[]) {
-  const { mounts } = volumes(fn, catalog);
+function container(fn: FunctionDeployment, install: Install) {
+  const { mounts } = volumes(fn, install);
   return {
     name: 'function',
     image: imagePlaceholder(fn),
     ports: [{ name: 'http1', containerPort: 8080 }],
-    env: env(fn),
-    envFrom: envFrom(fn),
+    env: env(fn, install),
+    envFrom: [{ configMapRef: { name: CONFIG_MAP } }],
     readinessProbe: { httpGet: { path: '/health/readiness' }, periodSeconds: 5, failureThreshold: 3 },
     livenessProbe: { httpGet: { path: '/health/liveness' }, periodSeconds: 10, failureThreshold: 6 },
     resources: fn.resources,
@@ -100,8 +117,8 @@ export function scalingAnnotations(fn: FunctionDeployment): Record<string, strin
 }
 
 /** The serving.knative.dev/v1 Service of a function (cluster-local: only its KafkaSource calls it). */
-export function knativeService(fn: FunctionDeployment, catalog: readonly CatalogFile[]) {
-  const { sources } = volumes(fn, catalog);
+export function knativeService(fn: FunctionDeployment, install: Install) {
+  const { sources } = volumes(fn, install);
   return {
     apiVersion: 'serving.knative.dev/v1',
     kind: 'Service',
@@ -117,7 +134,7 @@ export function knativeService(fn: FunctionDeployment, catalog: readonly Catalog
           serviceAccountName: fn.resourceName,
           containerConcurrency: fn.scaling.containerConcurrency,
           timeoutSeconds: fn.scaling.timeoutSeconds,
-          containers: [container(fn, catalog)],
+          containers: [container(fn, install)],
           ...(sources.length > 0 ? { volumes: sources } : {}),
         },
       },

@@ -19,8 +19,17 @@ export const CONFIG_MAP = 'upshift-config';
 export const CATALOG_CONFIG_MAP = 'upshift-catalog';
 /** Secret with the control store URL under key DATABASE_URL. */
 export const CONTROL_STORE_SECRET = 'upshift-control-store';
-/** Secret whose keys are the catalog's connection variables (SHOP_DATABASE_URL, ...). */
+/**
+ * Secret with two keys per connection variable of the catalog: `SHOP_DATABASE_URL` (read-write, for
+ * migrate-shard only) and `SHOP_DATABASE_URL_READONLY` (a read-only role, for plan and verify).
+ */
 export const STORE_CONNECTIONS_SECRET = 'upshift-store-connections';
+/** Suffix of the read-only key of a connection variable in the store connections Secret. */
+export const READ_ONLY_SUFFIX = '_READONLY';
+/** Secret with the Kafka credentials (keys protocol, sasl.mechanism, user, password, ca.crt), as Knative's KafkaSink expects them. */
+export const KAFKA_AUTH_SECRET = 'upshift-kafka-auth';
+/** Where a function mounts the Kafka CA (the Secret's ca.crt), when the install trusts a private CA. */
+export const KAFKA_CA_DIR = '/var/run/upshift/kafka';
 /** Where the catalog is mounted. */
 export const CATALOG_DIR = '/etc/upshift/catalog';
 /** Root of mounted cluster kubeconfig Secrets (workloads/src/clusters.ts: <dir>/<secret>/<key>). */
@@ -66,12 +75,19 @@ export interface FunctionDeployment {
   /** Literal env of the container beyond the shared ConfigMap. */
   readonly env: Readonly<Record<string, string>>;
   readonly mountsCatalog: boolean;
+  /** Rejects a policy naming a namespace outside the install's list (gets UPSHIFT_NAMESPACES). */
+  readonly checksNamespaces: boolean;
   /** Reaches Kubernetes clusters (mounts its own cluster credentials Secret). */
   readonly reachesClusters: boolean;
-  /** Opens the data stores named by the catalog (envFrom the store connections Secret). */
-  readonly readsStores: boolean;
-  /** Rights its credential needs in every target cluster; empty: none at all. */
+  /**
+   * How it opens the data stores the catalog names: `read-only` gets each connection variable from its
+   * `_READONLY` key, `read-write` from the read-write key, `none` gets no store connection at all.
+   */
+  readonly storeAccess: 'none' | 'read-only' | 'read-write';
+  /** Rights its credential needs in each target namespace (RoleBindings there only); empty: none. */
   readonly targetRules: readonly Rule[];
+  /** Rights on cluster-scoped resources (a ClusterRoleBinding); never workloads. */
+  readonly clusterRules: readonly Rule[];
 }
 
 const readWorkloads: readonly Rule[] = [
@@ -120,29 +136,29 @@ export const deployments: readonly FunctionDeployment[] = Object.freeze([
     description: 'Validates a request, reads clusters and stores (read-only), persists the plan, emits the first stage.',
     resources: small,
     env: { UPSHIFT_CATALOG_DIR: CATALOG_DIR, UPSHIFT_ROLLOUT_IDENTITY: `system:serviceaccount:${NAMESPACE}:upshift-rollout` },
-    mountsCatalog: true, reachesClusters: true, readsStores: true,
-    targetRules: [...readWorkloads, accessReview],
+    mountsCatalog: true, checksNamespaces: true, reachesClusters: true, storeAccess: 'read-only',
+    targetRules: readWorkloads, clusterRules: [accessReview],
   }),
   deployment('rollout', {
     description: 'Patches one wave of images, watches it without blocking, emits the next stage or reverts.',
     resources: small,
     env: { UPSHIFT_ROLLOUT_MAX_WAIT_MS: '5000' },
-    mountsCatalog: false, reachesClusters: true, readsStores: false,
-    targetRules: rolloutRules,
+    mountsCatalog: false, checksNamespaces: false, reachesClusters: true, storeAccess: 'none',
+    targetRules: rolloutRules, clusterRules: [],
   }),
   deployment('migrate-shard', {
     description: 'Migrates one shard per event (database-bound: one shard per pod), expand/contract DDL, restores.',
     resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
     env: { UPSHIFT_CATALOG_DIR: CATALOG_DIR },
-    mountsCatalog: true, reachesClusters: false, readsStores: true,
-    targetRules: [],
+    mountsCatalog: true, checksNamespaces: false, reachesClusters: false, storeAccess: 'read-write',
+    targetRules: [], clusterRules: [],
   }),
   deployment('verify', {
     description: 'Counts final shards (fan-in), checks workloads, data and invariants; completes or starts rollback.',
     resources: small,
     env: { UPSHIFT_CATALOG_DIR: CATALOG_DIR },
-    mountsCatalog: true, reachesClusters: true, readsStores: true,
-    targetRules: readWorkloads,
+    mountsCatalog: true, checksNamespaces: false, reachesClusters: true, storeAccess: 'read-only',
+    targetRules: readWorkloads, clusterRules: [],
   }),
 ]);
 

@@ -121,8 +121,9 @@ for (const fn of present) {
       const secrets: Secrets = { 'upshift-control-store': { DATABASE_URL: database.url }, 'upshift-store-connections': {}, [`upshift-clusters-${fn}`]: {} };
       // The ConfigMap as an overlay sets it: the stack's brokers, and tracing on (the stack's Jaeger).
       const config = { KAFKA_BROKERS: env['KAFKA_BROKERS'] ?? '', OTLP_ENDPOINT: env['OTLP_ENDPOINT'] ?? '' };
-      // A service name of this run only, so the Jaeger query below finds just these spans.
-      const podEnv = { ...podEnvironment(built, ksvc, join(scratch, 'root'), secrets, config), OTEL_SERVICE_NAME: serviceName };
+      // A service name of this run only, so the Jaeger query below finds just these spans. The stack's Kafka
+      // is plaintext without auth: TLS off and no CA (the SASL variables are unset: no upshift-kafka-auth Secret).
+      const podEnv = { ...podEnvironment(built, ksvc, join(scratch, 'root'), secrets, config), OTEL_SERVICE_NAME: serviceName, KAFKA_TLS: 'false', KAFKA_TLS_CA_FILE: '' };
       const port = await freePort();
       url = `http://127.0.0.1:${port}/`;
       const { command, args } = entrypoint();

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { stringify } from 'yaml';
-import { NAMESPACE } from '../src/spec.ts';
+import { deadLetterSink, kafkaSource } from '../src/eventing.ts';
+import { deployments, NAMESPACE } from '../src/spec.ts';
 import { kubectl, kustomize, unique } from './support/kubectl.ts';
 import type { KubeObject } from './support/kubectl.ts';
 
@@ -85,6 +86,42 @@ for (const cluster of clusters) {
       const result = await dryRun(cluster, [bad]);
       assert.equal(result.ok, false);
       assert.match(result.stderr, /spec\.template\.spec\.containerConcurrency/);
+    });
+
+    test('the functions\' NetworkPolicy is accepted; one with an unknown selector operator is rejected naming the field', async () => {
+      const policies = (built.get('knative/base') ?? []).filter((o) => o.kind === 'NetworkPolicy');
+      assert.deepEqual(policies.map((o) => o.metadata.name), ['upshift-functions-ingress']);
+      const accepted = await dryRun(cluster, policies);
+      assert.ok(accepted.ok, accepted.stderr);
+      const bad = broken(policies, 'NetworkPolicy', (o) => {
+        const from = (o['spec'] as { ingress: { from: { podSelector?: { matchExpressions?: { operator: string }[] } }[] }[] }).ingress[0]?.from ?? [];
+        const expression = from.flatMap((peer) => peer.podSelector?.matchExpressions ?? [])[0];
+        assert.ok(expression, 'the policy selects Knative Serving pods by expression');
+        expression.operator = 'Within';
+      });
+      const result = await dryRun(cluster, [bad]);
+      assert.equal(result.ok, false);
+      assert.match(result.stderr, /spec\.ingress\[0\]\.from\[1\]\.podSelector\.matchExpressions\[0\]\.operator/);
+    });
+
+    test('a KafkaSource whose SASL user names no Secret key is rejected naming spec.net.sasl.user.secretKeyRef.key', async () => {
+      const bad = broken(built.get('knative/base') ?? [], 'KafkaSource', (o) => {
+        const net = (o['spec'] as { net?: { sasl?: { user?: { secretKeyRef: Record<string, unknown> } } } }).net;
+        assert.ok(net?.sasl?.user, 'the base KafkaSources authenticate with SASL');
+        delete net.sasl.user.secretKeyRef['key'];
+      });
+      const result = await dryRun(cluster, [bad]);
+      assert.equal(result.ok, false);
+      assert.match(result.stderr, /spec\.net\.sasl\.user\.secretKeyRef\.key/);
+    });
+
+    test('a plaintext install (kafka: sasl and tls off) renders KafkaSources and a KafkaSink that are accepted too', async () => {
+      const plaintext = { sasl: false, tls: false, caCert: false };
+      const objects = [...deployments.map((fn) => kafkaSource(fn, plaintext)), deadLetterSink(plaintext)]
+        .map((o) => ({ ...o, metadata: { ...o.metadata, name: `plain-${o.metadata.name}`, namespace } }));
+      assert.ok(objects.every((o) => !('net' in o.spec) && !('auth' in o.spec)));
+      const result = await dryRun(cluster, objects as KubeObject[]);
+      assert.ok(result.ok, result.stderr);
     });
 
     test('a KafkaSink with an unknown content mode is rejected naming spec.contentMode', async () => {

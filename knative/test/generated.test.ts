@@ -75,7 +75,7 @@ function assertReferencesResolve(built: readonly KubeObject[]): void {
 /** Every ServiceAccount subject of a binding is a ServiceAccount of the build, in its namespace. */
 function assertBindingsMatchAccounts(built: readonly KubeObject[], namespace: string): void {
   const accounts = ofKind(built, 'ServiceAccount');
-  for (const binding of ofKind(built, 'ClusterRoleBinding')) {
+  for (const binding of [...ofKind(built, 'ClusterRoleBinding'), ...ofKind(built, 'RoleBinding')]) {
     for (const subject of binding['subjects'] as { name: string; namespace: string }[]) {
       assert.ok(accounts.some((a) => a.metadata.name === subject.name && a.metadata.namespace === subject.namespace), `${binding.metadata.name}: ${subject.namespace}/${subject.name}`);
       assert.equal(subject.namespace, namespace);
@@ -83,17 +83,23 @@ function assertBindingsMatchAccounts(built: readonly KubeObject[], namespace: st
   }
 }
 
-test('the base builds with every reference resolved (hashed ConfigMaps, accounts, sinks)', async () => {
+test('the base builds with every reference resolved (hashed ConfigMaps, accounts, sinks); it grants no Kubernetes rights', async () => {
   const built = await kustomize('knative/base');
   assertReferencesResolve(built);
-  assertBindingsMatchAccounts(built, NAMESPACE);
   assert.equal(ofKind(built, 'Service').length, deployments.length);
+  assert.deepEqual(built.filter((o) => o.apiVersion.startsWith('rbac.authorization.k8s.io/')), [], 'RBAC lives in knative/rbac (target clusters)');
+});
+
+test('the RBAC of a target cluster binds exactly its own ServiceAccounts, in the install namespace', async () => {
+  const built = await kustomize('knative/rbac');
+  assertBindingsMatchAccounts(built, NAMESPACE);
+  assert.deepEqual(ofKind(built, 'ServiceAccount').map((o) => o.metadata.name).sort(), deployments.map((fn) => fn.resourceName).sort());
 });
 
 test('the example overlay moves everything to its namespace and sets images, brokers and tracing', async () => {
   const built = await kustomize('knative/overlays/example');
   assertReferencesResolve(built);
-  assertBindingsMatchAccounts(built, 'upshift-staging');
+  assert.ok(ofKind(built, 'ServiceAccount').length === deployments.length && built.filter((o) => o.metadata.namespace).every((o) => o.metadata.namespace === 'upshift-staging'));
   for (const ksvc of ofKind(built, 'Service')) {
     const image = specOf<{ template: { spec: { containers: { image: string }[] } } }>(ksvc).template.spec.containers[0]?.image;
     assert.match(image ?? '', /^registry\.example\.com\/upshift\/[a-z-]+:0\.1\.0$/, ksvc.metadata.name);

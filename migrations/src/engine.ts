@@ -114,6 +114,12 @@ export interface MigrationEngine {
   restoreShard(range: KeyRange, scope: RestoreScope): Promise<RestoreResult>;
   /** Rows/documents of `range` (all when omitted) still at the old version. */
   countRemaining(range?: KeyRange): Promise<number>;
+  /**
+   * Rows/documents of `range` that the run's backup holds: what the run changed there, read from the
+   * store itself. A batch that committed while its worker died before recording its checkpoint is
+   * counted here (its replay finds the rows migrated and changes none), never twice.
+   */
+  countBackedUp(range: KeyRange): Promise<number>;
   /** Runs the migration's invariants. */
   checkInvariants(): Promise<InvariantResult[]>;
   /** Runs the destructive contract phase (only after a successful verify, when the policy asks). */

@@ -7,6 +7,8 @@
 export const migrationErrorCodes = {
   /** The catalog or a migration in it is invalid. */
   CATALOG_INVALID: { retriable: false },
+  /** The catalog entry is no longer what the run planned (its checksum differs): nothing runs code nobody planned. */
+  CATALOG_CHANGED: { retriable: false },
   /** The migration does not fit the real table/collection (preflight). */
   PREFLIGHT_FAILED: { retriable: false },
   /** The connection variable named by the catalog is not set. */

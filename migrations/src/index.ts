@@ -2,8 +2,9 @@
  * @upshift/migrations — the migration catalog (format, loading, checksums, lint) and the store engines
  * (PostgreSQL, MongoDB) that plan, migrate-shard and verify call.
  */
-export { CatalogError, formatProblem, lintCatalog, loadCatalog, migrationByRef, readMigrationFile } from './catalog/load.ts';
-export type { Catalog, CatalogProblem, Migration, MigrationIdentity, MongoMigration, PostgresMigration } from './catalog/load.ts';
+export { CatalogError, formatProblem, lintCatalog, loadCatalog, migrationByRef, readCatalogEntry, readMigrationFile } from './catalog/load.ts';
+export type { Catalog, CatalogProblem, Migration, MigrationIdentity, MongoMigration, PostgresMigration, TransformSources } from './catalog/load.ts';
+export { plannedMigration } from './catalog/pin.ts';
 export { MigrationFile, MongoMigrationFile, PostgresMigrationFile } from './catalog/schema.ts';
 export { canonicalJson, migrationChecksum } from './catalog/checksum.ts';
 export { isSqlIdentifier, sqlFragmentProblem } from './catalog/identifiers.ts';

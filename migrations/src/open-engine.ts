@@ -19,12 +19,19 @@ export interface OpenEngineOptions {
   poolSize?: number;
   lockTimeoutMs?: number;
   statementTimeoutMs?: number;
+  /**
+   * For callers that only read (plan's preflight, verify's checks, `catalog lint --connect`): PostgreSQL
+   * sessions are read-only at the server (`default_transaction_read_only`), so any write fails with 25006.
+   * MongoDB has no such session setting; its engine's read calls issue no writes.
+   */
+  readOnly?: boolean;
 }
 
 /** The engine of `migration`, connected through the URL in `env` (connections open lazily). */
 export function openEngine(migration: Migration, env: Readonly<Record<string, string | undefined>>, options: OpenEngineOptions = {}): MigrationEngine {
   const connectionString = connectionUrlFor(migration, env);
+  const { readOnly, ...tuning } = options;
   return migration.store === 'postgres'
-    ? createPostgresEngine(migration, { connectionString, ...options })
-    : createMongoEngine(migration, { connectionString, ...options });
+    ? createPostgresEngine(migration, { connectionString, ...tuning, readOnly: readOnly ?? false })
+    : createMongoEngine(migration, { connectionString, ...tuning });
 }

@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { UpshiftError } from './errors.ts';
+import { KafkaSecurityVariables } from './transport/kafka-security.ts';
 
 /** A comma-separated list of host:port brokers. */
 const brokerList = z
@@ -26,6 +27,8 @@ export const HostConfig = z.object({
   UPSHIFT_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/, 'only letters, digits, ".", "_" and "-"').default(''),
   /** Fault injection for tests only: the process exits at this point. */
   UPSHIFT_CRASH_POINT: z.enum(['after-commit-before-publish']).optional(),
+  /** Kafka SASL and TLS (KAFKA_SASL_*, KAFKA_TLS, KAFKA_TLS_CA_FILE): transport/kafka-security.ts. */
+  ...KafkaSecurityVariables,
 });
 /** Parsed host configuration. */
 export type HostConfig = z.infer<typeof HostConfig>;
@@ -35,6 +38,7 @@ export const DispatcherConfig = z.object({
   KAFKA_BROKERS: brokerList,
   LOG_LEVEL: HostConfig.shape.LOG_LEVEL,
   UPSHIFT_TOPIC_PREFIX: HostConfig.shape.UPSHIFT_TOPIC_PREFIX,
+  ...KafkaSecurityVariables,
 });
 /** Parsed dispatcher configuration. */
 export type DispatcherConfig = z.infer<typeof DispatcherConfig>;

@@ -2,6 +2,7 @@
  * One error type for every function, with a closed set of codes. Each code maps to exactly one delivery
  * outcome (HTTP status the KafkaSource / dispatcher acts on), so no library code ever leaks into a status.
  */
+import { redactCredentials, redactSecrets } from './redact.ts';
 
 /** The closed set of error codes and the delivery outcome of each. */
 export const errorCodes = {
@@ -31,18 +32,22 @@ export type ErrorCode = keyof typeof errorCodes;
 /** Extra facts about an error, safe to log (never secrets). */
 export type ErrorContext = Readonly<Record<string, string | number | boolean | undefined>>;
 
-/** The only error type handlers and adapters throw. */
+/**
+ * The only error type handlers and adapters throw. Its message and context are redacted (no password
+ * of a URL or connection string quoted by a library survives), since they end up in event reasons,
+ * HTTP bodies and logs; the cause keeps the library's error as it was (loggers redact it themselves).
+ */
 export class UpshiftError extends Error {
   readonly code: ErrorCode;
   readonly retriable: boolean;
   readonly context: ErrorContext;
 
   constructor(code: ErrorCode, message: string, options: { cause?: unknown; context?: ErrorContext } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(redactCredentials(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'UpshiftError';
     this.code = code;
     this.retriable = errorCodes[code].retriable;
-    this.context = options.context ?? {};
+    this.context = redactSecrets(options.context ?? {});
   }
 
   /** The HTTP status this error is delivered as. */

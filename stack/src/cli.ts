@@ -52,7 +52,7 @@ function printStatus(rows: ComponentStatus[], json: boolean): number {
 /** Test files: unit tests need no stack; the rest talk to the real servers. */
 const unitPatterns = ['**/test/unit/**/*.test.ts', 'functions/*/test/core/**/*.test.ts', 'workloads/test/core/**/*.test.ts'];
 const allPatterns = ['events/test/**/*.test.ts', 'runtime/test/**/*.test.ts', 'migrations/test/**/*.test.ts', 'workloads/test/**/*.test.ts',
-  'functions/*/test/**/*.test.ts', 'cli/test/**/*.test.ts', 'stack/test/**/*.test.ts', 'test/**/*.test.ts', 'knative/test/**/*.test.ts'];
+  'functions/*/test/**/*.test.ts', 'cli/test/**/*.test.ts', 'dashboard/test/**/*.test.ts', 'stack/test/**/*.test.ts', 'test/**/*.test.ts', 'knative/test/**/*.test.ts'];
 
 async function runTests(args: string[]): Promise<number> {
   const unitOnly = args.includes('--unit');

@@ -13,7 +13,7 @@ import { apiServerOf, deploy, deployment, freshNamespace, privateKubeconfig, pro
 import { testPolicy } from '../support/policy.ts';
 import { startHarness, type Harness } from '../support/run.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
-import { runEnds } from './shard-run.ts';
+import { runEnds, until } from './shard-run.ts';
 
 const progressDeadlineSeconds = 6;
 let harness: Harness;
@@ -33,14 +33,6 @@ after(async () => {
 
 const image = (version: string) => `registry.local/lost/api:${version}`;
 
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 for (const mode of ['refuse', 'blackhole'] as const) {
   test(`upshift-b lost mid-rollout (${mode}): its wave fails naming the cluster, upshift-a rolls back, the run ends`, { timeout: 150_000 }, async () => {
     const ns = await freshNamespace('lost');
@@ -55,7 +47,7 @@ for (const mode of ['refuse', 'blackhole'] as const) {
         soakSeconds: 4, progressDeadlineSeconds, failurePolicy: 'rollback',
       });
       const runId = await harness.request(policy);
-      await until(async () => (await running('upshift-a', ns.name, 'api')).image === image('2.0.0'), 60_000, 'the canary wave was not patched');
+      await until(async () => ((await running('upshift-a', ns.name, 'api')).image === image('2.0.0') ? true : undefined), 60_000, 'the canary wave was not patched');
       await proxy.cut(mode);
       const fault = Date.now();
       const end = await harness.waitFor(runId, [...runEnds], 120_000);

@@ -11,6 +11,7 @@ import { createKafka, viewSteps } from '@upshift/runtime';
 import pg from 'pg';
 import { startShardTest, type ShardTest } from '../../functions/migrate-shard/test/support.ts';
 import { collect, eventually } from '../../runtime/test/support/stack.ts';
+import { upshift } from '../../cli/test/support/run.ts';
 import { requestOrdersRun, runEnds, seedCountedOrders } from './shard-run.ts';
 
 let t: ShardTest;
@@ -82,6 +83,10 @@ test('a shard request dead-lettered as refused (400) ends the run: rolled back, 
     assert.ok(isEventOf(end, 'upgrade.rolled-back'), `${end.type}: ${JSON.stringify(end.data)}`);
     assert.match(end.data.reason, new RegExp(`shard.requested.v1 ${request.id} to .* was dead-lettered: refused, HTTP 400: not retriable: HTTP 400`));
     assert.equal(end.data.stage, 'migrate');
+    const status = await upshift(['status', run.runId], { ...process.env, DATABASE_URL: t.harness.databaseUrl, NO_COLOR: '1' });
+    assert.equal(status.code, 0, status.stderr);
+    const section = status.stdout.slice(status.stdout.indexOf('\ndead letters\n'));
+    assert.match(section, new RegExp(`${request.id}\\s+shard\\.requested\\s+400\\s+failed the run\\s+not retriable: HTTP 400`), `upshift status shows the dead letter:\n${status.stdout}`);
   } finally {
     await work.stop();
     await run.remove();

@@ -1,9 +1,11 @@
 /**
  * Support of the delivery fault tests: a whole run (plan → rollout → migrate-shard → verify) of one
  * service in cluster upshift-a with the orders-currency migration after it, over an `orders` table whose
- * rows count their updates and cost a little time each (so shards work long enough to be hit), and a
- * tally of what the dispatcher saw.
+ * rows count their updates and may cost a little time each (so shards work long enough to be hit), a
+ * tally of what the dispatcher saw, the shards' checkpoints as the control store holds them, and the
+ * seeded choice of fault moments.
  */
+import { createHash, randomInt } from 'node:crypto';
 import type { AnyUpshiftEvent } from '@upshift/events';
 import { uuidv7 } from '@upshift/events';
 import type { DeliveryOutcome, DispatchTarget } from '@upshift/runtime/dev';
@@ -12,15 +14,20 @@ import type { ShardTest } from '../../functions/migrate-shard/test/support.ts';
 import { deploy, deployment, freshNamespace } from '../support/kube.ts';
 import { testPolicy } from '../support/policy.ts';
 
-/** `orders` at the old version, `rows` rows, each update counted in `touches` and costing `msPerRow`. */
+/**
+ * `orders` at the old version, `rows` rows, each update counted in `touches` and costing `msPerRow`
+ * (0: no sleep at all; the counting trigger alone makes a 1,000,000-row backfill about 30 % slower).
+ * Keys are bigint all the way (`g * 7919` overflows an integer past 271,000 rows).
+ */
 export async function seedCountedOrders(shop: pg.Client, rows: number, msPerRow: number): Promise<void> {
+  const sleep = msPerRow > 0 ? `PERFORM pg_sleep(${msPerRow / 1000}); ` : '';
   await shop.query(`DROP TABLE IF EXISTS orders; DROP SCHEMA IF EXISTS upshift_backup CASCADE;
     CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL, amount numeric(12,2), note text,
       schema_version integer NOT NULL DEFAULT 1, touches integer NOT NULL DEFAULT 0);
-    CREATE OR REPLACE FUNCTION count_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.touches := OLD.touches + 1; PERFORM pg_sleep(${msPerRow / 1000}); RETURN NEW; END $$;
+    CREATE OR REPLACE FUNCTION count_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.touches := OLD.touches + 1; ${sleep}RETURN NEW; END $$;
     CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION count_touch();`);
   await shop.query(`INSERT INTO orders (id, customer_id, amount, note) SELECT g, g % 500, CASE WHEN g % 97 = 0 THEN NULL ELSE ((g * 7919) % 100000) / 100.0 END, 'order ' || g
-    FROM generate_series(1, $1::integer) g`, [rows]);
+    FROM generate_series(1, $1::bigint) g`, [rows]);
   await shop.query('ANALYZE orders');
 }
 
@@ -68,4 +75,83 @@ export async function requestOrdersRun(t: ShardTest, shards: number, batchSize: 
 export function migrationsOf(end: AnyUpshiftEvent): Array<[string, number, number]> {
   const data = end.data as { migrations?: Array<{ ref: string; shards: number; rowsMigrated: number }> };
   return (data.migrations ?? []).map((m) => [m.ref, m.shards, m.rowsMigrated]);
+}
+
+/** One shard step as the control store holds it: status, the lease token of its last writer, rows scanned so far. */
+export interface ShardCheckpointSeen {
+  status: string;
+  token: number;
+  scanned: number;
+}
+
+/** The shard steps of a run by shard id (the checkpoints migrate-shard commits after every batch). */
+export async function shardCheckpoints(control: pg.Client, runId: string): Promise<Map<string, ShardCheckpointSeen>> {
+  const { rows } = await control.query<{ key: string; status: string; token: string; scanned: number | null }>(
+    `SELECT key, status, fencing_token AS token, (checkpoint->'checkpoint'->>'scanned')::int AS scanned FROM upshift.steps WHERE run_id = $1 AND kind = 'shard'`, [runId]);
+  return new Map(rows.map((r) => [r.key, { status: r.status, token: Number(r.token), scanned: r.scanned ?? 0 }]));
+}
+
+/** Rows scanned over every shard: each row is scanned once per committed checkpoint, so this ends at the table's size. */
+export function rowsDone(shards: ReadonlyMap<string, ShardCheckpointSeen>): number {
+  let total = 0;
+  for (const shard of shards.values()) total += shard.scanned;
+  return total;
+}
+
+/**
+ * How far the shards running when `before` was seen (the moment of a kill) have resumed: `first`, some
+ * shard's checkpoint was written under a newer lease token (a new holder) past where it stood; `all`,
+ * every one of them has, or is no longer running.
+ */
+export function resumption(before: ReadonlyMap<string, ShardCheckpointSeen>, now: ReadonlyMap<string, ShardCheckpointSeen>): { first: boolean; all: boolean } {
+  const movedOn = (was: ShardCheckpointSeen, shard: ShardCheckpointSeen) => shard.token > was.token && shard.scanned > was.scanned;
+  let first = false;
+  let all = true;
+  for (const [shardId, shard] of now) {
+    const was = before.get(shardId) ?? { status: 'pending', token: 0, scanned: 0 };
+    if (movedOn(was, shard)) first = true;
+    if (was.status === 'running' && shard.status === 'running' && !movedOn(was, shard)) all = false;
+  }
+  return { first, all };
+}
+
+/** Polls `check` every 50 ms until it returns a value; throws `what` after `timeoutMs`. */
+export async function until<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await check();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The seed of a randomised fault test: `UPSHIFT_FAULT_SEED` to replay one, else a fresh one (print it). */
+export function faultSeed(env: Readonly<Record<string, string | undefined>> = process.env): number {
+  const given = env['UPSHIFT_FAULT_SEED'];
+  if (given === undefined || given === '') return randomInt(2 ** 31);
+  const seed = Number(given);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`UPSHIFT_FAULT_SEED must be a non-negative integer, not ${given}`);
+  return seed;
+}
+
+/**
+ * `count` fault moments as fractions of the work, spread over [from, to): one uniformly drawn inside each
+ * of `count` equal slices, so they neither bunch up nor come in a fixed pattern. Deterministic in `seed`
+ * (the i-th draw is the first 32 bits of sha256("<seed>:<i>")), so a printed seed replays the same moments.
+ */
+export function seededFractions(seed: number, count: number, from: number, to: number): number[] {
+  const width = (to - from) / count;
+  const draw = (i: number) => createHash('sha256').update(`${seed}:${i}`).digest().readUInt32BE(0) / 2 ** 32;
+  return Array.from({ length: count }, (_, i) => from + width * (i + draw(i)));
+}
+
+/** The rows of the orders-currency backup table and how many of them are not a row changed exactly once. */
+export async function ordersBackup(shop: pg.Client): Promise<{ rows: number; strays: number }> {
+  const { rows: tables } = await shop.query<{ name: string }>(
+    `SELECT quote_ident(table_name) AS name FROM information_schema.tables WHERE table_schema = 'upshift_backup' AND table_name LIKE 'orders\\_\\_%'`);
+  if (tables.length !== 1) throw new Error(`expected one backup table of orders, found ${tables.map((t) => t.name).join(', ') || 'none'}`);
+  const { rows: [row] } = await shop.query<{ rows: number; strays: number }>(`SELECT count(*)::int AS rows, count(*) FILTER (WHERE o.touches IS DISTINCT FROM 1)::int AS strays
+    FROM upshift_backup.${tables[0]?.name ?? ''} b LEFT JOIN orders o ON o.id = b.id`);
+  return row ?? { rows: -1, strays: -1 };
 }

@@ -37,9 +37,13 @@ export interface HarnessDevOptions {
   onOutcome?: DevOptions['onOutcome'];
 }
 
-/** Starts `functions` (inline by default) against a fresh database and topic prefix. */
-export async function startHarness(functions: FunctionName[], options: { extraEnv?: Record<string, string>; duplicate?: boolean; mode?: 'inline' | 'process'; dev?: HarnessDevOptions } = {}): Promise<Harness> {
-  const env = { ...stackEnv(), ...(process.env.KUBECONFIG ? { KUBECONFIG: process.env.KUBECONFIG } : {}) };
+/**
+ * Starts `functions` (inline by default) against a fresh database and topic prefix. `kafkaBrokers`
+ * replaces the stack's broker for everything the harness starts (topics, functions, dispatcher, the
+ * lifecycle collector): a fault test's private broker.
+ */
+export async function startHarness(functions: FunctionName[], options: { extraEnv?: Record<string, string>; duplicate?: boolean; mode?: 'inline' | 'process'; dev?: HarnessDevOptions; kafkaBrokers?: string } = {}): Promise<Harness> {
+  const env = { ...stackEnv(), ...(process.env.KUBECONFIG ? { KUBECONFIG: process.env.KUBECONFIG } : {}), ...(options.kafkaBrokers ? { KAFKA_BROKERS: options.kafkaBrokers } : {}) };
   const db = await freshDatabase(env);
   const topics = await freshTopics(env);
   const fnEnv = functionEnv(env, db.url, topics.prefix, { UPSHIFT_ROLLOUT_MAX_WAIT_MS: '1000', ...options.extraEnv });

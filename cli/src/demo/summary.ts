@@ -1,4 +1,5 @@
 /** The demo's closing screen (pure): what changed, data before/after, durations, and where the trace is. */
+import { terminalSafe } from '../escape.ts';
 import { formatCount, formatDuration } from '../watch/render.ts';
 import { waveLabel } from '../waves.ts';
 import { rowsOf, type RunView } from '../watch/state.ts';
@@ -89,7 +90,7 @@ function failStory(report: DemoReport): string {
   return `the orders wave failed after ${what} had been migrated; rolled back automatically: data restored (checksums before = after), images reverted${report.writes ? `, ${formatCount(report.writes.written)} application writes kept, lost ${formatCount(report.writes.lost)}` : ''}`;
 }
 
-/** The summary text. */
+/** The summary text (values from events and the clusters escaped for the terminal). */
 export function renderSummary(report: DemoReport): string {
   const { view } = report;
   const lines = ['', '==== summary ====', `run ${view.runId}: ${view.outcome?.name ?? 'did not end'}${view.outcome?.reason ? ` (${view.outcome.reason})` : ''}`];
@@ -115,5 +116,5 @@ export function renderSummary(report: DemoReport): string {
   lines.push(`status     node cli/bin/upshift.js status ${view.runId}`);
   const story = report.fail ? failStory(report) : 'upgrade completed';
   lines.push('', demoSucceeded(report) ? `demo: OK (${story})` : `demo: NOT OK (${story}; see above)`);
-  return `${lines.join('\n')}\n`;
+  return `${lines.map(terminalSafe).join('\n')}\n`;
 }

@@ -1,4 +1,5 @@
-/** Text tables of `upshift status` (pure: rows in, text out). */
+/** Text tables of `upshift status` (pure: rows in, text out; cells from the store are escaped for the terminal). */
+import { terminalSafe } from '../escape.ts';
 import { formatDuration } from '../watch/render.ts';
 import { waveNumber } from '../waves.ts';
 
@@ -32,8 +33,9 @@ export function durationText(started: Date | null, finished: Date | null | undef
   return finished ? formatDuration(finished.getTime() - started.getTime()) : `running ${formatDuration(now - started.getTime())}`;
 }
 
-/** Left-aligned columns separated by two spaces. */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+/** Left-aligned columns separated by two spaces; each cell escaped, so a value cannot break the table. */
+export function table(header: readonly string[], values: readonly (readonly string[])[]): string {
+  const rows = values.map((row) => row.map(terminalSafe));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
   return `${[line(header), ...rows.map(line)].join('\n')}\n`;
@@ -60,4 +62,27 @@ export function stepsTable(steps: readonly StepSummary[], now: number, waves?: n
   return table(['KIND', 'KEY', 'STATUS', 'ATTEMPTS', 'DURATION'],
     steps.map((s) => [s.kind, stepKeyText(s, waves), s.status, String(s.attempt), durationText(s.startedAt, s.finishedAt, now)]))
     .split('\n').map((l) => (l ? `  ${l}` : l)).join('\n');
+}
+
+/** What verify kept about one dead-lettered event of a run (the checkpoint of its `dead-letter` step). */
+interface DeadLetterCheckpoint {
+  readonly type?: string;
+  readonly destination?: string;
+  readonly status?: number;
+  readonly reason?: string;
+  readonly decision?: string;
+  readonly redrives?: number;
+}
+
+/** The dead letters of one run: which event, where it was going, why it failed, and what upshift did. */
+export function deadLettersTable(steps: readonly (StepSummary & { readonly checkpoint?: unknown })[]): string {
+  const letters = steps.filter((s) => s.kind === 'dead-letter');
+  if (letters.length === 0) return '';
+  const decided = (d: DeadLetterCheckpoint): string =>
+    d.decision === 'redrive' ? `redriven (${d.redrives ?? 0})` : d.decision === 'fail' ? 'failed the run' : (d.decision ?? '-');
+  const rows = letters.map((s) => {
+    const d = (s.checkpoint ?? {}) as DeadLetterCheckpoint;
+    return [s.key, (d.type ?? '-').replace(/^dev\.upshift\.|\.v\d+$/g, ''), d.status === undefined ? '-' : String(d.status), decided(d), d.reason ?? '-'];
+  });
+  return `\ndead letters\n${table(['EVENT', 'TYPE', 'HTTP', 'DECISION', 'CAUSE'], rows).split('\n').map((l) => (l ? `  ${l}` : l)).join('\n')}`;
 }

@@ -5,10 +5,12 @@
  */
 import type { AnyUpshiftEvent } from '@upshift/events';
 import type pg from 'pg';
+import { jsonForTerminal, line } from '../escape.ts';
+import { describeError } from '../error-text.ts';
 import { followLifecycle, type LifecycleFeed } from './lifecycle.ts';
 import { changedLines, isProgressLine, renderFrame, viewToJson } from './render.ts';
-import { applyEvents, applyShardCheckpoints, emptyView, outcomeFromStatus, withExpectedRows, type RunView } from './state.ts';
-import { connectStore, hasControlStore, readRun, readRunEvents, readShardCheckpoints } from './store.ts';
+import { applyEvents, applyShardCheckpoints, emptyView, withExpectedRows, withRunRow, type RunView } from './state.ts';
+import { hasControlStore, readRun, readRunEvents, readShardCheckpoints, storePool, type Queryable } from './store.ts';
 
 /** How the view is written: redrawn (TTY), changed lines (pipe/log), or one JSON document per change. */
 export type DisplayMode = 'tty' | 'lines' | 'json';
@@ -46,7 +48,7 @@ export function createDisplay(mode: DisplayMode, write: (text: string) => void):
   };
   return {
     show(view, now) {
-      const frame = mode === 'json' ? `${JSON.stringify(viewToJson(view))}\n` : renderFrame(view, now);
+      const frame = mode === 'json' ? `${jsonForTerminal(viewToJson(view))}\n` : renderFrame(view, now);
       if (mode === 'tty') write(`\x1b[2J\x1b[H${frame}`);
       else if (mode === 'json' && frame !== previous) write(frame);
       previous = mode === 'lines' ? logChanges(view, frame, now) : frame;
@@ -56,32 +58,46 @@ export function createDisplay(mode: DisplayMode, write: (text: string) => void):
 }
 
 /** One poll of the control store: new outbox events, shard checkpoints, and the run's final status. */
-async function pollStore(db: pg.Client, view: RunView, cursor: { seq: number }, now: number): Promise<RunView> {
+async function pollStore(db: Queryable, view: RunView, cursor: { seq: number }, now: number): Promise<RunView> {
   const run = await readRun(db, view.runId);
   const { events, lastSeq } = await readRunEvents(db, view.runId, cursor.seq);
   cursor.seq = lastSeq;
   let next = applyEvents(view, events);
   next = applyShardCheckpoints(next, await readShardCheckpoints(db, view.runId), now);
-  if (run && next.startedAt === undefined) next = { ...next, startedAt: run.createdAt.getTime() };
-  if (run?.policyName && next.policyName === undefined) next = { ...next, policyName: run.policyName };
-  if (run?.finishedAt && next.outcome === undefined) {
-    const outcome = outcomeFromStatus(run.status);
-    if (outcome) next = { ...next, outcome, lastEventAt: Math.max(next.lastEventAt ?? 0, run.finishedAt.getTime()) };
-  }
-  return next;
+  return withRunRow(next, run);
 }
 
-async function openStore(url: string | undefined, warn: (text: string) => void): Promise<pg.Client | undefined> {
+async function openStore(url: string | undefined, warn: (text: string) => void): Promise<pg.Pool | undefined> {
   if (!url) return undefined;
+  const db = storePool(url);
   try {
-    const db = await connectStore(url);
     if (await hasControlStore(db)) return db;
-    await db.end();
-    warn('the database has no upshift control store; following Kafka only\n');
+    warn(line('the database has no upshift control store; following Kafka only'));
   } catch (error) {
-    warn(`control store not reachable (${(error as Error).message}); following Kafka only\n`);
+    warn(line(`control store not reachable (${describeError(error)}); following Kafka only`));
   }
+  await db.end();
   return undefined;
+}
+
+/**
+ * Polls the store, riding out a control store that stops answering for a while: the view stays as it
+ * was, one line says why, and the next poll tries again (the pool reconnects).
+ */
+function resilientPoll(warn: (text: string) => void): (db: Queryable, view: RunView, cursor: { seq: number }, now: number) => Promise<RunView> {
+  let failing = false;
+  return async (db, view, cursor, now) => {
+    try {
+      const next = await pollStore(db, view, cursor, now);
+      if (failing) warn(line('control store reachable again'));
+      failing = false;
+      return next;
+    } catch (error) {
+      if (!failing) warn(line(`control store not answering (${describeError(error)}); retrying every poll`));
+      failing = true;
+      return view;
+    }
+  };
 }
 
 /** Follows the run until its terminal event (or the timeout); returns the last view. */
@@ -93,7 +109,7 @@ export async function followRun(options: FollowOptions): Promise<RunView> {
   try {
     if (db) view = await pollStore(db, view, cursor, Date.now());
     if (view.outcome) {
-      options.write(options.mode === 'json' ? `${JSON.stringify(viewToJson(view))}\n` : renderFrame(view, Date.now()));
+      options.write(options.mode === 'json' ? `${jsonForTerminal(viewToJson(view))}\n` : renderFrame(view, Date.now()));
       return view;
     }
     view = await followLive(options, display, db, view, cursor);
@@ -104,7 +120,8 @@ export async function followRun(options: FollowOptions): Promise<RunView> {
   return view;
 }
 
-async function followLive(options: FollowOptions, display: ReturnType<typeof createDisplay>, db: pg.Client | undefined, start: RunView, cursor: { seq: number }): Promise<RunView> {
+async function followLive(options: FollowOptions, display: ReturnType<typeof createDisplay>, db: pg.Pool | undefined, start: RunView, cursor: { seq: number }): Promise<RunView> {
+  const poll = resilientPoll((text) => process.stderr.write(`upshift watch: ${text}`));
   const pending: AnyUpshiftEvent[] = [];
   let wake: () => void = () => undefined;
   const onEvent = (e: AnyUpshiftEvent): void => { pending.push(e); options.onEvent?.(e); wake(); };
@@ -116,7 +133,7 @@ async function followLive(options: FollowOptions, display: ReturnType<typeof cre
   let view = start;
   try {
     for (;;) {
-      if (db) view = await pollStore(db, view, cursor, Date.now());
+      if (db) view = await poll(db, view, cursor, Date.now());
       view = applyEvents(view, pending.splice(0));
       display.show(view, Date.now());
       if (view.outcome || Date.now() > deadline) return view;

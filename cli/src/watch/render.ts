@@ -1,8 +1,10 @@
 /**
  * Rendering a RunView as plain text: the whole frame (redrawn on a TTY) and progress bars with rows/s
- * and ETA. Pure: `now` is passed in. ASCII only, so any terminal or log file shows it as is.
+ * and ETA. Pure: `now` is passed in. The frame's own text is ASCII; the values in it (paths, reasons,
+ * names, keys from events and the store) have every character a terminal would act on escaped.
  */
 import type { RestoreFinding } from '@upshift/events';
+import { terminalSafe } from '../escape.ts';
 import { waveLabel } from '../waves.ts';
 import { rowsOf, type MigrationView, type RunView, type TargetView, type WaveView } from './state.ts';
 
@@ -110,15 +112,9 @@ function restoreParts(totals: ReturnType<typeof restoreTotals>): string[] {
   ];
 }
 
-/** Control characters (C0, DEL, C1) and the zero-width, line/paragraph separator and bidi characters a terminal would act on. */
-function unsafeForTerminal(code: number): boolean {
-  return code < 0x20 || (code >= 0x7f && code <= 0x9f) || (code >= 0x200b && code <= 0x200f) || (code >= 0x2028 && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
-}
-
-/** A user value for the terminal: every character a terminal would act on written as `\uXXXX`, at most `max` characters. */
+/** A user value for the terminal: at most `max` characters, every character a terminal would act on escaped. */
 export function printable(text: string, max = 80): string {
-  const clipped = text.length > max ? `${text.slice(0, max)}...` : text;
-  return [...clipped].map((c) => (unsafeForTerminal(c.charCodeAt(0)) ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c)).join('');
+  return terminalSafe(text.length > max ? `${text.slice(0, max)}...` : text);
 }
 
 /** One line per restore finding: key, column, what the migration wrote and what the restore found. */
@@ -168,7 +164,7 @@ export function renderFrame(view: RunView, now: number): string {
   if (view.failures.length > 0) lines.push('', 'failures', ...view.failures.map((f) => `  ! ${f}`));
   if (view.waves.length === 0 && !view.outcome) lines.push('', 'waiting for the plan...');
   lines.push(...outcomeLines(view));
-  return `${lines.join('\n')}\n`;
+  return `${lines.map(terminalSafe).join('\n')}\n`;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { isTerminal, nameOf, type AnyUpshiftEvent, type EventData, type RestoreFinding } from '@upshift/events';
 import { waveLabel } from '../waves.ts';
-import { outcomeOf, type Outcome } from './outcome.ts';
+import { outcomeFromStatus, outcomeOf, type Outcome } from './outcome.ts';
 
 export { outcomeFromStatus, type Outcome } from './outcome.ts';
 
@@ -292,4 +292,16 @@ function failed(view: RunView, data: EventData<'upgrade.failed'>): RunView {
 function rejected(view: RunView, data: EventData<'upgrade.rejected'>): RunView {
   const problems = data.problems.map((p) => `${p.path}: ${p.message}`);
   return { ...view, stage: 'plan', ...(data.policyName ? { policyName: data.policyName } : {}), failures: [...view.failures, ...problems] };
+}
+
+/** The run row's facts a view lacks when its events did not say them (a run ended before anyone looked, …). */
+export function withRunRow(view: RunView, run: { readonly createdAt: Date; readonly policyName: string | undefined; readonly status: string; readonly finishedAt: Date | undefined } | undefined): RunView {
+  let next = view;
+  if (run && next.startedAt === undefined) next = { ...next, startedAt: run.createdAt.getTime() };
+  if (run?.policyName && next.policyName === undefined) next = { ...next, policyName: run.policyName };
+  if (run?.finishedAt && next.outcome === undefined) {
+    const outcome = outcomeFromStatus(run.status);
+    if (outcome) next = { ...next, outcome, lastEventAt: Math.max(next.lastEventAt ?? 0, run.finishedAt.getTime()) };
+  }
+  return next;
 }

@@ -34,6 +34,16 @@ export async function connectStore(url: string): Promise<pg.Client> {
   return client;
 }
 
+/**
+ * A pool of one connection to the control store for a long follow: a connection that drops (a restart,
+ * a terminated backend) is replaced on the next query instead of ending the watch.
+ */
+export function storePool(url: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, application_name: 'upshift-cli', connectionTimeoutMillis: 5000, max: 1 });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
 /** Whether the control-store schema exists in this database. */
 export async function hasControlStore(db: Queryable): Promise<boolean> {
   return hasRunTables(db);

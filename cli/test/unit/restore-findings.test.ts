@@ -29,7 +29,7 @@ test('restore findings: summed per migration, listed by key and column, in the f
 
 test('restore findings: application data reaches the terminal escaped and bounded', () => {
   const hostile = 'x\u001b[2J\u202eevil\nline';
-  assert.equal(printable(hostile), 'x\\u001b[2J\\u202eevil\\u000aline');
+  assert.equal(printable(hostile), 'x\\x1b[2J\\u202eevil\\nline');
   assert.equal(printable('a'.repeat(500), 10), `${'a'.repeat(10)}...`);
   const line = findingLine('orders-currency@1', { key: hostile, column: 'c', kind: 'changed', decision: 'kept', written: '"\u001b[31m"', found: '"\u2066"' });
   const raw = [...line].filter((c) => c.charCodeAt(0) < 0x20 || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) <= 0x9f) || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069'));

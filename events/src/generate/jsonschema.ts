@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { entries, type CatalogueEntry } from '../catalogue.ts';
+import { formatBytes, policyLimits } from '../policy/limits.ts';
 import { UpgradePolicy } from '../policy/schema.ts';
 
 /** Base URI of upshift's schema `$id`s. */
@@ -33,7 +34,7 @@ export function policySchema(): JsonSchema {
     ...schema,
     $id: `${SCHEMA_BASE}${POLICY_SCHEMA_FILE}`,
     title: 'UpgradePolicy (upshift.dev/v1alpha1)',
-    description: 'What to upgrade, where, with which data migrations. Cross-references (dependsOn, clusters, cycles) are checked by upshift, not by this schema.',
+    description: `What to upgrade, where, with which data migrations: at most ${formatBytes(policyLimits.documentBytes)} as JSON, at most ${policyLimits.targets} (service, cluster) pairs. Cross-references (dependsOn, clusters, cycles) are checked by upshift, not by this schema.`,
   };
 }
 

@@ -3,6 +3,8 @@
  * references to known clusters and services, an acyclic `dependsOn` graph (a cycle is named).
  */
 import type { z } from 'zod';
+import { policyLimits, problemLimits } from './limits.ts';
+import { boundText } from './problems.ts';
 import type { UpgradePolicySpec } from './schema.ts';
 
 type Ctx = z.core.$RefinementCtx;
@@ -15,39 +17,60 @@ function problem(ctx: Ctx, path: Path, message: string): void {
 function checkUnique(ctx: Ctx, names: readonly string[], path: (i: number) => Path, what: string): void {
   const seen = new Set<string>();
   names.forEach((name, i) => {
-    if (seen.has(name)) problem(ctx, path(i), `duplicate ${what} "${name}"`);
+    if (seen.has(name)) problem(ctx, path(i), `duplicate ${what} ${quoted(name)}`);
     seen.add(name);
   });
 }
 
 function checkKnown(ctx: Ctx, known: ReadonlySet<string>, names: readonly string[], path: (j: number) => Path, what: string): void {
   names.forEach((name, j) => {
-    if (!known.has(name)) problem(ctx, path(j), `unknown ${what} "${name}"`);
+    if (!known.has(name)) problem(ctx, path(j), `unknown ${what} ${quoted(name)}`);
   });
 }
 
-/** Finds one dependency cycle (as a list of names, first repeated last), or undefined. */
+/**
+ * Finds one dependency cycle (as a list of names, first repeated last), or undefined. A depth-first
+ * walk with its own stack, not recursion: a dependsOn chain of any length cannot overflow the call stack.
+ */
 export function findCycle(graph: ReadonlyMap<string, readonly string[]>): string[] | undefined {
   const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const visit = (node: string): string[] | undefined => {
-    if (state.get(node) === 'done') return undefined;
-    if (state.get(node) === 'visiting') return [...stack.slice(stack.indexOf(node)), node];
-    state.set(node, 'visiting');
-    stack.push(node);
-    for (const next of graph.get(node) ?? []) {
-      const cycle = graph.has(next) ? visit(next) : undefined;
-      if (cycle) return cycle;
+  const path: string[] = [];
+  const edges: (readonly string[])[] = [];
+  const positions: number[] = [];
+  for (const root of graph.keys()) {
+    if (state.has(root)) continue;
+    state.set(root, 'visiting');
+    path.push(root);
+    edges.push(graph.get(root) ?? []);
+    positions.push(0);
+    while (path.length > 0) {
+      const top = path.length - 1;
+      const child = edges[top]?.[positions[top] ?? 0];
+      if (child === undefined) {
+        state.set(path[top] ?? '', 'done');
+        path.pop();
+        edges.pop();
+        positions.pop();
+        continue;
+      }
+      positions[top] = (positions[top] ?? 0) + 1;
+      if (!graph.has(child)) continue;
+      const seen = state.get(child);
+      if (seen === 'visiting') return [...path.slice(path.indexOf(child)), child];
+      if (seen === undefined) {
+        state.set(child, 'visiting');
+        path.push(child);
+        edges.push(graph.get(child) ?? []);
+        positions.push(0);
+      }
     }
-    stack.pop();
-    state.set(node, 'done');
-    return undefined;
-  };
-  for (const node of graph.keys()) {
-    const cycle = visit(node);
-    if (cycle) return cycle;
   }
   return undefined;
+}
+
+/** A name as quoted in a message: cut short, so a huge invalid name is not echoed whole. */
+function quoted(name: string): string {
+  return `"${boundText(name, problemLimits.keyChars)}"`;
 }
 
 function checkServices(spec: UpgradePolicySpec, ctx: Ctx, clusters: ReadonlySet<string>): void {
@@ -58,7 +81,7 @@ function checkServices(spec: UpgradePolicySpec, ctx: Ctx, clusters: ReadonlySet<
     checkKnown(ctx, clusters, s.clusters, (j) => ['services', i, 'clusters', j], 'cluster');
     checkKnown(ctx, services, s.dependsOn, (j) => ['services', i, 'dependsOn', j], 'service');
     s.dependsOn.forEach((d, j) => {
-      if (d === s.name) problem(ctx, ['services', i, 'dependsOn', j], `service "${s.name}" depends on itself`);
+      if (d === s.name) problem(ctx, ['services', i, 'dependsOn', j], `service ${quoted(s.name)} depends on itself`);
     });
   });
   const graph = new Map(spec.services.map((s) => [s.name, s.dependsOn.filter((d) => d !== s.name)]));
@@ -66,6 +89,10 @@ function checkServices(spec: UpgradePolicySpec, ctx: Ctx, clusters: ReadonlySet<
   if (cycle) {
     const index = spec.services.findIndex((s) => s.name === cycle[0]);
     problem(ctx, ['services', index, 'dependsOn'], `dependency cycle: ${cycle.join(' -> ')}`);
+  }
+  const targets = spec.services.reduce((sum, s) => sum + s.clusters.length, 0);
+  if (targets > policyLimits.targets) {
+    problem(ctx, ['services'], `must name at most ${policyLimits.targets} (service, cluster) pairs; these services name ${targets}`);
   }
 }
 
@@ -76,7 +103,7 @@ function checkStrategy(spec: UpgradePolicySpec, ctx: Ctx, clusters: ReadonlySet<
   checkKnown(ctx, clusters, order, (j) => ['strategy', 'clusterOrder', j], 'cluster');
   const listed = new Set(order);
   const missing = [...clusters].filter((c) => !listed.has(c));
-  if (missing.length > 0) problem(ctx, ['strategy', 'clusterOrder'], `must list every cluster; missing ${missing.map((m) => `"${m}"`).join(', ')}`);
+  if (missing.length > 0) problem(ctx, ['strategy', 'clusterOrder'], `must list every cluster; missing ${missing.slice(0, 5).map(quoted).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`);
 }
 
 /** Adds an issue, with its `spec.…` path, for every broken cross-reference of a parsed spec. */

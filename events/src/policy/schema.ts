@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { Dns1123Label, Dns1123Subdomain, ImageReference, MigrationRef } from '../names.ts';
+import { labelKeyProblem, LabelKeyPattern, LabelValuePattern } from './labels.ts';
+import { formatBytes, policyLimits as limits } from './limits.ts';
 import { checkCrossReferences } from './refine.ts';
 
 /** A kubeconfig context name: printable, no whitespace (contexts like EKS ARNs contain ':' and '/'). */
@@ -13,7 +15,10 @@ const ContextName = z.string().min(1).max(253).regex(/^[\x21-\x7e]+$/, 'must be 
 /** A reference to a key of a Secret holding a kubeconfig. */
 export const SecretKeyRef = z.strictObject({
   name: Dns1123Subdomain,
-  key: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/, 'must be a Secret key: letters, digits, "-", "_" or "."'),
+  key: z.string().min(1, 'must not be empty').max(253, 'must be at most 253 characters')
+    .regex(/^[-._a-zA-Z0-9]+$/, 'must be a Secret key: letters, digits, "-", "_" or "."')
+    .refine((key) => key !== '.' && key !== '..', 'must be a Secret key, not "." or ".."')
+    .describe('A key of the Secret (Kubernetes Secret key rules): [-._a-zA-Z0-9]+, at most 253 characters, not "." or "..".'),
   namespace: Dns1123Label.optional(),
 });
 export type SecretKeyRef = z.infer<typeof SecretKeyRef>;
@@ -31,15 +36,21 @@ export type ClusterSpec = z.infer<typeof ClusterSpec>;
 export const WorkloadRef = z.strictObject({ kind: z.enum(['Deployment', 'StatefulSet']), name: Dns1123Subdomain });
 export type WorkloadRef = z.infer<typeof WorkloadRef>;
 
+/** A list of at most `max` entries; the message and description say the bound. */
+function bounded<T extends z.ZodType>(item: T, max: number, what: string) {
+  return z.array(item).max(max, `must list at most ${max} ${what}`);
+}
+
 /** A service: one workload container in one namespace of one or more clusters, and its target image. */
 export const ServiceSpec = z.strictObject({
   name: Dns1123Label,
-  clusters: z.array(Dns1123Label).min(1, 'must name at least one cluster'),
+  clusters: bounded(Dns1123Label, limits.clusters, 'clusters').min(1, 'must name at least one cluster'),
   namespace: Dns1123Label,
   workload: WorkloadRef,
   container: Dns1123Label,
   image: ImageReference,
-  dependsOn: z.array(Dns1123Label).default([]),
+  dependsOn: bounded(Dns1123Label, limits.services, 'services').default([])
+    .describe('Services that must be at their target everywhere before this one starts; no cycles.'),
 });
 export type ServiceSpec = z.infer<typeof ServiceSpec>;
 
@@ -49,14 +60,15 @@ export const MigrationSpec = z.strictObject({
   shards: z.union([z.int().min(1, 'must be at least 1').max(4096, 'must be at most 4096'), z.literal('auto')]).default('auto'),
   batchSize: z.int().min(1).max(100000).default(1000),
   backup: z.boolean().default(true),
-  after: z.array(Dns1123Label).default([]),
+  after: bounded(Dns1123Label, limits.services, 'services').default([]),
 });
 export type MigrationSpec = z.infer<typeof MigrationSpec>;
 
 /** How the rollout proceeds and what happens on failure. */
 export const StrategySpec = z.strictObject({
   /** Clusters in rollout order; the first is the canary. Defaults to the order of `clusters`. */
-  clusterOrder: z.array(Dns1123Label).optional(),
+  clusterOrder: bounded(Dns1123Label, limits.clusters, 'clusters').optional()
+    .describe('Clusters in rollout order, each once; the first is the canary. Defaults to the order of spec.clusters.'),
   maxParallelServices: z.int().min(1).max(100).default(1),
   soakSeconds: z.int().min(0).max(86400).default(0),
   progressDeadlineSeconds: z.int().min(1).max(86400).default(600),
@@ -81,22 +93,42 @@ const defaultChecks: VerificationCheck[] = [
 
 /** The `spec` of an UpgradePolicy. */
 export const UpgradePolicySpec = z.strictObject({
-  clusters: z.array(ClusterSpec).min(1, 'must name at least one cluster'),
-  services: z.array(ServiceSpec).min(1, 'must name at least one service'),
-  migrations: z.array(MigrationSpec).default([]),
+  clusters: bounded(ClusterSpec, limits.clusters, 'clusters').min(1, 'must name at least one cluster')
+    .describe(`The target clusters: 1 to ${limits.clusters}.`),
+  services: bounded(ServiceSpec, limits.services, 'services').min(1, 'must name at least one service')
+    .describe(`The services to upgrade: 1 to ${limits.services}, and at most ${limits.targets} (service, cluster) pairs over all of them.`),
+  migrations: bounded(MigrationSpec, limits.migrations, 'migrations').default([])
+    .describe(`Catalog migrations to run: at most ${limits.migrations}.`),
   strategy: StrategySpec.default({ maxParallelServices: 1, soakSeconds: 0, progressDeadlineSeconds: 600, failurePolicy: 'rollback', contract: false }),
-  verification: z.strictObject({ checks: z.array(VerificationCheck).min(1) }).default({ checks: defaultChecks }),
+  verification: z.strictObject({ checks: bounded(VerificationCheck, limits.checks, 'checks').min(1) }).default({ checks: defaultChecks }),
   dryRun: z.boolean().default(false),
 });
 export type UpgradePolicySpec = z.infer<typeof UpgradePolicySpec>;
+
+/** Kubernetes labels of the policy: keys and values by Kubernetes' rules, a bounded count. */
+export const Labels = z
+  .record(
+    z.string().max(317, 'must be a label key of at most 317 characters (prefix of 253, "/", name of 63)')
+      .regex(LabelKeyPattern, 'must be a label key: an optional DNS-1123 subdomain prefix and "/", then a name of at most 63 letters, digits, "-", "_" or ".", starting and ending alphanumeric')
+      .superRefine((key, ctx) => {
+        const problem = labelKeyProblem(key);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+    z.string().max(63, 'must be a label value of at most 63 characters')
+      .regex(LabelValuePattern, 'must be a label value: empty, or letters, digits, "-", "_" or ".", starting and ending alphanumeric'),
+  )
+  .refine((labels) => Object.keys(labels).length <= limits.labels, `must have at most ${limits.labels} labels`)
+  .meta({ description: `Kubernetes labels (key and value rules of Kubernetes), at most ${limits.labels}.`, maxProperties: limits.labels });
+export type Labels = z.infer<typeof Labels>;
 
 /** The whole UpgradePolicy document, cross-references included. */
 export const UpgradePolicy = z
   .strictObject({
     apiVersion: z.literal('upshift.dev/v1alpha1'),
     kind: z.literal('UpgradePolicy'),
-    metadata: z.strictObject({ name: Dns1123Subdomain, labels: z.record(z.string().max(63), z.string().max(63)).optional() }),
+    metadata: z.strictObject({ name: Dns1123Subdomain, labels: Labels.optional() }),
     spec: UpgradePolicySpec,
   })
-  .superRefine((policy, ctx) => checkCrossReferences(policy.spec, ctx));
+  .superRefine((policy, ctx) => checkCrossReferences(policy.spec, ctx))
+  .describe(`What to upgrade, where, with which data migrations: at most ${formatBytes(limits.documentBytes)} as JSON.`);
 export type UpgradePolicy = z.infer<typeof UpgradePolicy>;

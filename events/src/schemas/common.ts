@@ -10,8 +10,8 @@ import { Dns1123Label, Dns1123Subdomain, ImageReference, MigrationRef } from '..
 export const FunctionName = z.enum(['plan', 'rollout', 'migrate-shard', 'verify']);
 export type FunctionName = z.infer<typeof FunctionName>;
 
-/** Every place an event can come from: a function or the CLI (CloudEvents `source` `/upshift/<producer>`). */
-export const Producer = z.enum(['cli', 'plan', 'rollout', 'migrate-shard', 'verify']);
+/** Every place an event can come from: a function, the CLI or the dashboard (CloudEvents `source` `/upshift/<producer>`). */
+export const Producer = z.enum(['cli', 'dashboard', 'plan', 'rollout', 'migrate-shard', 'verify']);
 export type Producer = z.infer<typeof Producer>;
 
 /** The stage of a run, used in progress and failure events. */

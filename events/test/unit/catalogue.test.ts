@@ -48,7 +48,7 @@ test('the flow\'s events are all in the catalogue, each with a golden fixture', 
     'migration.expand.requested', 'migration.expand.done', 'rollout.wave.requested', 'rollout.wave.check', 'rollout.wave.completed',
     'rollout.wave.failed', 'migration.requested', 'shard.requested', 'shard.completed', 'shard.failed', 'rollback.requested',
     'shard.restore.requested', 'shard.restore.done', 'image.revert.requested', 'image.revert.check', 'verify.requested', 'migration.contract.requested',
-    'verify.results', 'run.progress',
+    'verify.results', 'run.progress', 'run.control.requested', 'run.control.applied',
   ];
   assert.deepEqual([...eventNames].sort(), expected.sort());
   for (const name of eventNames) assert.ok(existsSync(new URL(`${name}.json`, fixturesDir)), `fixture for ${name}`);

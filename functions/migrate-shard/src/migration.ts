@@ -8,7 +8,7 @@ import { loadPlan, lockRun, readRunFacts, requirePlan, setRunStatus, type Decisi
 import type { KeyRange } from '@upshift/migrations';
 import { plannedShard } from './core/shard-state.ts';
 import type { ShardState } from './core/shard-state.ts';
-import { retryOrMessage } from './adapters/engines.ts';
+import { plannedChecksums, retryOrMessage } from './adapters/engines.ts';
 import { recordShards, shardsOfRun } from './adapters/steps.ts';
 import type { MigrateContext, MigrateDeps } from './context.ts';
 
@@ -16,9 +16,10 @@ type Data<N extends 'migration.expand.requested' | 'migration.requested' | 'migr
 
 /** `migration.expand.requested`: the additive DDL of each migration (idempotent) and its backup claimed for the run, then `migration.expand.done`. */
 export async function expand(ctx: MigrateContext, data: Data<'migration.expand.requested'>, deps: MigrateDeps): Promise<void> {
+  const planned = await plannedChecksums(ctx.store, data.runId);
   for (const ref of data.migrations) {
     try {
-      await deps.engines.engine(ref).expand(data.runId);
+      await deps.engines.engine(ref, planned.get(ref)).expand(data.runId);
     } catch (error) {
       return stopRun(ctx, data.runId, 'expand', retryOrMessage(error, `expand of ${ref}`));
     }
@@ -29,12 +30,13 @@ export async function expand(ctx: MigrateContext, data: Data<'migration.expand.r
 /** `migration.requested`: split each key space, record one step per shard and emit one `shard.requested` each. */
 export async function fanOut(ctx: MigrateContext, data: Data<'migration.requested'>, deps: MigrateDeps): Promise<void> {
   const recorded = await shardsOfRun(ctx.store, data.runId);
+  const checksums = await plannedChecksums(ctx.store, data.runId);
   const planned: Array<{ ref: string; shards: Array<{ shardId: string; state: ShardState }> }> = [];
   for (const migration of data.migrations) {
     const mine = recorded.filter((shard) => shard.migration === migration.ref && shard.state);
     const shards = mine.length > 0
       ? mine.map((shard) => ({ shardId: shard.shardId, state: shard.state as ShardState }))
-      : await splitMigration(ctx, data.runId, migration, deps);
+      : await splitMigration(ctx, data.runId, migration, checksums.get(migration.ref), deps);
     planned.push({ ref: migration.ref, shards });
   }
   await ctx.decide(async (d) => {
@@ -60,13 +62,16 @@ function emitShard(d: Decision, runId: string, ref: string, shardId: string, sta
 
 /**
  * The shards of one migration: ranges from the engine (balanced by sampled quantiles; fewer than planned
- * for a tiny table). A store that refuses for good becomes one failed shard, so verify's fan-in sees it.
+ * for a tiny table). A store that refuses for good, or a catalog entry that is no longer the planned one
+ * (`checksum`), becomes one failed shard, so verify's fan-in sees it.
  */
-async function splitMigration(ctx: MigrateContext, runId: string, planned: DeepReadonly<PlannedMigration>, deps: MigrateDeps): Promise<Array<{ shardId: string; state: ShardState }>> {
+async function splitMigration(
+  ctx: MigrateContext, runId: string, planned: DeepReadonly<PlannedMigration>, checksum: string | undefined, deps: MigrateDeps,
+): Promise<Array<{ shardId: string; state: ShardState }>> {
   let ranges: KeyRange[];
   let estimate = 0;
   try {
-    const engine = deps.engines.engine(planned.ref);
+    const engine = deps.engines.engine(planned.ref, checksum);
     ranges = await engine.splitShards(planned.shards);
     estimate = await engine.estimateCount();
   } catch (error) {
@@ -89,9 +94,10 @@ async function splitMigration(ctx: MigrateContext, runId: string, planned: DeepR
  * `upgrade.completed`. Both steps are idempotent, so a redelivery repeats them harmlessly.
  */
 export async function contract(ctx: MigrateContext, data: Data<'migration.contract.requested'>, deps: MigrateDeps): Promise<void> {
+  const planned = await plannedChecksums(ctx.store, data.runId);
   for (const ref of data.migrations) {
     try {
-      const engine = deps.engines.engine(ref);
+      const engine = deps.engines.engine(ref, planned.get(ref));
       await engine.contract();
       await engine.dropBackups();
     } catch (error) {

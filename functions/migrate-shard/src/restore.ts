@@ -7,7 +7,7 @@ import type { DeepReadonly, EventData } from '@upshift/events';
 import type { RestoreResult } from '@upshift/migrations';
 import { acquireLease, releaseLease, saveCheckpoint, startHeartbeat, UpshiftError } from '@upshift/runtime';
 import { shardsToRestore } from './core/restore.ts';
-import { retryOrMessage } from './adapters/engines.ts';
+import { plannedChecksums, retryOrMessage } from './adapters/engines.ts';
 import { cancelPendingShards, markRestoring, readShard, shardStep, shardsOfRun } from './adapters/steps.ts';
 import type { MigrateContext, MigrateDeps } from './context.ts';
 import { shardLeaseName } from './shard.ts';
@@ -39,6 +39,7 @@ export async function restoreShard(ctx: MigrateContext, data: DeepReadonly<Event
   const stored = await readShard(ctx.store, step);
   if (!stored.state) throw new UpshiftError('CONTRACT_VIOLATION', `shard ${data.shardId} was never planned by migrate-shard`);
   const state = stored.state;
+  const planned = (await plannedChecksums(ctx.store, data.runId)).get(data.migration);
   await markRestoring(ctx.store, step);
   const ttlMs = ctx.config.UPSHIFT_SHARD_LEASE_TTL_MS;
   const lease = await acquireLease(ctx.store, shardLeaseName(data.shardId), deps.holder, ttlMs);
@@ -47,7 +48,7 @@ export async function restoreShard(ctx: MigrateContext, data: DeepReadonly<Event
   const heartbeat = startHeartbeat(ctx.store, lease, { ttlMs, onLost: () => undefined });
   let result: RestoreResult;
   try {
-    result = await deps.engines.engine(data.migration).restoreShard(state.range, { runId: data.runId, shardId: data.shardId });
+    result = await deps.engines.engine(data.migration, planned).restoreShard(state.range, { runId: data.runId, shardId: data.shardId });
   } catch (error) {
     await heartbeat.stop();
     await releaseLease(ctx.store, lease).catch(() => undefined);

@@ -27,8 +27,37 @@ export interface WorkInput {
   handOver: (batch: BatchResult) => boolean;
 }
 
-/** Works on the shard from its stored checkpoint until one of the ends in `WorkEnd`. */
+/**
+ * Works on the shard from its stored checkpoint until one of the ends in `WorkEnd`; a shard that ends
+ * (done or failed) reports the rows it changed as its backup counts them (`countedFromBackup`).
+ */
 export async function workOnShard(input: WorkInput): Promise<WorkEnd> {
+  const end = await workInBatches(input);
+  if (end.kind === 'done') return countedFromBackup(input.engine, end);
+  // A failing shard keeps its own reason: a count that fails too leaves the checkpoints' count.
+  if (end.kind === 'failed') return countedFromBackup(input.engine, end).catch(() => end);
+  return end;
+}
+
+/**
+ * The end with the shard's changed rows counted from the store's backup, when the shard keeps one. The
+ * checkpoints alone undercount after a crash: a batch that committed in the data store while the
+ * checkpoint write after it died with the worker is replayed from the previous checkpoint, finds its
+ * rows migrated and changes none. Its backup rows are there, one per changed row, so their count over
+ * the shard's range is exact however often the shard was interrupted (PostgreSQL: backup and change
+ * commit in one transaction; MongoDB: an entry written just before a crash is replaced by the replay
+ * before its write, and stays unwritten only if the application migrated or deleted that document in
+ * between, which the count then includes). Without backups the checkpoints' count stands.
+ */
+async function countedFromBackup(engine: MigrationEngine, end: WorkEnd): Promise<WorkEnd> {
+  const checkpoint = end.state.checkpoint;
+  if (!end.state.backup || checkpoint === null) return end;
+  const changed = await engine.countBackedUp(end.state.range);
+  return { ...end, state: { ...end.state, checkpoint: { ...checkpoint, changed } } };
+}
+
+/** The checkpointed loop of one invocation, bisecting a rejected batch down to its row. */
+async function workInBatches(input: WorkInput): Promise<WorkEnd> {
   const started = Date.now();
   const baseElapsed = input.state.elapsedMs;
   let state = input.state;

@@ -2,6 +2,8 @@
  * `shard.requested`: migrate one shard under its lease for at most the budget (each batch's checkpoint
  * committed on its own, no handling transaction open), then decide: `shard.completed`, `shard.failed` or
  * a continuation `shard.requested`, written together with the final step status and the lease release.
+ * Between batches it honours the run's controls (`run-control.ts`): a pause hands the shard over to a
+ * continuation that the paused run holds, a throttle caps and paces the batches.
  */
 import { trace } from '@opentelemetry/api';
 import type { DeepReadonly, EventData, UpshiftEvent } from '@upshift/events';
@@ -11,10 +13,11 @@ import { progressDue, shouldHandOver } from './core/budget.ts';
 import { failureReason } from './core/failure.ts';
 import { isSettled, plannedShard } from './core/shard-state.ts';
 import type { ShardState } from './core/shard-state.ts';
-import { retryOrMessage } from './adapters/engines.ts';
+import { plannedChecksums, retryOrMessage } from './adapters/engines.ts';
 import { claimShard, commitCheckpoint, ensureShard, shardStep } from './adapters/steps.ts';
 import type { MigrateContext, MigrateDeps } from './context.ts';
 import { progressOf } from './progress.ts';
+import { pausedByOperator, ShardControls } from './run-control.ts';
 import { workOnShard } from './shard-work.ts';
 import type { WorkEnd } from './shard-work.ts';
 
@@ -34,6 +37,7 @@ export async function migrateShard(ctx: MigrateContext, event: UpshiftEvent<'sha
     ctx.log.info({ shardId: data.shardId, status: stored.status }, 'shard already settled: nothing to do');
     return;
   }
+  const checksum = (await plannedChecksums(ctx.store, data.runId)).get(data.migration);
   const ttlMs = ctx.config.UPSHIFT_SHARD_LEASE_TTL_MS;
   const lease = await acquireLease(ctx.store, shardLeaseName(data.shardId), deps.holder, ttlMs);
   let end: WorkEnd;
@@ -41,7 +45,7 @@ export async function migrateShard(ctx: MigrateContext, event: UpshiftEvent<'sha
     const state = { ...(stored.state ?? plannedFrom(data)), hops: (stored.state?.hops ?? 0) + 1 };
     const status = await claimShard(ctx.store, step, lease, state);
     if (status !== 'running') end = { kind: 'stopped', state, status };
-    else end = await workUnderLease(ctx, event, deps, step, lease, state);
+    else end = await workUnderLease(ctx, event, deps, { step, lease, state, checksum });
   } catch (error) {
     await releaseLease(ctx.store, lease).catch(() => undefined);
     throw error;
@@ -56,17 +60,32 @@ function plannedFrom(data: ShardRequest): ShardState {
   });
 }
 
-/** Heartbeats the lease while the engine works; a permanent engine error before any batch fails the shard. */
-async function workUnderLease(
-  ctx: MigrateContext, event: UpshiftEvent<'shard.requested'>, deps: MigrateDeps, step: StepKey, lease: Lease, state: ShardState,
-): Promise<WorkEnd> {
+/** The shard being worked on: its step, its lease, its state, and the catalog checksum its run planned. */
+interface ShardWork {
+  step: StepKey;
+  lease: Lease;
+  state: ShardState;
+  checksum: string | undefined;
+}
+
+/**
+ * Heartbeats the lease while the engine works; a permanent engine error before any batch fails the shard
+ * (among them a catalog entry that is no longer the one the run planned: nothing of it runs).
+ */
+async function workUnderLease(ctx: MigrateContext, event: UpshiftEvent<'shard.requested'>, deps: MigrateDeps, work: ShardWork): Promise<WorkEnd> {
+  const { step, lease, state } = work;
   const lost = new AbortController();
   const ttlMs = ctx.config.UPSHIFT_SHARD_LEASE_TTL_MS;
   const heartbeat = startHeartbeat(ctx.store, lease, { ttlMs, onLost: (error) => lost.abort(error) });
   const startedAt = Date.now();
   let progressAt: number | null = state.progressAt ?? null;
+  const controls = new ShardControls({
+    store: ctx.store, runId: event.data.runId, signal: lost.signal, until: startedAt + ctx.config.UPSHIFT_SHARD_BUDGET_MS, scanned: state.checkpoint?.scanned ?? 0,
+  });
   try {
-    const engine = deps.engines.engine(state.migration);
+    const gate = await controls.look(); // a paused (or ended) run starts no batch
+    if (gate.kind !== 'go') return { kind: 'stopped', state, status: gate.kind === 'pause' ? pausedByOperator : gate.why };
+    const engine = controls.throttledEngine(deps.engines.engine(state.migration, work.checksum));
     return await workOnShard({
       engine, state, signal: lost.signal,
       handOver: (batch) => shouldHandOver({ startedAt, now: Date.now(), budgetMs: ctx.config.UPSHIFT_SHARD_BUDGET_MS, lastBatchMs: batch.durationMs }),
@@ -74,10 +93,12 @@ async function workUnderLease(
         const due = progressDue(progressAt, Date.now(), ctx.config.UPSHIFT_PROGRESS_INTERVAL_MS);
         if (due) progressAt = Date.now();
         const saved = { ...next, progressAt: progressAt ?? undefined };
-        return commitCheckpoint(ctx.store, step, lease, saved, due ? async (tx) => {
+        const status = await commitCheckpoint(ctx.store, step, lease, saved, due ? async (tx) => {
           const progress = await progressOf(tx, event.data.runId, event.data.shardId, saved);
           await ctx.emitIn(tx, 'run.progress', progress, { key: `${event.data.shardId}:${next.checkpoint?.batches ?? 0}` });
         } : undefined);
+        // Between two batches: the operator's pause, stop or throttle (one read, then pacing).
+        return status === 'running' && next.checkpoint?.done !== true ? controls.afterBatch(next.checkpoint?.scanned ?? 0) : status;
       },
     });
   } catch (error) {
@@ -102,7 +123,12 @@ async function endInvocation(ctx: MigrateContext, d: Decision, data: ShardReques
     'upshift.shard.id': shardId, 'upshift.shard.outcome': end.kind,
     'upshift.shard.batches': checkpoint?.batches ?? 0, 'upshift.shard.rows_changed': checkpoint?.changed ?? 0,
   });
-  if (end.kind === 'stopped') {
+  if (end.kind === 'stopped' && end.status === pausedByOperator) {
+    // Paused by the operator: the checkpoint stays, and the continuation is held until the run resumes.
+    await saveCheckpoint(d.tx, step, { checkpoint: end.state }, lease);
+    ctx.log.info({ shardId, batches: checkpoint?.batches ?? 0 }, 'shard paused: the run is paused');
+    d.emit('shard.requested', { ...data, range: { ...data.range } }, { key: shardId });
+  } else if (end.kind === 'stopped') {
     ctx.log.info({ shardId, status: end.status }, 'shard stopped: its status changed under it');
   } else if (end.kind === 'budget') {
     await saveCheckpoint(d.tx, step, { checkpoint: end.state }, lease);

@@ -37,8 +37,8 @@ export interface ShardTest {
   stop(): Promise<void>;
 }
 
-/** Starts migrate-shard (or the given functions) with `extraEnv` (process mode for crash tests). */
-export async function startShardTest(options: { extraEnv?: Record<string, string>; mode?: 'inline' | 'process'; functions?: FunctionName[]; duplicate?: boolean; dev?: HarnessDevOptions } = {}): Promise<ShardTest> {
+/** Starts migrate-shard (or the given functions) with `extraEnv` (process mode for crash tests), on `kafkaBrokers` if given. */
+export async function startShardTest(options: { extraEnv?: Record<string, string>; mode?: 'inline' | 'process'; functions?: FunctionName[]; duplicate?: boolean; dev?: HarnessDevOptions; kafkaBrokers?: string } = {}): Promise<ShardTest> {
   const suffix = uniqueSuffix();
   const mongoDb = `ms_${suffix}`;
   const catalogDir = mkdtempSync(join(tmpdir(), 'upshift-ms-catalog-'));
@@ -50,6 +50,7 @@ export async function startShardTest(options: { extraEnv?: Record<string, string
   const mongoUrl = process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:27117/';
   const harness = await startHarness(options.functions ?? ['migrate-shard'], {
     mode: options.mode ?? 'inline', duplicate: options.duplicate ?? false, ...(options.dev ? { dev: options.dev } : {}),
+    ...(options.kafkaBrokers ? { kafkaBrokers: options.kafkaBrokers } : {}),
     extraEnv: { LOG_LEVEL: 'error', UPSHIFT_CATALOG_DIR: catalogDir, SHOP_DATABASE_URL: shopDb.url, CRM_MONGODB_URL: mongoUrl, UPSHIFT_SHARD_LEASE_TTL_MS: '4000', ...options.extraEnv },
   });
   const shop = new pg.Client({ connectionString: shopDb.url });

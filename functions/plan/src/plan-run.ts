@@ -4,7 +4,9 @@ import { observeCluster, observeWorkloadAccess, refOfService, type ClusterRegist
 import { autoShardCount, type Catalog } from '@upshift/migrations';
 import { buildPlan, runTargets, type RunPlan } from './core/plan.ts';
 import { preflightProblems, type WorkloadSeen } from './core/preflight.ts';
-import { observeMigrations, type MigrationFacts } from './adapters/catalog.ts';
+import { rejectionOf } from './core/rejection.ts';
+import { namespaceProblems } from './core/namespaces.ts';
+import { observeMigrations, pinChecksums, type MigrationFacts } from './adapters/catalog.ts';
 import type { PlanConfig } from './config.ts';
 
 /** What planning needs besides the event: cluster clients, the catalog, and the environment for store URLs. */
@@ -32,6 +34,8 @@ export async function planRun(ctx: HandlerContext<PlanConfig>, request: EventDat
   const parsed = parsePolicy(request.policy);
   if (!parsed.ok) return reject(ctx, runId, undefined, 'invalid-policy', 'the policy is invalid', [...parsed.problems]);
   const policy = parsed.policy;
+  const outside = namespaceProblems(policy.spec.services, ctx.config.UPSHIFT_NAMESPACES);
+  if (outside.length > 0) return reject(ctx, runId, policy.metadata.name, 'invalid-policy', 'the policy names namespaces upshift may not change', outside);
   const { workloads, problems, migrations } = await preflight(policy, deps);
   if (problems.length > 0) {
     const code: RejectCode = problems.some((p) => p.message.includes('is not in the catalog')) ? 'unknown-migration' : 'preflight-failed';
@@ -39,7 +43,7 @@ export async function planRun(ctx: HandlerContext<PlanConfig>, request: EventDat
   }
   const planned = buildPlan(runId, policy, facts(workloads, migrations));
   if (!planned.ok) return reject(ctx, runId, policy.metadata.name, 'no-safe-order', planned.message, []);
-  const { plan } = planned;
+  const plan = pinChecksums(planned.plan, migrations);
   const targets = plan.dryRun ? [] : runTargets(plan);
   await ctx.decide(async (d) => {
     const busy = await activeHolders(d.tx, runId, targets);
@@ -110,8 +114,9 @@ async function reject(
 async function rejectIn(
   ctx: HandlerContext<PlanConfig>, d: Decision, runId: string, policyName: string | undefined, code: RejectCode, reason: string, problems: FieldProblem[],
 ): Promise<void> {
+  const rejection = rejectionOf({ runId, policyName, code, reason, problems }); // bounded and schema-checked: emitting it cannot throw
   if (!(await startRun(d.tx, runId, { rejected: code }, []))) return;
   await setRunStatus(d.tx, runId, 'rejected');
-  ctx.log.warn({ code, problems }, `request rejected: ${reason}`);
-  d.emit('upgrade.rejected', { runId, ...(policyName ? { policyName } : {}), code, reason, problems });
+  ctx.log.warn({ code, problems: rejection.problems }, `request rejected: ${rejection.reason}`);
+  d.emit('upgrade.rejected', rejection);
 }

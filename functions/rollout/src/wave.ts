@@ -4,9 +4,12 @@
  * a finished wave starts the stage the run lifecycle names, a failed one applies the failure policy.
  */
 import type { DeepReadonly, EventData, PlannedTarget, RunPlan } from '@upshift/events';
-import { afterWave, applyFailurePolicy, lockRun, migrationsRunBefore, readRunFacts, readWaveStep, requirePlan, UpshiftError, writeWaveStep, type Decision, type HandlerContext } from '@upshift/runtime';
+import {
+  afterWave, applyFailurePolicy, lockRun, migrationsRunBefore, pausedSoFar, readRunControl, readRunFacts, readWaveStep, requirePlan, UpshiftError, writeWaveStep,
+  type Decision, type HandlerContext,
+} from '@upshift/runtime';
 import { observeTargets, type ClusterRegistry } from '@upshift/workloads';
-import { decideWave, unreachableDeadline, waveDeadline, type WaveDecision } from './core/wave-decision.ts';
+import { decideWave, pausedSincePatch, waveDeadlines, type WaveDecision } from './core/wave-decision.ts';
 import { patchPending } from './patch.ts';
 import { untilRecheck, type WaveCheckpoint } from './adapters/steps.ts';
 import type { RolloutConfig } from './config.ts';
@@ -39,6 +42,13 @@ export async function startWave(ctx: RolloutContext, data: DeepReadonly<EventDat
     ctx.log.info({ wave: data.wave }, 'the run is no longer going forward: wave not started');
     return;
   }
+  if (step.checkpoint?.patchedAt === undefined && (await readRunControl(ctx.store, plan.runId)).paused) {
+    // Requested just before a pause: the wave is not started but held (the host holds a paused run's
+    // forward events), and its resume asks for it again.
+    ctx.log.info({ wave: forPeople(data.wave) }, `wave ${forPeople(data.wave)} held: the run is paused`);
+    await ctx.decide(async (d) => void d.emit('rollout.wave.requested', { ...data, targets: data.targets.map((t) => ({ ...t, workload: { ...t.workload } })) }, { key: 'held' }));
+    return;
+  }
   await patchAndLook(ctx, plan, data.wave, step.checkpoint ?? {}, 1, registry);
 }
 
@@ -58,9 +68,14 @@ export async function checkWave(ctx: RolloutContext, data: DeepReadonly<EventDat
  */
 async function patchAndLook(ctx: RolloutContext, plan: RunPlan, wave: number, previous: WaveCheckpoint, attempt: number, registry: ClusterRegistry): Promise<void> {
   const targets = waveTargets(plan, wave);
-  const { checkpoint, refused } = await patchPending(plan, registry, targets, previous, (t) => ({ image: t.image, previousImage: t.previousImage }));
+  const pass = await patchPending(plan, registry, targets, previous, (t) => ({ image: t.image, previousImage: t.previousImage }));
+  const { refused } = pass;
+  // Time the run spent paused since the patch does not count against the wave's deadlines.
+  const pausedNow = pausedSoFar(await readRunControl(ctx.store, plan.runId), Date.now());
+  const checkpoint: WaveCheckpoint = previous.patchedAt === undefined ? { ...pass.checkpoint, pausedMsAtPatch: pausedNow } : pass.checkpoint;
   const patchedAt = checkpoint.patchedAt ?? Date.now();
-  const bounds = { attempt, deadline: waveDeadline(patchedAt, plan.strategy.progressDeadlineSeconds) };
+  const deadlines = waveDeadlines(patchedAt, plan.strategy.progressDeadlineSeconds, pausedSincePatch(pausedNow, checkpoint.pausedMsAtPatch));
+  const bounds = { attempt, deadline: deadlines.deadline };
   if (previous.patchedAt === undefined) {
     ctx.log.info({ wave: forPeople(wave), patched: checkpoint.patched, unanswered: checkpoint.unpatched }, `wave ${forPeople(wave)}: patched ${checkpoint.patched?.length ?? 0} of ${targets.length} workloads`);
   }
@@ -72,7 +87,7 @@ async function patchAndLook(ctx: RolloutContext, plan: RunPlan, wave: number, pr
   const phases = await observeTargets(plan, registry, targets, (t) => t.image);
   const decision = decideWave({
     targets: phases, now: Date.now(), deadline: bounds.deadline, soakSeconds: plan.strategy.soakSeconds,
-    unreachableDeadline: unreachableDeadline(patchedAt, plan.strategy.progressDeadlineSeconds),
+    unreachableDeadline: deadlines.unreachableDeadline,
     ...(checkpoint.succeededAt ? { succeededAt: checkpoint.succeededAt } : {}),
   });
   const latest: WaveCheckpoint = decision.kind === 'soak' ? { ...checkpoint, succeededAt: decision.succeededAt } : checkpoint;

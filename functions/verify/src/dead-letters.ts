@@ -4,9 +4,10 @@
  * reason naming the event, the stage and the cause (`onDeadLetter`, the run lifecycle). The wait before a
  * redrive happens with no transaction open; `upshift status` lists the run's dead letters.
  */
-import type { AnyUpshiftEvent } from '@upshift/events';
+import { isEventOf, type AnyUpshiftEvent } from '@upshift/events';
 import {
-  finalRunStatuses, onDeadLetter, readRunFacts, recordDeadLetter, redrivesOf, setRunStatus, startRun, type DeadLetter, type Decision, type HandlerContext,
+  finalRunStatuses, onDeadLetter, readRunFacts, recordDeadLetter, redrivesOf, setRunStatus, startRun, type DeadLetter, type DeadLetterDecision, type Decision,
+  type HandlerContext,
 } from '@upshift/runtime';
 import { failRun } from './fail-run.ts';
 import type { VerifyConfig } from './config.ts';
@@ -19,11 +20,15 @@ export async function deadLettered(ctx: Ctx, event: AnyUpshiftEvent, letter: Dea
   if (typeof runId !== 'string') return;
   const run = await readRunFacts(ctx.store, runId);
   const redrives = run ? await redrivesOf(ctx.store, runId, event.id) : 0;
-  const decision = onDeadLetter(letter, { redrives, limit: run ? ctx.config.UPSHIFT_REDRIVE_LIMIT : 0, runEnded: run !== undefined && finalRunStatuses.has(run.status) });
+  const decided = onDeadLetter(letter, { redrives, limit: run ? ctx.config.UPSHIFT_REDRIVE_LIMIT : 0, runEnded: run !== undefined && finalRunStatuses.has(run.status) });
+  // An operator's control that could not be delivered is redriven like any event, but never fails the run.
+  const decision: DeadLetterDecision = decided.kind === 'fail' && isEventOf(event, 'run.control.requested')
+    ? { kind: 'record', why: `a control is never a reason to end the run: ${decided.reason}` }
+    : decided;
   ctx.log.warn({ deadLetter: letter, decision }, `dead letter of run ${runId}: ${decision.kind}`);
   if (decision.kind === 'redrive') await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
   await ctx.decide(async (d) => {
-    if (!run) return failUnknownRun(d, runId, letter);
+    if (!run) return isEventOf(event, 'run.control.requested') ? undefined : failUnknownRun(d, runId, letter);
     const record = { type: letter.type, destination: letter.destination, status: letter.status, reason: letter.reason, decision: decision.kind };
     if (decision.kind === 'redrive') {
       await recordDeadLetter(d.tx, runId, event.id, { ...record, redrives: decision.redrive });

@@ -1,5 +1,6 @@
 /**
- * verify — consumes `shard.completed`, `shard.failed`, `shard.restore.done` and `verify.requested`:
+ * verify — consumes `shard.completed`, `shard.failed`, `shard.restore.done`, `verify.requested` and
+ * `run.control.requested` (the operator's controls: verify is the single writer of a run's control state):
  * fans shard outcomes in (once per shard, race-free), checks workloads, version markers and invariants,
  * and ends the run: `upgrade.completed`, the contract phase, or the rollback or freeze the policy asks for.
  * It also consumes the dead-letter topic (a run's lost event is redriven or ends the run) and runs the
@@ -11,6 +12,7 @@ import { loadCatalog } from '@upshift/migrations';
 import { defineFunction, UpshiftError } from '@upshift/runtime';
 import { ClusterRegistry } from '@upshift/workloads';
 import { VerifyConfig } from './config.ts';
+import { controlRequested } from './control.ts';
 import { deadLettered } from './dead-letters.ts';
 import { startWatchdog, type Watchdog } from './watchdog.ts';
 import { restoreDone, shardFinal, verifyRequested, type VerifyDeps } from './verify-run.ts';
@@ -35,6 +37,7 @@ const verify = defineFunction({
     if (isEventOf(event, 'shard.completed') || isEventOf(event, 'shard.failed')) return shardFinal(ctx, event.data);
     if (isEventOf(event, 'shard.restore.done')) return restoreDone(ctx, event.data);
     if (isEventOf(event, 'verify.requested')) return verifyRequested(ctx, event.data, deps);
+    if (isEventOf(event, 'run.control.requested')) return controlRequested(ctx, event.data);
     throw new UpshiftError('CONTRACT_VIOLATION', `verify does not consume ${event.type}`);
   },
   deadLetters: (ctx, event, letter) => deadLettered(ctx, event, letter),

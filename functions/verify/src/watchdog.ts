@@ -4,12 +4,13 @@
  * run's unhandled work events are published again (a nudge; they are idempotent by design) up to
  * UPSHIFT_STALL_NUDGES times; then, or when nothing is pending, the run fails with "stuck in <stage>
  * since <time>: <what is pending>" (`onStall`), so `upshift request --wait` and `watch` never wait on a
- * run that nobody is working on.
+ * run that nobody is working on. A paused run is left alone (`watchdogClock`): it waits for its operator,
+ * and a resume counts as progress.
  */
 import { entries } from '@upshift/events';
 import {
-  acquireLease, finalRunStatuses, isUpshiftError, lockRun, nudgesOf, onStall, recordStall, releaseLease, republish, stalledRuns, workEventsOf,
-  type FunctionDeps, type StalledRun,
+  acquireLease, finalRunStatuses, isUpshiftError, lockRun, nudgesOf, onStall, readRunControl, readRunFacts, recordStall, releaseLease, republish, stalledRuns,
+  watchdogClock, workEventsOf, type FunctionDeps, type Queryable, type RunStatus, type StalledRun,
 } from '@upshift/runtime';
 import type { VerifyConfig } from './config.ts';
 import { failRun } from './fail-run.ts';
@@ -52,10 +53,23 @@ export async function sweepOnce(deps: FunctionDeps<VerifyConfig>, holder: string
   });
   if (!lease) return;
   try {
-    for (const run of await stalledRuns(deps.pool, deps.config.UPSHIFT_STALL_AFTER_MS)) await nudgeOrFail(deps, run);
+    for (const run of await stalledRuns(deps.pool, deps.config.UPSHIFT_STALL_AFTER_MS)) {
+      if (await stillStalled(deps.pool, run, deps.config.UPSHIFT_STALL_AFTER_MS)) await nudgeOrFail(deps, run);
+    }
   } finally {
     await releaseLease(deps.pool, lease).catch(() => undefined);
   }
+}
+
+/**
+ * Whether the run is stalled as its controls see it: a paused running run is left alone (it waits for
+ * its operator, however long), and a control (a resume) counts as a change.
+ */
+async function stillStalled(db: Queryable, run: StalledRun, stallAfterMs: number, status?: RunStatus): Promise<boolean> {
+  const control = await readRunControl(db, run.runId);
+  const current = status ?? (await readRunFacts(db, run.runId))?.status ?? 'running';
+  const clock = watchdogClock(run.since.getTime(), { paused: control.paused, changedAt: control.updatedAt?.getTime() }, current);
+  return clock !== undefined && clock <= Date.now() - stallAfterMs;
 }
 
 async function nudgeOrFail(deps: FunctionDeps<VerifyConfig>, run: StalledRun): Promise<void> {
@@ -68,6 +82,8 @@ async function nudgeOrFail(deps: FunctionDeps<VerifyConfig>, run: StalledRun): P
     const locked = await lockRun(d.tx, run.runId);
     // Changed since the look (or ended): nothing to do this time.
     if (!locked || finalRunStatuses.has(locked.status) || (await stalledRuns(d.tx, deps.config.UPSHIFT_STALL_AFTER_MS, { only: run.runId })).length === 0) return;
+    // Paused meanwhile (a paused run waits for its operator), or controlled since the look.
+    if (!(await stillStalled(d.tx, run, deps.config.UPSHIFT_STALL_AFTER_MS, locked.status))) return;
     const detail = { pending: pending.map((p) => p.id), since: run.since.toISOString() };
     if (decision.kind === 'nudge') {
       await republish(d.tx, run.runId, pending.map((p) => p.id));

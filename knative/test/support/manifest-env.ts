@@ -8,9 +8,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { KubeObject } from './kubectl.ts';
 
-interface EnvVar { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }
+interface EnvVar { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }
 interface Container { env?: EnvVar[]; envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[]; volumeMounts?: { name: string; mountPath: string }[] }
-interface Volume { name: string; configMap?: { name: string; items?: { key: string; path: string }[] }; secret?: { secretName: string } }
+interface Volume { name: string; configMap?: { name: string; items?: { key: string; path: string }[] }; secret?: { secretName: string; items?: { key: string; path: string }[]; optional?: boolean } }
 interface PodSpec { containers: Container[]; volumes?: Volume[] }
 
 /** Secret contents the test supplies, by Secret name then key (never read from a cluster). */
@@ -46,7 +46,11 @@ function materialiseVolumes(built: readonly KubeObject[], spec: PodSpec, root: s
       const items = volume.configMap.items ?? Object.keys(data).map((key) => ({ key, path: key }));
       for (const item of items) writeFile(join(dir, item.path), data[item.key] ?? '');
     } else if (volume?.secret) {
-      for (const [key, value] of Object.entries(secretData(secrets, volume.secret.secretName))) writeFile(join(dir, key), value);
+      // An optional Secret the test does not supply is absent, as in a pod; `items` pick and rename keys.
+      if (volume.secret.optional && !secrets[volume.secret.secretName]) continue;
+      const data = secretData(secrets, volume.secret.secretName);
+      const items = volume.secret.items ?? Object.keys(data).map((key) => ({ key, path: key }));
+      for (const item of items) if (data[item.key] !== undefined) writeFile(join(dir, item.path), data[item.key] ?? '');
     }
   }
   return mounts;
@@ -71,7 +75,9 @@ export function podEnvironment(
   }
   for (const variable of container?.env ?? []) {
     const ref = variable.valueFrom?.secretKeyRef;
-    const value = ref ? secretData(secrets, ref.name)[ref.key] : variable.value;
+    // An optional key (or Secret) that is missing leaves the variable unset, as Kubernetes does.
+    const value = ref ? (ref.optional && !secrets[ref.name] ? undefined : secretData(secrets, ref.name)[ref.key]) : variable.value;
+    if (value === undefined && ref?.optional) continue;
     if (value === undefined) throw new Error(`env ${variable.name} has no value`);
     env[variable.name] = value;
   }

@@ -21,27 +21,16 @@ export const mongoFieldPathPattern = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z
 /** A MongoDB collection or database name we accept (a conservative subset of what MongoDB allows). */
 export const mongoNamePattern = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
 
-/** A PostgreSQL column type as written in DDL: `bigint`, `numeric(12,2)`, `text[]`, `timestamp with time zone`. */
-export const sqlTypePattern = /^[a-z][a-z0-9_]*( [a-z][a-z0-9_]*){0,3}(\([0-9]{1,4}(, ?[0-9]{1,4})?\))?(\[\])?$/;
-
 /** True when `value` is a plain lowercase SQL identifier. */
 export function isSqlIdentifier(value: string): boolean {
   return sqlIdentifierPattern.test(value);
 }
 
 /**
- * Why a SQL expression or query from the catalog is refused, or null when it may be embedded: one
- * statement only (no `;`), no comments (they could hide the rest of a statement). String literals and
- * quoted identifiers are skipped, so `'a;b'` is fine.
+ * Why a SQL expression from the catalog is refused, or null when it may be embedded: PostgreSQL's own
+ * parser must read it as exactly one expression (see sql-guard.ts, which replaced a hand-written filter).
  */
-export function sqlFragmentProblem(sql: string): string | null {
-  const outsideQuotes = sql.replace(/'(?:[^']|'')*'/g, 'S').replace(/"(?:[^"]|"")*"/g, 'I');
-  if (/['"]/.test(outsideQuotes)) return 'has an unterminated quote';
-  if (outsideQuotes.includes(';')) return 'must be a single expression: ";" is not allowed';
-  if (outsideQuotes.includes('--') || outsideQuotes.includes('/*')) return 'must not contain SQL comments';
-  if (outsideQuotes.includes('$$') || /\$[a-z_]*\$/i.test(outsideQuotes)) return 'must not contain dollar-quoted strings';
-  return null;
-}
+export { expressionProblem as sqlFragmentProblem, sqlTypePattern } from './sql-guard.ts';
 
 /**
  * A deterministic, valid identifier of at most 63 bytes built from parts: lowercase, non-identifier

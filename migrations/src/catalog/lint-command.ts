@@ -1,7 +1,7 @@
 /**
  * `upshift catalog lint <dir> [--connect]`: prints every problem as `file: field: reason` and returns
  * the exit code (0 valid, 2 problems). Transform modules (`backfill.transform`, `down.transform`) are imported to check their export. With `--connect` each migration is also checked against its
- * real table/collection (URL from the environment variable it names); nothing is changed.
+ * real table/collection (URL from the environment variable it names) through read-only sessions; nothing is changed.
  */
 import { openEngine } from '../open-engine.ts';
 import { isMigrationError } from '../errors.ts';
@@ -53,7 +53,7 @@ export async function preflightCatalog(dir: string, env: Readonly<Record<string,
   const problems: CatalogProblem[] = [];
   for (const migration of loadCatalog(dir).migrations.values()) {
     try {
-      const engine = openEngine(migration, env);
+      const engine = openEngine(migration, env, { poolSize: 1, readOnly: true });
       try {
         problems.push(...(await engine.preflight()).map((problem) => ({ file: migration.file, ...problem })));
       } finally {

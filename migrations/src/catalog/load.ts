@@ -2,12 +2,15 @@
  * Loading and linting a catalog folder: every `*.yaml` / `*.yml` file is one migration named
  * `<name>@<version>.yaml`; a MongoDB transform module it names sits next to it. `lintCatalog` returns every problem (file, field path, reason);
  * `loadCatalog` returns the migrations or throws a CatalogError carrying those problems.
+ * Every file is read once, from inside the folder only (`folder.ts`): what the checksum covers is
+ * exactly what runs, the transform modules' text included (`transformSources`).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { migrationChecksum } from './checksum.ts';
+import { readInsideFolder, realCatalogFolder, refusalWords } from './folder.ts';
 import { mongoRuleIssues, postgresRuleIssues } from './rules.ts';
 import type { FieldIssue } from './rules.ts';
 import { MigrationFile } from './schema.ts';
@@ -29,8 +32,17 @@ export interface MigrationIdentity {
 
 /** A loaded PostgreSQL migration. */
 export type PostgresMigration = PostgresMigrationFile & MigrationIdentity;
-/** A loaded MongoDB migration. */
-export type MongoMigration = MongoMigrationFile & MigrationIdentity;
+/**
+ * The text of a MongoDB migration's transform modules as read (and checksummed) at load: the modules
+ * are imported from this text, never from the folder again, so an edit after load cannot run unplanned.
+ */
+export interface TransformSources {
+  backfill?: string;
+  down?: string;
+}
+
+/** A loaded MongoDB migration (`transformSources` is absent for one built by hand, without modules). */
+export type MongoMigration = MongoMigrationFile & MigrationIdentity & { transformSources?: TransformSources };
 /** A loaded migration of either store. */
 export type Migration = PostgresMigration | MongoMigration;
 
@@ -74,6 +86,21 @@ export function migrationByRef(catalog: Catalog, ref: string): Migration {
   return migration;
 }
 
+/**
+ * The migration `ref` as the catalog folder holds it now (read again, not from a loaded catalog), or the
+ * problems of its file; undefined when the folder has no file for it.
+ */
+export function readCatalogEntry(dir: string, ref: string): Migration | { problems: CatalogProblem[] } | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    return { problems: [{ file: dir, path: '', message: `cannot read the catalog folder: ${(error as Error).message}` }] };
+  }
+  const name = [`${ref}.yaml`, `${ref}.yml`].find((candidate) => names.includes(candidate));
+  return name === undefined ? undefined : readMigrationFile(join(dir, name), dir);
+}
+
 function readCatalog(dir: string): { migrations: Map<string, Migration>; problems: CatalogProblem[] } {
   const migrations = new Map<string, Migration>();
   const problems: CatalogProblem[] = [];
@@ -85,7 +112,7 @@ function readCatalog(dir: string): { migrations: Map<string, Migration>; problem
     return { migrations, problems: [{ file: dir, path: '', message: `cannot read the catalog folder: ${(error as Error).message}` }] };
   }
   for (const name of names) {
-    const result = readMigrationFile(join(dir, name));
+    const result = readMigrationFile(join(dir, name), dir);
     if ('problems' in result) {
       problems.push(...result.problems);
     } else if (migrations.has(result.ref)) {
@@ -97,15 +124,17 @@ function readCatalog(dir: string): { migrations: Map<string, Migration>; problem
   return { migrations, problems };
 }
 
-/** Parses and validates one migration file. */
-export function readMigrationFile(file: string): Migration | { problems: CatalogProblem[] } {
+/**
+ * Parses and validates one migration file of the catalog folder `catalogDir` (by default the file's
+ * own folder); the file and its transform modules must resolve inside that folder.
+ */
+export function readMigrationFile(file: string, catalogDir: string = dirname(file)): Migration | { problems: CatalogProblem[] } {
   const fail = (issues: FieldIssue[]) => ({ problems: issues.map((issue) => ({ file, ...issue })) });
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    return fail([{ path: '', message: `cannot read: ${(error as Error).message}` }]);
-  }
+  const folder = realCatalogFolder(catalogDir);
+  if (!('root' in folder)) return fail([{ path: '', message: `cannot read the catalog folder ${catalogDir}: ${folder.unreadable}` }]);
+  const read = readInsideFolder(folder.root, file);
+  if (!('text' in read)) return fail([{ path: '', message: 'outside' in read ? refusalWords(folder.root, file, read) : `cannot read: ${read.unreadable}` }]);
+  const text = read.text;
   const document = parseDocument(text, { uniqueKeys: true });
   if (document.errors.length > 0) return fail(document.errors.map((error) => ({ path: '', message: `YAML: ${error.message}` })));
   const raw: unknown = document.toJS();
@@ -116,27 +145,31 @@ export function readMigrationFile(file: string): Migration | { problems: Catalog
   const ref = `${migration.name}@${migration.version}`;
   const expectedName = basename(file).replace(/\.ya?ml$/, '');
   if (expectedName !== ref) ruleIssues.push({ path: 'name', message: `the file must be named ${ref}.yaml (name@version)` });
+  const readModule = (name: string, field: string) => readTransformSource(folder.root, join(catalogDir, name), field, ruleIssues);
   const transformSource = migration.store === 'mongodb' && migration.backfill.transform !== undefined
-    ? readTransformSource(join(dirname(file), migration.backfill.transform), 'backfill.transform', ruleIssues)
+    ? readModule(migration.backfill.transform, 'backfill.transform')
     : undefined;
   const downTransformSource = migration.store === 'mongodb' && migration.down.transform !== undefined
-    ? readTransformSource(join(dirname(file), migration.down.transform), 'down.transform', ruleIssues)
+    ? readModule(migration.down.transform, 'down.transform')
     : undefined;
   if (ruleIssues.length > 0) return fail(ruleIssues);
   // A transform module is part of the migration: editing it changes the checksum like editing the YAML.
   const checksum = migrationChecksum(transformSource === undefined && downTransformSource === undefined
     ? raw : { migration: raw, transformSource, ...(downTransformSource === undefined ? {} : { downTransformSource }) });
-  return { ...migration, ref, file, checksum };
+  if (migration.store === 'postgres') return { ...migration, ref, file, checksum };
+  const transformSources: TransformSources = {
+    ...(transformSource === undefined ? {} : { backfill: transformSource }),
+    ...(downTransformSource === undefined ? {} : { down: downTransformSource }),
+  };
+  return { ...migration, ref, file, checksum, transformSources };
 }
 
-/** The text of a transform module, or an issue on `field` when it cannot be read. */
-function readTransformSource(path: string, field: string, issues: FieldIssue[]): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    issues.push({ path: field, message: `cannot read the module ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
-    return undefined;
-  }
+/** The text of a transform module (inside the catalog folder only), or an issue on `field` when it cannot be read. */
+function readTransformSource(root: string, path: string, field: string, issues: FieldIssue[]): string | undefined {
+  const read = readInsideFolder(root, path);
+  if ('text' in read) return read.text;
+  issues.push({ path: field, message: `cannot read the module ${refusalWords(root, path, read)}` });
+  return undefined;
 }
 
 function zodIssue(issue: z.core.$ZodIssue): FieldIssue {

@@ -3,6 +3,8 @@
  * backfill may assign, and paths that MongoDB would reject as conflicting in one update.
  */
 import type { MongoMigrationFile, PostgresMigrationFile } from './schema.ts';
+import { deniedFunctionCalls } from './sql-guard.ts';
+import type { SqlFragmentKind } from './sql-guard.ts';
 
 /** A problem at a field path of one migration file. */
 export interface FieldIssue {
@@ -29,7 +31,27 @@ export function postgresRuleIssues(file: PostgresMigrationFile): FieldIssue[] {
     if (seen.has(column.name)) issues.push({ path: `expand.addColumns[${index}].name`, message: `column ${column.name} is added twice` });
     seen.add(column.name);
   });
+  if (file.trusted !== true) issues.push(...deniedCallIssues(file));
   return issues;
+}
+
+/** Every SQL fragment of a PostgreSQL migration with its field path and how it is used. */
+export function sqlFragmentsOf(file: PostgresMigrationFile): Array<{ path: string; sql: string; kind: SqlFragmentKind }> {
+  const fragments: Array<{ path: string; sql: string; kind: SqlFragmentKind }> = [];
+  if ('guard' in file.marker) fragments.push({ path: 'marker.guard', sql: file.marker.guard, kind: 'condition' });
+  for (const [column, sql] of Object.entries(file.backfill.set)) fragments.push({ path: `backfill.set.${column}`, sql, kind: 'expression' });
+  if (file.backfill.where !== undefined) fragments.push({ path: 'backfill.where', sql: file.backfill.where, kind: 'condition' });
+  for (const [column, sql] of Object.entries(file.down.set ?? {})) fragments.push({ path: `down.set.${column}`, sql, kind: 'expression' });
+  file.invariants.forEach((invariant, index) => fragments.push({ path: `invariants[${index}].sql`, sql: invariant.sql, kind: 'query' }));
+  return fragments;
+}
+
+/** Calls of deny-listed functions (sql-guard.ts), refused unless the migration says `trusted: true`. */
+function deniedCallIssues(file: PostgresMigrationFile): FieldIssue[] {
+  return sqlFragmentsOf(file).flatMap(({ path, sql, kind }) => {
+    const denied = deniedFunctionCalls(sql, kind);
+    return denied.length === 0 ? [] : [{ path, message: `calls ${denied.join(', ')}, which a catalog entry may only call with trusted: true` }];
+  });
 }
 
 /** The declarative document changes of `backfill` and `down` (same shape). */

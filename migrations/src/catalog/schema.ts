@@ -5,20 +5,30 @@
 import { z } from 'zod';
 import {
   connectionVariablePattern, migrationNamePattern, migrationVersionPattern, mongoFieldPathPattern,
-  mongoNamePattern, sqlFragmentProblem, sqlIdentifierPattern, sqlTypePattern,
+  mongoNamePattern, sqlIdentifierPattern,
 } from './identifiers.ts';
+import { columnTypeProblem, fragmentProblem } from './sql-guard.ts';
+import type { SqlFragmentKind } from './sql-guard.ts';
 
 /** A SQL identifier (table, column, index): validated, later quoted. */
 export const SqlIdentifier = z.string().regex(sqlIdentifierPattern, 'must be a lowercase SQL identifier matching ^[a-z_][a-z0-9_]{0,62}$');
 
-/** A SQL expression or query from the catalog: one statement, no comments. */
-export const SqlFragment = z.string().min(1).max(8000).superRefine((sql, context) => {
-  const problem = sqlFragmentProblem(sql);
-  if (problem) context.addIssue({ code: 'custom', message: problem });
-});
+/** Catalog SQL of one kind, read by PostgreSQL's parser (sql-guard.ts); the reason names what it is not. */
+function sqlOf(kind: SqlFragmentKind) {
+  return z.string().min(1).max(8000).superRefine((sql, context) => {
+    const problem = fragmentProblem(sql, kind);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  });
+}
 
-/** A read-only query for an invariant: starts with SELECT or WITH. */
-export const SqlQuery = SqlFragment.refine((sql) => /^\s*(select|with)\b/i.test(sql), 'must be a SELECT (or WITH … SELECT) query');
+/** A value for a `set` assignment: exactly one SQL expression. */
+export const SqlFragment = sqlOf('expression');
+
+/** A `where` or a guard: exactly one SQL condition. */
+export const SqlCondition = sqlOf('condition');
+
+/** A read-only query for an invariant: exactly one SELECT (no data-modifying WITH, SELECT INTO or FOR UPDATE). */
+export const SqlQuery = sqlOf('query');
 
 /** The environment variable / Secret key that holds the store's URL; the URL never appears in the catalog. */
 export const ConnectionVariable = z.string().regex(connectionVariablePattern, 'must be an environment variable name like SHOP_DATABASE_URL (the URL itself never goes in the catalog)');
@@ -36,8 +46,11 @@ function recordWithKeys<Value extends z.ZodType>(pattern: RegExp, message: strin
   });
 }
 
-/** A PostgreSQL column type as written in DDL. */
-export const SqlType = z.string().regex(sqlTypePattern, 'must be a column type like bigint, text, numeric(12,2) or text[]');
+/** A PostgreSQL column type as written in DDL: a type and nothing else (no constraint, default or collation). */
+export const SqlType = z.string().superRefine((type, context) => {
+  const problem = columnTypeProblem(type);
+  if (problem) context.addIssue({ code: 'custom', message: problem });
+});
 
 const Header = {
   apiVersion: z.literal('upshift.dev/v1alpha1'),
@@ -68,7 +81,7 @@ export const PostgresMigrationFile = z.strictObject({
   key: SqlIdentifier,
   marker: z.union([
     z.strictObject({ column: SqlIdentifier, from: MarkerValue, to: MarkerValue }),
-    z.strictObject({ guard: SqlFragment }),
+    z.strictObject({ guard: SqlCondition }),
   ]),
   expand: z.strictObject({
     addColumns: z.array(z.strictObject({ name: SqlIdentifier, type: SqlType })).default([]),
@@ -78,7 +91,7 @@ export const PostgresMigrationFile = z.strictObject({
   }).default({ addColumns: [], createIndexes: [] }),
   backfill: z.strictObject({
     set: recordWithKeys(sqlIdentifierPattern, 'must be a lowercase SQL identifier matching ^[a-z_][a-z0-9_]{0,62}$', SqlFragment).refine((set) => Object.keys(set).length > 0, 'must assign at least one column'),
-    where: SqlFragment.optional(),
+    where: SqlCondition.optional(),
   }),
   down: z.strictObject({
     restore: z.literal('backup').default('backup'),
@@ -91,6 +104,12 @@ export const PostgresMigrationFile = z.strictObject({
     setNotNull: z.array(SqlIdentifier).default([]),
   }).default({ dropColumns: [], setNotNull: [] }),
   invariants: z.array(PostgresInvariant).default([]),
+  /**
+   * Lets this migration's SQL call functions of the deny-list (sql-guard.ts: ending sessions, sleeping,
+   * advisory locks, settings, server files, large objects, dblink…). Nothing else: every fragment is still
+   * exactly one expression or one read-only SELECT. For an operator who has reviewed why it needs them.
+   */
+  trusted: z.boolean().optional(),
 });
 export type PostgresMigrationFile = z.infer<typeof PostgresMigrationFile>;
 

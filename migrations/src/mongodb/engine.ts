@@ -126,6 +126,8 @@ export function createMongoEngine(migration: MongoMigration, options: MongoEngin
     }),
     countRemaining: (range) => guarded('counting remaining documents', () =>
       collection.countDocuments(withIdCondition(pendingFilter(migration), range ? idCondition(range, null, null) : null))),
+    countBackedUp: (range) => guarded('counting backed-up documents', () =>
+      backup.countDocuments(withIdCondition({}, idCondition(range, null, null)))),
     checkInvariants: () => guarded('checking invariants', async () => {
       const results = [];
       for (const invariant of migration.invariants) {

@@ -3,9 +3,14 @@
  * as `down.transform`, a document of the new version in its old form).
  * It is catalog code (shipped by the operator next to the migration file, checksummed with it), never
  * event content; it runs in the migrate-shard process on a deep copy of each pre-image.
+ *
+ * The module is imported from the text the catalog read and checksummed at load (a `data:` URL), never
+ * from its file: an edit of the file after load cannot run, there is no second read to race and no file
+ * to write (the container's filesystem may be read-only). It is an ES module on its own: a `data:` URL
+ * resolves no relative or package import, so no code outside the checksum can come in (`node:`
+ * built-ins still resolve). A last comment line names the file, so stack traces point at it.
  */
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { BSON, Document } from 'mongodb';
 import type { MongoMigration } from '../catalog/load.ts';
 import { MigrationError } from '../errors.ts';
@@ -30,14 +35,31 @@ export async function loadTransform(migration: MongoMigration, phase: TransformP
   const name = migration[phase].transform;
   if (name === undefined) return undefined;
   const path = join(dirname(migration.file), name);
+  const source = migration.transformSources?.[phase];
+  if (source === undefined) {
+    throw new MigrationError('CATALOG_INVALID', `${migration.ref}: the transform module ${path} was not read with the catalog (load the migration with loadCatalog)`, { migration: migration.ref });
+  }
+  const url = moduleUrl(source, path);
   let module: { transform?: unknown };
   try {
-    module = (await import(pathToFileURL(path).href)) as { transform?: unknown };
+    module = (await import(url)) as { transform?: unknown };
   } catch (error) {
-    throw new MigrationError('CATALOG_INVALID', `${migration.ref}: cannot load the transform module ${path}: ${(error as Error).message}`, { cause: error, migration: migration.ref });
+    const unresolved = (error as NodeJS.ErrnoException).code === 'ERR_UNSUPPORTED_RESOLVE_REQUEST';
+    const message = `${(error as Error).message.replaceAll(url, path)}${unresolved ? ' (a transform module is one ES module: it may import node: built-ins only)' : ''}`;
+    throw new MigrationError('CATALOG_INVALID', `${migration.ref}: cannot load the transform module ${path}: ${message}`, { cause: error, migration: migration.ref });
   }
   if (typeof module.transform !== 'function') {
     throw new MigrationError('CATALOG_INVALID', `${migration.ref}: the transform module ${path} must export a function transform(doc)`, { migration: migration.ref });
   }
   return module.transform as DocumentTransform;
+}
+
+/**
+ * The module's text as a `data:` URL: exactly the checksummed text, plus one comment line naming its
+ * file for stack traces (after a line break, so it cannot join a last line comment). The same text
+ * gives the same URL, so importing it again reuses the module.
+ */
+function moduleUrl(source: string, path: string): string {
+  const named = `${source}\n//# sourceURL=${path.replace(/[\r\n]/g, ' ')}\n`;
+  return `data:text/javascript;base64,${Buffer.from(named, 'utf8').toString('base64')}`;
 }

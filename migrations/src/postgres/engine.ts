@@ -7,11 +7,12 @@ import { escapeIdentifier } from 'pg';
 import type { PostgresMigration } from '../catalog/load.ts';
 import type { BatchRequest, BatchResult, InvariantResult, MigrationEngine, PreflightProblem } from '../engine.ts';
 import { MigrationError, wrapPostgresError } from '../errors.ts';
-import { sqlTypePattern } from '../catalog/identifiers.ts';
+import { sqlTypePattern } from '../catalog/sql-guard.ts';
 import { claimBackupTable, createBackupTable, dropBackupTable, isCurrentBackup, runContract, runExpand } from './ddl.ts';
 import { columnProblems, expressionProblems, keyTypeOf, readTableShape } from './introspect.ts';
 import { estimateRows, splitByQuantiles } from './split.ts';
 import { restoreRange } from './restore.ts';
+import { ExtendedProtocolClient, sessionConnection } from './session.ts';
 import { backupSchema, backupTableName, batchStatement, changedColumns, keyConditions, Parameters, pendingPredicate, qualifiedTable } from './sql.ts';
 import type { TableModel } from './sql.ts';
 
@@ -23,11 +24,16 @@ export interface PostgresEngineOptions {
   lockTimeoutMs?: number;
   /** Per batch: cancel a statement that runs longer than this. */
   statementTimeoutMs?: number;
+  /** Sessions the server keeps read-only (`default_transaction_read_only`): for plan's preflight and verify's checks. */
+  readOnly?: boolean;
 }
 
 /** Opens the engine of a PostgreSQL migration (connections are made lazily). */
 export function createPostgresEngine(migration: PostgresMigration, options: PostgresEngineOptions): MigrationEngine {
-  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 4, application_name: `upshift:${migration.ref}` });
+  const pool = new pg.Pool({
+    ...sessionConnection(options.connectionString, options.readOnly ?? false),
+    Client: ExtendedProtocolClient, max: options.poolSize ?? 4, application_name: `upshift:${migration.ref}`,
+  });
   surviveDroppedConnections(pool);
   const timeouts = { lockTimeoutMs: options.lockTimeoutMs ?? 2000, statementTimeoutMs: options.statementTimeoutMs ?? 30_000 };
   const ref = migration.ref;
@@ -125,6 +131,15 @@ export function createPostgresEngine(migration: PostgresMigration, options: Post
         client.query<{ remaining: number }>(`SELECT count(*)::float8 AS remaining FROM ${current.table} WHERE ${conditions.join(' AND ')}`, params.values));
       return result.rows[0]?.remaining ?? 0;
     },
+    countBackedUp: async (range) => {
+      const current = await tableModel(true);
+      const params = new Parameters();
+      const conditions = keyConditions(current, range, null, null, params);
+      const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+      const result = await withClient('counting backed-up rows', (client) =>
+        client.query<{ backed_up: number }>(`SELECT count(*)::float8 AS backed_up FROM ${current.backupTable} ${where}`, params.values));
+      return result.rows[0]?.backed_up ?? 0;
+    },
     checkInvariants: () => withClient('checking invariants', (client) => checkInvariants(client, migration, timeouts.statementTimeoutMs)),
     contract: () => withClient('contract', (client) => runContract(client, migration, timeouts)),
     dropBackups: () => withClient('dropping backups', (client) => dropBackupTable(client, migration)),
@@ -158,8 +173,8 @@ async function firstPageKey(client: pg.ClientBase, model: TableModel, request: B
 async function loadTableModel(client: pg.ClientBase, migration: PostgresMigration, ensureBackup: boolean): Promise<TableModel & { backupReady: boolean }> {
   const shape = await readTableShape(client, migration.schema, migration.table);
   if (!shape.exists) throw new MigrationError('PREFLIGHT_FAILED', `${migration.ref}: table ${migration.schema}.${migration.table} does not exist`, { migration: migration.ref });
-  const keyType = keyTypeOf(shape, migration.key);
-  if (typeof keyType !== 'string') throw new MigrationError('PREFLIGHT_FAILED', `${migration.ref}: key ${keyType.message}`, { migration: migration.ref });
+  const keyType = keyTypeOf(shape, migration.key, `${migration.schema}.${migration.table}`);
+  if (typeof keyType !== 'string') throw new MigrationError('PREFLIGHT_FAILED', `${migration.ref}: ${keyType.path}: ${keyType.message}`, { migration: migration.ref });
   const backupTable = `${escapeIdentifier(backupSchema)}.${escapeIdentifier(backupTableName(migration))}`;
   const typeOf = new Map(shape.columns.map((column) => [column.name, column.type]));
   const comparable = new Map<string, boolean>();

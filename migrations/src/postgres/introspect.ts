@@ -31,19 +31,26 @@ export async function readTableShape(client: pg.ClientBase, schema: string, tabl
       WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, [schema, table]);
   const key = await client.query<{ name: string }>(
     `SELECT a.attname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY (i.indkey)
-      WHERE n.nspname = $1 AND c.relname = $2 AND i.indisprimary`, [schema, table]);
+       CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position)
+       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+      WHERE n.nspname = $1 AND c.relname = $2 AND i.indisprimary ORDER BY k.position`, [schema, table]);
   return { exists: columns.rows.length > 0, columns: columns.rows, primaryKey: key.rows.map((row) => row.name) };
 }
 
-/** The key's type if it is a supported single-column primary key, else the problem. */
-export function keyTypeOf(shape: TableShape, key: string): KeyType | PreflightProblem {
-  if (shape.primaryKey.length !== 1 || shape.primaryKey[0] !== key) {
-    return { path: 'key', message: `must be the table's single-column primary key (the primary key is ${shape.primaryKey.length === 0 ? 'missing' : `(${shape.primaryKey.join(', ')})`})` };
+/**
+ * The key's type if it is the table's single-column primary key of a supported type, else the problem,
+ * naming the table (`table` is `schema.table`): upshift pages and splits shards over one key column.
+ */
+export function keyTypeOf(shape: TableShape, key: string, table: string): KeyType | PreflightProblem {
+  const primaryKey = shape.primaryKey;
+  if (primaryKey.length === 0) return { path: 'key', message: `table ${table} has no primary key; upshift pages over a single-column primary key` };
+  if (primaryKey.length > 1) {
+    return { path: 'key', message: `table ${table} has a composite primary key (${primaryKey.join(', ')}); upshift pages over a single-column key` };
   }
+  if (primaryKey[0] !== key) return { path: 'key', message: `${key} is not the primary key of table ${table} (its primary key is ${primaryKey[0]})` };
   const type = shape.columns.find((column) => column.name === key)?.type;
   const supported = supportedKeyTypes.find((candidate) => candidate === type);
-  return supported ?? { path: 'key', message: `has type ${type}; supported key types are ${supportedKeyTypes.join(', ')}` };
+  return supported ?? { path: 'key', message: `${key} of table ${table} has type ${type}; supported key types are ${supportedKeyTypes.join(', ')}` };
 }
 
 /** Problems of names: every column the migration uses must exist or be added by `expand`. */
@@ -54,7 +61,7 @@ export function columnProblems(migration: PostgresMigration, shape: TableShape):
   const added = new Set(migration.expand.addColumns.map((column) => column.name));
   const known = (name: string) => existing.has(name) || added.has(name);
   const problems: PreflightProblem[] = [];
-  const keyType = keyTypeOf(shape, migration.key);
+  const keyType = keyTypeOf(shape, migration.key, table);
   if (typeof keyType !== 'string') problems.push(keyType);
   const unknown = (path: string, name: string) => problems.push({ path, message: `column ${name} does not exist in ${table} and expand does not add it` });
   for (const column of Object.keys(migration.backfill.set)) if (!known(column)) unknown(`backfill.set.${column}`, column);

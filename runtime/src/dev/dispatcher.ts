@@ -6,11 +6,12 @@
  * when retries run out. Offsets commit only after a record is delivered or dead-lettered, so nothing
  * is lost. A record of the dead-letter topic is never dead-lettered again: when it cannot be delivered
  * it is logged and committed (Knative's source of the dead-letter topic has no dead-letter sink
- * either). `duplicate` delivers every record twice (fault tests).
+ * either). `duplicate` delivers every record twice (fault tests). A broker restart is ridden out:
+ * short retry waits, a short session, and a consumer kafkajs gives up on is replaced (SupervisedConsumer).
  */
 import { DEAD_LETTER_TOPIC, deadLetterConsumer, retryWhileRetriable, routesFor } from '@upshift/events';
 import type { FunctionName, Topic } from '@upshift/events';
-import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
+import type { EachMessagePayload, Kafka, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import type { Logger } from '../log.ts';
 import { deadLetterRecord } from './dead-letter.ts';
@@ -19,6 +20,7 @@ import type { DeliveryOutcome, DeliveryRequest, ResolvedRetryPolicy } from './de
 import { deliveryPolicy, functionLimits } from './delivery-policy.ts';
 import type { RetryPolicy } from './delivery-policy.ts';
 import { ConcurrencyGate } from './gate.ts';
+import { SupervisedConsumer } from './supervised-consumer.ts';
 
 /** Where one function listens. */
 export interface DispatchTarget {
@@ -40,6 +42,20 @@ interface Route {
 /** How often a delivery waiting for a place or an answer heartbeats its consumer (kafkajs sends at most one per heartbeatInterval). */
 const keepAliveMs = 1000;
 
+/**
+ * Consumer group timings that ride out a broker restart. Waits between retries stay short (at most 2 s)
+ * so a consumer is back within seconds of the broker, and many of them keep it from giving up during an
+ * outage of half a minute. A member that kafkajs restarts anyway (some calls give up on the first
+ * refused connection) joins as a new member, and the group waits for the old one's session to expire
+ * before it settles: a short session keeps that wait short. Heartbeats go out at least every
+ * heartbeatInterval between records and every second while a delivery waits (keepAliveMs).
+ */
+const groupTimings = {
+  sessionTimeout: 10_000,
+  heartbeatInterval: 3000,
+  retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 20 },
+} as const;
+
 /** Dispatcher options. */
 export interface DispatcherOptions {
   readonly kafka: Kafka;
@@ -57,7 +73,7 @@ export interface DispatcherOptions {
 /** Runs one consumer group per target until stopped. */
 export class Dispatcher {
   #options: DispatcherOptions;
-  #consumers: Consumer[] = [];
+  #groups: SupervisedConsumer[] = [];
   #producer: Producer;
   #stopping = new AbortController();
 
@@ -80,24 +96,25 @@ export class Dispatcher {
     return { target, gate: new ConcurrencyGate(target.concurrency ?? limits.devConcurrency), policy };
   }
 
+  /**
+   * Starts the target's group (a consumer replaced when kafkajs gives up on it, e.g. after a broker
+   * restart: SupervisedConsumer); resolves once it has joined.
+   */
   async #startGroup(route: Route): Promise<void> {
     const { target } = route;
     const prefix = this.#options.topicPrefix ?? '';
-    const consumer = this.#options.kafka.consumer({
-      groupId: `${prefix}upshift-dispatcher-${target.functionName}`,
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 100,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
-    });
-    this.#consumers.push(consumer);
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-    await consumer.connect();
     const topics = (target.topics ?? consumedTopics(target.functionName)).map((topic) => `${prefix}${topic}`);
-    await retryWhileRetriable(() => consumer.subscribe({ topics, fromBeginning: true }));
     const partitionsConsumedConcurrently = Math.max(12, route.gate.limit);
-    await consumer.run({ partitionsConsumedConcurrently, eachMessage: (payload) => this.#dispatch(route, payload) });
-    await joined;
+    const group = new SupervisedConsumer({
+      name: target.functionName, log: this.#options.log, kafka: this.#options.kafka,
+      config: { groupId: `${prefix}upshift-dispatcher-${target.functionName}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 100, ...groupTimings },
+      run: async (consumer) => {
+        await retryWhileRetriable(() => consumer.subscribe({ topics, fromBeginning: true }));
+        await consumer.run({ partitionsConsumedConcurrently, eachMessage: (payload) => this.#dispatch(route, payload) });
+      },
+    });
+    this.#groups.push(group);
+    await group.start();
   }
 
   async #dispatch(route: Route, payload: EachMessagePayload): Promise<void> {
@@ -182,7 +199,7 @@ export class Dispatcher {
   /** Stops consuming (in-flight retries give up without committing) and disconnects. */
   async stop(): Promise<void> {
     this.#stopping.abort();
-    await Promise.allSettled(this.#consumers.map((consumer) => consumer.disconnect()));
+    await Promise.allSettled(this.#groups.map((group) => group.stop()));
     await this.#producer.disconnect().catch(() => undefined);
   }
 }

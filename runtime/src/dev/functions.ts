@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { FunctionName } from '@upshift/events';
 import { loadFunctionModule } from '../host/main.ts';
 import { startHost } from '../host/server.ts';
+import { redactCredentials } from '../redact.ts';
 
 /** One function to run locally. */
 export interface DevFunctionSpec {
@@ -87,7 +88,7 @@ function supervise(spec: DevFunctionSpec, url: string, first: ChildProcess, laun
       setTimeout(() => {
         if (stopping) return;
         launch().then((next) => { current = next; watch(next); }, (err: unknown) => {
-          process.stderr.write(`upshift dev: ${spec.name} did not restart: ${String(err)}\n`);
+          process.stderr.write(`upshift dev: ${spec.name} did not restart: ${redactCredentials(String(err))}\n`);
         });
       }, 1000);
     });

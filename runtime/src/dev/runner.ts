@@ -7,6 +7,7 @@ import { HostConfig, parseConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import type { Logger } from '../log.ts';
 import { createKafka } from '../transport/kafka.ts';
+import { KafkaSecurityVariables, kafkaSecurity } from '../transport/kafka-security.ts';
 import { ensureCatalogueTopics } from '../transport/topics.ts';
 import { catalogueFunctions } from './catalogue-functions.ts';
 import type { DeliveryOutcome } from './deliver.ts';
@@ -22,6 +23,7 @@ export const DevConfig = z.object({
   KAFKA_BROKERS: HostConfig.shape.KAFKA_BROKERS,
   LOG_LEVEL: HostConfig.shape.LOG_LEVEL,
   UPSHIFT_TOPIC_PREFIX: HostConfig.shape.UPSHIFT_TOPIC_PREFIX,
+  ...KafkaSecurityVariables,
 });
 
 /** Options of runDev. */
@@ -60,7 +62,7 @@ export async function runDev(options: DevOptions): Promise<DevRunner> {
   const env = options.env ?? process.env;
   const config = parseConfig(DevConfig, env);
   const log = createLogger('dev', config.LOG_LEVEL);
-  const kafka = createKafka(config.KAFKA_BROKERS, 'upshift-dev');
+  const kafka = createKafka(config.KAFKA_BROKERS, 'upshift-dev', kafkaSecurity(config));
   const admin = kafka.admin();
   await admin.connect();
   await ensureCatalogueTopics(admin, config.UPSHIFT_TOPIC_PREFIX).finally(() => admin.disconnect());

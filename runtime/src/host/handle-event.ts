@@ -15,6 +15,7 @@ import { beginAndClaimInbox, seenBefore } from '../store/inbox.ts';
 import type { InboxClaim, InboxKey } from '../store/inbox.ts';
 import { redriveEntry, replayOutbox, storeOutputs } from '../store/outbox.ts';
 import { redrivesOf } from '../store/run-state/dead-letters.ts';
+import { holdWhilePaused } from '../store/run-state/controls.ts';
 import type { DeadLetter } from '../lifecycle/dead-letters.ts';
 import { deadLetterOf } from './dead-letter-input.ts';
 import type { OutboxEntry } from '../store/outbox.ts';
@@ -122,7 +123,7 @@ async function handleOnce<C extends HostConfig>(
       }
       const emitted: OutboxEntry[] = [];
       const value = await decision({ tx, emit: emitterFor(definition, resources, letter ? { ...event, id: key.id } as AnyUpshiftEvent : event, emitted), redrive: (again) => redriveEntry(tx, outboxEntryOf(resources, again)) });
-      await storeOutputs(tx, key, emitted);
+      await storeOutputs(tx, key, await holdWhilePaused(tx, emitted)); // a paused run's forward events wait for its resume
       return { outcome: { duplicate: false, outputs: emitted.map((entry) => entry.id) }, value };
     });
     outcome = decided.outcome;
@@ -169,7 +170,7 @@ export async function decideWithoutEvent<C extends HostConfig, T>(
   const value = await withTransaction(resources.pool, async (tx) => {
     emitted.length = 0;
     const result = await decision({ tx, emit: emitterFor(definition, resources, input, emitted), redrive: (again) => redriveEntry(tx, outboxEntryOf(resources, again)) });
-    await storeOutputs(tx, { consumer: definition.name, source, id: cause }, emitted);
+    await storeOutputs(tx, { consumer: definition.name, source, id: cause }, await holdWhilePaused(tx, emitted));
     return result;
   });
   if (emitted.length > 0) resources.relay.wake();

@@ -5,6 +5,7 @@
 import { pingStore } from '../store/pool.ts';
 import { wrapError } from '../wrap-error.ts';
 import type { Resources } from './resources.ts';
+import { redactCredentials } from '../redact.ts';
 
 /** The result of a health probe; `ok: false` is served as 503. */
 export interface HealthReport {
@@ -21,7 +22,7 @@ async function probe(name: string, checks: Record<string, string>, fn: () => Pro
     checks[name] = 'ok';
     return true;
   } catch (err) {
-    checks[name] = `${wrapError(err).code}: ${(err as Error).message}`.slice(0, 300);
+    checks[name] = redactCredentials(`${wrapError(err).code}: ${(err as Error).message}`).slice(0, 300);
     return false;
   }
 }

@@ -10,6 +10,7 @@ import { isUpshiftError } from '../errors.ts';
 import { shutdownTelemetry } from '../telemetry/shutdown.ts';
 import type { FunctionModule } from './function.ts';
 import { startHost } from './server.ts';
+import { redactCredentials } from '../redact.ts';
 
 /** Loads a function module file: its default export, or the module itself if it has `handle`. */
 export async function loadFunctionModule(modulePath: string): Promise<FunctionModule> {
@@ -27,7 +28,7 @@ export async function runFunctionProcess(modulePath: string): Promise<void> {
   try {
     await fn.init();
   } catch (err) {
-    const message = isUpshiftError(err) ? err.message : String(err);
+    const message = redactCredentials(isUpshiftError(err) ? err.message : String(err));
     process.stderr.write(`${JSON.stringify({ level: 'fatal', function: fn.name, msg: `start-up failed: ${message}` })}\n`);
     await shutdownTelemetry();
     process.exit(isUpshiftError(err) && err.code === 'CONFIG_INVALID' ? 78 : 1);

@@ -10,6 +10,8 @@ import { migrateStore } from '../store/migrate.ts';
 import { createPool } from '../store/pool.ts';
 import { OutboxRelay } from '../store/relay.ts';
 import { KafkaPublisher, createKafka } from '../transport/kafka.ts';
+import { describeKafkaSecurity, kafkaSecurity } from '../transport/kafka-security.ts';
+import type { KafkaSecurity } from '../transport/kafka-security.ts';
 import type { Publisher } from '../transport/types.ts';
 import type { FunctionDefinition, InitOverrides } from './function.ts';
 import type { FunctionMetrics } from './metrics.ts';
@@ -32,13 +34,14 @@ export async function openResources<C extends HostConfig>(
   const schema = definition.config ?? HostConfig;
   const config = parseConfig(schema, overrides.env ?? process.env) as C;
   const log = createLogger(definition.name, config.LOG_LEVEL);
+  const kafka = kafkaSecurity(config); // checked before anything opens, like the rest of the config
   const pool = createPool(config.DATABASE_URL, {
     applicationName: `upshift-${definition.name}`,
     onError: (err) => log.warn({ err }, 'control-store connection lost; the pool opens a new one'),
   });
   try {
     await migrateStore(pool);
-    const publisher = overrides.publisher ?? (await connectedPublisher(config, definition.name));
+    const publisher = overrides.publisher ?? (await connectedPublisher(config, kafka, definition.name, log));
     const relay = new OutboxRelay({
       pool, databaseUrl: config.DATABASE_URL, publisher, log, pollMs: config.RELAY_POLL_MS,
       onPublished: (count) => metrics.published.inc(count),
@@ -51,8 +54,9 @@ export async function openResources<C extends HostConfig>(
   }
 }
 
-async function connectedPublisher(config: HostConfig, functionName: string): Promise<Publisher> {
-  const publisher = new KafkaPublisher(createKafka(config.KAFKA_BROKERS, `upshift-${functionName}`));
+async function connectedPublisher(config: HostConfig, security: KafkaSecurity, functionName: string, log: Logger): Promise<Publisher> {
+  log.info(`kafka: ${describeKafkaSecurity(security)}`);
+  const publisher = new KafkaPublisher(createKafka(config.KAFKA_BROKERS, `upshift-${functionName}`, security));
   await publisher.connect();
   return publisher;
 }

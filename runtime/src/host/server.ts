@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { decodeHttp } from '@upshift/events';
 import { UpshiftError } from '../errors.ts';
 import type { FunctionModule } from './function.ts';
+import { redactCredentials } from '../redact.ts';
 
 /** A running host. */
 export interface RunningHost {
@@ -26,7 +27,7 @@ const bodyLimitBytes = 1024 * 1024;
 /** Serves `fn` on `port` (0 = any free port) at 127.0.0.1 unless `host` says otherwise. */
 export async function startHost(fn: FunctionModule, options: { port: number; host?: string }): Promise<RunningHost> {
   const server = createServer((request, response) => {
-    void route(fn, request, response).catch((err: unknown) => send(response, 500, { error: String(err) }));
+    void route(fn, request, response).catch((err: unknown) => send(response, 500, { error: redactCredentials(String(err)) }));
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

@@ -3,6 +3,7 @@
  * relay only after commit. A NOTIFY in the same transaction wakes relays when (and only if) it commits.
  */
 import type { InboxKey } from './inbox.ts';
+import type { Queryable } from './leases.ts';
 import type { TxClient } from './pool.ts';
 
 /** The channel relays LISTEN on. */
@@ -81,10 +82,10 @@ export interface PendingOutboxRow {
   readonly event: Record<string, unknown>;
 }
 
-/** Locks up to `limit` unsent rows (SKIP LOCKED: relays in other processes take other rows). */
+/** Locks up to `limit` unsent rows not set aside (SKIP LOCKED: relays in other processes take other rows). */
 export async function claimPending(tx: TxClient, limit: number): Promise<PendingOutboxRow[]> {
   const { rows } = await tx.query<{ seq: string; topic: string; partition_key: string | null; event: Record<string, unknown> }>(
-    `SELECT seq, topic, partition_key, event FROM upshift.outbox WHERE sent_at IS NULL
+    `SELECT seq, topic, partition_key, event FROM upshift.outbox WHERE sent_at IS NULL AND failed_at IS NULL
       ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
     [limit],
   );
@@ -97,4 +98,27 @@ export async function markSent(tx: TxClient, seqs: readonly string[]): Promise<v
     `UPDATE upshift.outbox SET sent_at = now(), publish_count = publish_count + 1 WHERE seq = ANY($1::bigint[])`,
     [seqs],
   );
+}
+
+/** A row the relay will never publish, and why (e.g. "12 MB: larger than the broker accepts"). */
+export interface SetAsideRow {
+  readonly seq: string;
+  readonly reason: string;
+}
+
+/** Sets rows aside with their reasons: the relay no longer claims them, and they stay for whoever looks. */
+export async function setAside(tx: TxClient, rows: readonly SetAsideRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.query(
+    `UPDATE upshift.outbox o SET failed_at = now(), failure = r.reason
+       FROM unnest($1::bigint[], $2::text[]) AS r(seq, reason) WHERE o.seq = r.seq`,
+    [rows.map((row) => row.seq), rows.map((row) => row.reason)],
+  );
+}
+
+/** Rows set aside, newest first (at most `limit`): what `upshift status` or an operator looks at. */
+export async function setAsideRows(db: Queryable, limit = 100): Promise<Array<SetAsideRow & { id: string; type: string; topic: string }>> {
+  const { rows } = await db.query<{ seq: string; id: string; type: string; topic: string; failure: string }>(
+    `SELECT seq, id, type, topic, failure FROM upshift.outbox WHERE failed_at IS NOT NULL ORDER BY seq DESC LIMIT $1`, [limit]);
+  return rows.map((row) => ({ seq: row.seq, id: row.id, type: row.type, topic: row.topic, reason: row.failure }));
 }

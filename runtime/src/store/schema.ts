@@ -90,4 +90,94 @@ CREATE TABLE upshift.outbox (
 CREATE INDEX outbox_pending ON upshift.outbox (seq) WHERE sent_at IS NULL;
 `,
   },
+  {
+    version: 2,
+    name: 'outbox rows set aside by the relay',
+    sql: `
+-- A row the relay can never publish (too large for the broker, not a valid event) is set aside with its
+-- reason instead of blocking every row behind it; the relay no longer claims it.
+ALTER TABLE upshift.outbox ADD COLUMN failed_at timestamptz, ADD COLUMN failure text;
+`,
+  },
+  {
+    version: 3,
+    name: 'operator controls of a run and the work held while it is paused',
+    sql: `
+-- A run's control state, written only by verify (the run's coordinator) when it handles a control:
+-- paused (since when, and the time paused before), the throttle for its shards, a wave waiting for a
+-- promote, who changed it last and with which control. One row per run that was ever controlled.
+CREATE TABLE upshift.run_controls (
+  run_id          text PRIMARY KEY REFERENCES upshift.runs(id) ON DELETE CASCADE,
+  paused          boolean NOT NULL DEFAULT false,
+  paused_at       timestamptz,
+  paused_ms       bigint NOT NULL DEFAULT 0,
+  throttle        jsonb,
+  gate_wave       integer,
+  updated_at      timestamptz,
+  updated_by      text,
+  last_control_id text
+);
+
+-- Each control acts once: its id, what came of it, and the answer (the run.control.applied data).
+CREATE TABLE upshift.run_control_log (
+  control_id  text PRIMARY KEY,
+  run_id      text NOT NULL,
+  action      text NOT NULL,
+  outcome     text NOT NULL,
+  answer      jsonb NOT NULL,
+  decided_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX run_control_log_run ON upshift.run_control_log (run_id, decided_at);
+
+-- Forward events emitted while their run is paused: held here instead of the outbox; resume moves them
+-- to the outbox (same source and id) in its transaction.
+CREATE TABLE upshift.held_events (
+  seq           bigserial PRIMARY KEY,
+  run_id        text NOT NULL REFERENCES upshift.runs(id) ON DELETE CASCADE,
+  source        text NOT NULL,
+  id            text NOT NULL,
+  type          text NOT NULL,
+  topic         text NOT NULL,
+  partition_key text,
+  event         jsonb NOT NULL,
+  held_at       timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (source, id)
+);
+CREATE INDEX held_events_run ON upshift.held_events (run_id, seq);
+`,
+  },
+  {
+    version: 4,
+    name: 'run changes notified for the dashboard',
+    sql: `
+-- The dashboard's live view: a change to a run, one of its steps, its control state or an event produced
+-- for it NOTIFYs channel upshift_run with the run id only (payloads are capped and never replayed;
+-- listeners re-read what they show).
+-- PostgreSQL folds identical notifications of one transaction into one and delivers them at commit.
+CREATE FUNCTION upshift.notify_run_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  changed_run text;
+BEGIN
+  IF TG_TABLE_NAME = 'runs' THEN
+    changed_run := NEW.id;
+  ELSIF TG_TABLE_NAME IN ('steps', 'run_controls') THEN
+    changed_run := NEW.run_id;
+  ELSE
+    changed_run := coalesce(NEW.event->'data'->>'runId', split_part(NEW.partition_key, ':', 1));
+  END IF;
+  IF changed_run IS NOT NULL AND changed_run <> '' AND length(changed_run) <= 63 THEN
+    PERFORM pg_notify('upshift_run', changed_run);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER runs_notify_changed AFTER INSERT OR UPDATE ON upshift.runs
+  FOR EACH ROW EXECUTE FUNCTION upshift.notify_run_changed();
+CREATE TRIGGER steps_notify_changed AFTER INSERT OR UPDATE ON upshift.steps
+  FOR EACH ROW EXECUTE FUNCTION upshift.notify_run_changed();
+CREATE TRIGGER run_controls_notify_changed AFTER INSERT OR UPDATE ON upshift.run_controls
+  FOR EACH ROW EXECUTE FUNCTION upshift.notify_run_changed();
+CREATE TRIGGER outbox_notify_changed AFTER INSERT ON upshift.outbox
+  FOR EACH ROW EXECUTE FUNCTION upshift.notify_run_changed();
+`,
+  },
 ];

@@ -8,17 +8,29 @@ import type { Admin, Producer } from 'kafkajs';
 import { encodeKafka } from '@upshift/events';
 import { contextOfEvent } from '../telemetry/propagation.ts';
 import { wrapError } from '../wrap-error.ts';
+import type { KafkaSecurity } from './kafka-security.ts';
 import type { OutgoingMessage, Publisher } from './types.ts';
 
-/** Creates the kafkajs client; kafkajs' own logger is silenced (errors surface as UpshiftErrors). */
-export function createKafka(brokers: readonly string[], clientId: string): Kafka {
+/**
+ * Creates the kafkajs client; kafkajs' own logger is silenced (errors surface as UpshiftErrors).
+ * `security` is SASL/TLS from `kafkaSecurity(config)`; none: plaintext without auth (the local stack).
+ */
+export function createKafka(brokers: readonly string[], clientId: string, security: KafkaSecurity = {}): Kafka {
   return new Kafka({
     clientId,
     brokers: [...brokers],
     logLevel: logLevel.NOTHING,
     retry: { initialRetryTime: 100, retries: 8 },
+    ...security,
   });
 }
+
+/**
+ * How long one publish keeps trying before it fails back to the relay, which keeps its outbox rows and
+ * tries again at its next poll: waits of at most 1 s (not kafkajs' backoff growing to 30 s), so that
+ * publishing resumes within about a second of a broker coming back, and claimed rows are not held long.
+ */
+const publishRetry = { initialRetryTime: 100, maxRetryTime: 1000, retries: 5 };
 
 /** Publishes CloudEvents to Kafka in binary mode, acks from all in-sync replicas. */
 export class KafkaPublisher implements Publisher {
@@ -27,7 +39,7 @@ export class KafkaPublisher implements Publisher {
   #connected: Promise<void> | undefined;
 
   constructor(kafka: Kafka) {
-    this.#producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+    this.#producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, retry: publishRetry });
     this.#admin = kafka.admin();
   }
 

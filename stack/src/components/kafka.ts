@@ -1,21 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import type { Component, ComponentStatus } from '../component.ts';
-import { cacheDirFor, runDirFor } from '../paths.ts';
-import { assertPortsFree, daemonStatus, logFile, runningPid, startDaemon, stopDaemon, waitUntil } from '../process.ts';
+import { kafkaCacheDir, kafkaInstalledMarker, kafkaNode } from '../kafka-instance.ts';
+import { runDirFor } from '../paths.ts';
+import { assertPortsFree, daemonStatus } from '../process.ts';
 import { run } from '../run.ts';
 import { ports, versions } from '../versions.ts';
 
 const name = 'kafka';
-const cacheDir = cacheDirFor(name, versions.kafka);
-const libDir = join(cacheDir, 'lib');
-const completeMarker = join(cacheDir, '.complete');
 const runDir = runDirFor(name);
-const dataDir = join(runDir, 'data');
-const propertiesFile = join(runDir, 'server.properties');
-const brokers = `127.0.0.1:${ports.kafka}`;
+/** The shared broker every test and the demo use; its config, JVM and probe are kafka-instance.ts's. */
+const node = kafkaNode({ name, runDir, ports: { broker: ports.kafka, controller: ports.kafkaController }, heap: { initial: '256m', max: '512m' } });
 
 /** Apache Kafka in KRaft mode, one combined broker+controller node, from Maven Central jars. */
 export const kafka: Component = {
@@ -24,116 +19,35 @@ export const kafka: Component = {
   externalEnv: 'KAFKA_BROKERS',
 
   async install() {
-    if (existsSync(completeMarker)) return;
-    mkdirSync(cacheDir, { recursive: true });
-    writeFileSync(join(cacheDir, 'pom.xml'), pom());
-    await run('mvn', ['-q', '-B', 'dependency:copy-dependencies', `-DoutputDirectory=${libDir}`, '-DincludeScope=runtime'], {
-      cwd: cacheDir,
-      logTo: join(cacheDir, 'install.log'),
+    if (existsSync(kafkaInstalledMarker)) return;
+    mkdirSync(kafkaCacheDir, { recursive: true });
+    writeFileSync(join(kafkaCacheDir, 'pom.xml'), pom());
+    await run('mvn', ['-q', '-B', 'dependency:copy-dependencies', `-DoutputDirectory=${join(kafkaCacheDir, 'lib')}`, '-DincludeScope=runtime'], {
+      cwd: kafkaCacheDir,
+      logTo: join(kafkaCacheDir, 'install.log'),
       what: `kafka: fetching kafka_${versions.scala} ${versions.kafka} jars from Maven Central`,
     });
-    writeFileSync(completeMarker, new Date().toISOString());
+    writeFileSync(kafkaInstalledMarker, new Date().toISOString());
   },
 
   async start() {
-    if (runningPid(runDir, name)) return;
+    if (node.pid()) return;
     await assertPortsFree(name, [ports.kafka, ports.kafkaController]);
-    mkdirSync(runDir, { recursive: true });
-    writeFileSync(propertiesFile, serverProperties());
-    writeFileSync(join(runDir, 'log4j2.yaml'), log4jConfig);
-    if (!existsSync(join(dataDir, 'meta.properties'))) {
-      await run('java', [...jvmArgs(), 'kafka.tools.StorageTool', 'format', '-t', randomUUID(), '-c', propertiesFile], {
-        logTo: join(runDir, 'format.log'),
-        what: 'kafka: formatting KRaft storage',
-      });
-    }
-    startDaemon({ name, runDir, command: 'java', args: [...jvmArgs(), 'kafka.Kafka', propertiesFile] });
-    await waitUntil(name, canListTopics, { timeoutMs: 120_000, log: logFile(runDir, name), daemon: { runDir, name } });
+    await node.start({ timeoutMs: 120_000 });
   },
 
   async stop() {
-    await stopDaemon(runDir, name, { graceMs: 30_000 });
+    await node.stop({ graceMs: 30_000 });
   },
 
   async status(): Promise<ComponentStatus[]> {
-    return [await daemonStatus({ name, version: versions.kafka, runDir, endpoints: { brokers }, probe: canListTopics })];
+    return [await daemonStatus({ name, version: versions.kafka, runDir, endpoints: { brokers: node.brokers }, probe: node.ready })];
   },
 
   env() {
-    return { KAFKA_BROKERS: brokers };
+    return { KAFKA_BROKERS: node.brokers };
   },
 };
-
-function jvmArgs(): string[] {
-  return [
-    '-Xms256m',
-    '-Xmx512m',
-    '-XX:+UseG1GC',
-    '-Djava.awt.headless=true',
-    `-Dlog4j2.configurationFile=${join(runDir, 'log4j2.yaml')}`,
-    // Quoted so Java, not a shell, expands the wildcard.
-    '-cp',
-    `${libDir}/*`,
-  ];
-}
-
-async function canListTopics(): Promise<boolean> {
-  const admin = new Kafka({ clientId: 'upshift-stack', brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
-  try {
-    await admin.connect();
-    await admin.listTopics();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-}
-
-function serverProperties(): string {
-  return `process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:${ports.kafkaController}
-listeners=PLAINTEXT://127.0.0.1:${ports.kafka},CONTROLLER://127.0.0.1:${ports.kafkaController}
-advertised.listeners=PLAINTEXT://127.0.0.1:${ports.kafka}
-controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-inter.broker.listener.name=PLAINTEXT
-log.dirs=${dataDir}
-num.partitions=3
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=5
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=false
-delete.topic.enable=true
-log.retention.hours=24
-`;
-}
-
-const log4jConfig = `Configuration:
-  Appenders:
-    Console:
-      name: STDOUT
-      PatternLayout:
-        pattern: "[%d] %p %m (%c)%n"
-  Loggers:
-    Root:
-      level: WARN
-      AppenderRef:
-        - ref: STDOUT
-    Logger:
-      - name: kafka.server.KafkaServer
-        level: INFO
-      - name: kafka.server.BrokerServer
-        level: INFO
-`;
 
 function pom(): string {
   const dependency = (group: string, artifact: string, version: string) =>

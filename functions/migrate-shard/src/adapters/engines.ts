@@ -1,13 +1,16 @@
 /**
- * The migration engines of this process: the catalog loaded once, one engine per migration opened on
- * first use (its connection URL from the variable the catalog names) and shared by every shard.
+ * The migration engines of this process: the catalog loaded once, one engine per migration entry opened
+ * on first use (its connection URL from the variable the catalog names) and shared by every shard. Every
+ * use names the checksum the run planned for the entry (`plannedChecksums`): an entry that changed since
+ * is refused (CATALOG_CHANGED, permanent), so a run never acts on catalog content nobody planned.
  */
-import { isMigrationError, loadCatalog, migrationByRef, openEngine } from '@upshift/migrations';
+import { isMigrationError, loadCatalog, openEngine, plannedMigration } from '@upshift/migrations';
 import type { Catalog, Migration, MigrationEngine } from '@upshift/migrations';
-import { UpshiftError } from '@upshift/runtime';
+import { loadPlan, redactCredentials, UpshiftError, type Queryable } from '@upshift/runtime';
 
-/** Engines by migration ref, over one catalog. */
+/** Engines by migration entry (ref and checksum), over one catalog folder. */
 export class EngineRegistry {
+  readonly #dir: string;
   readonly #env: Readonly<Record<string, string | undefined>>;
   readonly #poolSize: number;
   readonly #engines = new Map<string, MigrationEngine>();
@@ -15,6 +18,7 @@ export class EngineRegistry {
   #catalogError: Error | undefined;
 
   constructor(catalogDir: string, env: Readonly<Record<string, string | undefined>>, poolSize: number) {
+    this.#dir = catalogDir;
     this.#env = env;
     this.#poolSize = poolSize;
     try {
@@ -24,18 +28,28 @@ export class EngineRegistry {
     }
   }
 
-  /** The catalog entry of `ref`; throws the catalog's own error (a permanent failure for that migration). */
-  migration(ref: string): Migration {
-    if (!this.#catalog) throw this.#catalogError ?? new Error('the migration catalog is not loaded');
-    return migrationByRef(this.#catalog, ref);
+  /**
+   * The catalog entry of `ref` with the checksum `planned` (undefined: a run planned before checksums were
+   * recorded, unchecked); throws CATALOG_CHANGED or the catalog's own error (permanent for that migration).
+   */
+  migration(ref: string, planned: string | undefined): Migration {
+    if (this.#catalog) return plannedMigration(this.#catalog, ref, planned);
+    // Loading failed at start: a planned entry may still be read from the folder as it is now.
+    if (planned === undefined) throw this.#catalogError ?? new Error('the migration catalog is not loaded');
+    return plannedMigration({ dir: this.#dir, migrations: new Map() }, ref, planned);
   }
 
-  /** The engine of `ref`, opened once per process. */
-  engine(ref: string): MigrationEngine {
-    const open = this.#engines.get(ref);
+  /** The engine of the entry `ref` with the checksum `planned` (see `migration`), opened once per process. */
+  engine(ref: string, planned: string | undefined): MigrationEngine {
+    // An engine is opened from one entry: one under the planned checksum runs exactly what was planned.
+    const pinned = planned === undefined ? undefined : this.#engines.get(`${ref} ${planned}`);
+    if (pinned) return pinned;
+    const migration = this.migration(ref, planned);
+    const key = `${ref} ${migration.checksum}`;
+    const open = this.#engines.get(key);
     if (open) return open;
-    const engine = openEngine(this.migration(ref), this.#env, { poolSize: this.#poolSize });
-    this.#engines.set(ref, engine);
+    const engine = openEngine(migration, this.#env, { poolSize: this.#poolSize });
+    this.#engines.set(key, engine);
     return engine;
   }
 
@@ -45,6 +59,12 @@ export class EngineRegistry {
     this.#engines.clear();
     await Promise.allSettled(engines.map((engine) => engine.close()));
   }
+}
+
+/** The checksum the run's plan pinned for each migration ref (none for a run planned before they were recorded). */
+export async function plannedChecksums(db: Queryable, runId: string): Promise<ReadonlyMap<string, string>> {
+  const plan = await loadPlan(db, runId);
+  return new Map((plan?.migrations ?? []).flatMap((m) => (m.checksum === undefined ? [] : [[m.ref, m.checksum] as const])));
 }
 
 /**
@@ -58,9 +78,9 @@ export function retryOrMessage(error: unknown, what: string): string {
   throw error;
 }
 
-/** The error's message plus, for a database error, its SQLSTATE and constraint (never the row's values). */
+/** The error's message (passwords it quotes redacted) plus, for a database error, its SQLSTATE and constraint (never the row's values). */
 export function databaseWords(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = redactCredentials(error instanceof Error ? error.message : String(error));
   const cause = (error as { cause?: { code?: unknown; constraint?: unknown } }).cause;
   const facts = [
     typeof cause?.code === 'string' || typeof cause?.code === 'number' ? `code ${String(cause.code)}` : undefined,

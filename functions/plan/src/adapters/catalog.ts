@@ -1,5 +1,5 @@
-import { loadCatalog, openEngine, type Catalog, type Migration, type MigrationEngine } from '@upshift/migrations';
-import type { UpgradePolicy } from '@upshift/events';
+import { isMigrationError, loadCatalog, openEngine, type Catalog, type Migration, type MigrationEngine } from '@upshift/migrations';
+import type { RunPlan, UpgradePolicy } from '@upshift/events';
 import type { MigrationSeen } from '../core/preflight.ts';
 
 /** A migration of the policy as preflight saw it, with what planning needs (store, size). */
@@ -40,15 +40,35 @@ export async function observeMigrations(
   return facts;
 }
 
+/**
+ * The plan with each migration pinned to the checksum of the catalog entry preflight saw (YAML and
+ * transform modules): migrate-shard and verify refuse to act on an entry that changed since.
+ */
+export function pinChecksums(plan: RunPlan, facts: readonly MigrationFacts[]): RunPlan {
+  const checksums = new Map(facts.map((fact) => [fact.ref, fact.checksum]));
+  return {
+    ...plan,
+    migrations: plan.migrations.map((migration) => {
+      const checksum = checksums.get(migration.ref);
+      // Preflight passed, so every migration is in the catalog: a missing checksum is a bug, not a plan.
+      if (checksum === undefined) throw new Error(`migration ${migration.ref} has no catalog checksum to pin`);
+      return { ...migration, checksum };
+    }),
+  };
+}
+
 async function probeStore(migration: Migration, env: Readonly<Record<string, string | undefined>>): Promise<Partial<MigrationFacts>> {
   let engine: MigrationEngine | undefined;
   try {
-    engine = openEngine(migration, env, { poolSize: 1 });
+    engine = openEngine(migration, env, { poolSize: 1, readOnly: true });
     const problems = await engine.preflight();
-    if (problems.length > 0) return { reachable: false, error: problems.map((p) => `${p.path}: ${p.message}`).join('; ') };
+    // The store answered: a migration that does not fit it (a composite key, an unknown column) is not "unreachable".
+    if (problems.length > 0) return { reachable: true, mismatch: problems.map((p) => `${p.path}: ${p.message}`).join('; ') };
     return { reachable: true, estimatedRows: await engine.estimateCount() };
   } catch (error) {
-    return { reachable: false, error: error instanceof Error ? error.message : String(error) };
+    const message = error instanceof Error ? error.message : String(error);
+    if (isMigrationError(error, 'PREFLIGHT_FAILED')) return { reachable: true, mismatch: message };
+    return { reachable: false, error: message };
   } finally {
     await engine?.close().catch(() => undefined);
   }

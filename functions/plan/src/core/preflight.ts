@@ -33,6 +33,8 @@ export interface MigrationSeen {
   inCatalog: boolean;
   reachable?: boolean;
   error?: string;
+  /** The store answered but the migration does not fit it (e.g. the table has a composite primary key): the engine's preflight problems. */
+  mismatch?: string;
 }
 
 /** One problem found by preflight, with the policy field it concerns. */
@@ -67,6 +69,7 @@ export function preflightProblems(seen: { clusters: ClusterSeen[]; workloads: Wo
     const path = `spec.migrations[${m.index}].ref`;
     if (!m.inCatalog) problems.push({ path, message: `migration ${m.ref} is not in the catalog` });
     else if (m.reachable === false) problems.push({ path, message: `the data store of ${m.ref} is unreachable: ${m.error ?? 'no answer'}` });
+    else if (m.mismatch !== undefined) problems.push({ path, message: `migration ${m.ref} does not fit its data store: ${m.mismatch}` });
   }
   return problems;
 }

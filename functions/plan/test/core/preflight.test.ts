@@ -31,6 +31,7 @@ test('preflight: lists every problem with its field path, not just the first', (
     migrations: [
       { ref: 'ghost@1', index: 0, inCatalog: false },
       { ref: 'orders@1', index: 1, inCatalog: true, reachable: false, error: 'password authentication failed' },
+      { ref: 'lines@1', index: 2, inCatalog: true, reachable: true, mismatch: 'key: table public.order_lines has a composite primary key (order_id, line_no); upshift pages over a single-column key' },
     ],
   });
   assert.deepEqual(problems, [
@@ -40,5 +41,6 @@ test('preflight: lists every problem with its field path, not just the first', (
     { path: 'spec.services[2]', message: 'rollout may not patch statefulsets in namespace shop of cluster a' },
     { path: 'spec.migrations[0].ref', message: 'migration ghost@1 is not in the catalog' },
     { path: 'spec.migrations[1].ref', message: 'the data store of orders@1 is unreachable: password authentication failed' },
+    { path: 'spec.migrations[2].ref', message: 'migration lines@1 does not fit its data store: key: table public.order_lines has a composite primary key (order_id, line_no); upshift pages over a single-column key' },
   ]);
 });

@@ -12,6 +12,8 @@ export interface WaveCheckpoint {
   lastSeen?: string;
   /** When the next look is due (epoch ms): the continuation waits until then. */
   recheckAt?: number;
+  /** The run's time paused so far when the wave was patched: the deadlines move by the time paused since. */
+  pausedMsAtPatch?: number;
 }
 
 /** Waits until the next look is due, at most `maxMs` (no transaction is open meanwhile). */

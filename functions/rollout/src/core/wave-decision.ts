@@ -70,3 +70,19 @@ export function waveDeadline(patchedAt: number, progressDeadlineSeconds: number,
 export function unreachableDeadline(patchedAt: number, progressDeadlineSeconds: number): number {
   return waveDeadline(patchedAt, progressDeadlineSeconds, 0);
 }
+
+/** Time the run spent paused since the wave was patched (`pausedAtPatch`: its paused total then; unknown counts as 0). */
+export function pausedSincePatch(pausedNow: number, pausedAtPatch: number | undefined): number {
+  return Math.max(0, pausedNow - (pausedAtPatch ?? 0));
+}
+
+/**
+ * The wave's deadlines, each moved later by the time the run spent paused since the patch: an operator's
+ * pause never makes a wave fail its progress deadline.
+ */
+export function waveDeadlines(patchedAt: number, progressDeadlineSeconds: number, pausedMs: number): { deadline: number; unreachableDeadline: number } {
+  return {
+    deadline: waveDeadline(patchedAt, progressDeadlineSeconds) + pausedMs,
+    unreachableDeadline: unreachableDeadline(patchedAt, progressDeadlineSeconds) + pausedMs,
+  };
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RolloutPhase, TargetPhase } from '@upshift/workloads/core';
-import { decideWave, unreachableDeadline, waveDeadline } from '../../src/core/wave-decision.ts';
+import { decideWave, pausedSincePatch, unreachableDeadline, waveDeadline, waveDeadlines } from '../../src/core/wave-decision.ts';
 
 const ok: RolloutPhase = { phase: 'Successful', message: 'done' };
 const running = (message = 'waiting', recheckAfterMs = 2000): RolloutPhase => ({ phase: 'Running', message, recheckAfterMs });
@@ -76,4 +76,16 @@ test('wave: without its own deadline a cluster that does not answer fails at the
 
 test('unreachable deadline is the progress deadline without grace', () => {
   assert.equal(unreachableDeadline(1_000, 60), 61_000);
+});
+
+test('wave: time paused since the patch moves both deadlines later', () => {
+  assert.equal(pausedSincePatch(90_000, 30_000), 60_000);
+  assert.equal(pausedSincePatch(30_000, undefined), 30_000, 'a wave patched before pauses were recorded counts every pause');
+  assert.equal(pausedSincePatch(10_000, 30_000), 0);
+  const plain = waveDeadlines(1_000, 60, 0);
+  assert.deepEqual(plain, { deadline: waveDeadline(1_000, 60), unreachableDeadline: unreachableDeadline(1_000, 60) });
+  const paused = waveDeadlines(1_000, 60, 45_000);
+  assert.deepEqual(paused, { deadline: plain.deadline + 45_000, unreachableDeadline: plain.unreachableDeadline + 45_000 });
+  const stillRunning = decideWave({ ...base, now: plain.deadline + 1, deadline: paused.deadline, targets: [t('db', 'b', running('1 of 3 pods are ready'))] });
+  assert.equal(stillRunning.kind, 'wait', 'past the plain deadline but within the paused time: still waiting');
 });

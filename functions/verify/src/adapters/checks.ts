@@ -1,7 +1,8 @@
 /** The verification checks against the real clusters and stores; each returns a verdict with evidence. */
 import type { RunPlan } from '@upshift/events';
-import { openEngine, type Catalog } from '@upshift/migrations';
+import { openEngine, plannedMigration, type Catalog, type Migration } from '@upshift/migrations';
 import { observePods, observeWorkload, rolloutStatus, type ClusterRegistry } from '@upshift/workloads';
+import { redactCredentials } from '@upshift/runtime';
 import type { CheckResult } from '../core/verdict.ts';
 
 /** Every workload of the plan runs its target image and is Available, in every cluster. */
@@ -18,7 +19,7 @@ export async function workloadsAvailable(name: string, plan: RunPlan, registry: 
       const phase = rolloutStatus(observed, t.image, await observePods(clients, t.namespace, selector));
       if (phase.phase !== 'Successful') problems.push(`${t.service} in ${t.cluster}: ${phase.message}`);
     } catch (error) {
-      problems.push(`${t.service} in ${t.cluster}: ${error instanceof Error ? error.message : String(error)}`);
+      problems.push(`${t.service} in ${t.cluster}: ${redactCredentials(error instanceof Error ? error.message : String(error))}`);
     }
   }
   return {
@@ -61,20 +62,33 @@ async function perMigration<T>(
   plan: RunPlan, catalog: Catalog, env: Readonly<Record<string, string | undefined>>, probe: (engine: ReturnType<typeof openEngine>) => Promise<T>,
 ): Promise<Array<[string, T | string]>> {
   const results: Array<[string, T | string]> = [];
-  for (const { ref } of plan.migrations) {
-    const migration = catalog.migrations.get(ref);
-    if (!migration) {
-      results.push([ref, 'not in the catalog']);
+  for (const { ref, checksum } of plan.migrations) {
+    const migration = plannedEntry(catalog, ref, checksum);
+    if (typeof migration === 'string') {
+      results.push([ref, migration]);
       continue;
     }
-    const engine = openEngine(migration, env, { poolSize: 1 });
+    const engine = openEngine(migration, env, { poolSize: 1, readOnly: true });
     try {
       results.push([ref, await probe(engine)]);
     } catch (error) {
-      results.push([ref, `could not be checked: ${error instanceof Error ? error.message : String(error)}`]);
+      results.push([ref, `could not be checked: ${redactCredentials(error instanceof Error ? error.message : String(error))}`]);
     } finally {
       await engine.close().catch(() => undefined);
     }
   }
   return results;
+}
+
+/**
+ * The catalog entry the run planned (its checksum pinned in the plan), or why it cannot be checked: not
+ * in the catalog, or changed since the run was planned — then the check fails and the failure policy applies.
+ */
+function plannedEntry(catalog: Catalog, ref: string, checksum: string | undefined): Migration | string {
+  if (checksum === undefined && !catalog.migrations.has(ref)) return 'not in the catalog';
+  try {
+    return plannedMigration(catalog, ref, checksum);
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
 }

@@ -12,3 +12,5 @@ export * from './views.ts';
 export * from './failure.ts';
 export * from './dead-letters.ts';
 export * from './stalls.ts';
+export * from './controls.ts';
+export * from './run-changes.ts';

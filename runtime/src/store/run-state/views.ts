@@ -3,8 +3,10 @@
  * the events the functions produced for it (the outbox keeps lifecycle and work events alike) and its
  * steps. Nothing here writes.
  */
-import type { RunPlan } from '@upshift/events';
+import type { RunPlan, Throttle } from '@upshift/events';
+import { pausedSoFar } from '../../lifecycle/controls.ts';
 import type { Queryable } from '../leases.ts';
+import { controlHistory, heldWorkOf, readRunControl } from './controls.ts';
 
 /** A run as `upshift status` shows it. */
 export interface RunView {
@@ -80,4 +82,34 @@ export async function viewSteps(db: Queryable, runId: string, kind?: string): Pr
 export async function countPublished(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM upshift.outbox WHERE sent_at IS NOT NULL');
   return Number(rows[0]?.n ?? 0);
+}
+
+/** A run's control state as `upshift status` and the dashboard show it: who asked, what is held, the last controls. */
+export interface RunControlView {
+  readonly paused: boolean;
+  readonly pausedAt: Date | undefined;
+  /** Time paused so far, the current pause included. */
+  readonly pausedMs: number;
+  readonly throttle: Throttle | undefined;
+  readonly gateWave: number | undefined;
+  readonly updatedAt: Date | undefined;
+  readonly updatedBy: string | undefined;
+  /** Forward events waiting for a resume. */
+  readonly held: number;
+  /** The run's controls, newest first: action, outcome, message, who asked, when. */
+  readonly history: ReadonlyArray<{ controlId: string; action: string; outcome: string; message: string; requestedBy: string; decidedAt: Date }>;
+}
+
+/** The run's control state (uncontrolled when nobody controlled it), or undefined before schema version 3. */
+export async function viewRunControl(db: Queryable, runId: string, historyLimit = 10): Promise<RunControlView | undefined> {
+  const { rows: present } = await db.query<{ ok: boolean }>(`SELECT to_regclass('upshift.run_controls') IS NOT NULL AS ok`);
+  if (!present[0]?.ok) return undefined;
+  const state = await readRunControl(db, runId);
+  const held = await heldWorkOf(db, runId);
+  const history = await controlHistory(db, runId, historyLimit);
+  return {
+    paused: state.paused, pausedAt: state.pausedAt === undefined ? undefined : new Date(state.pausedAt), pausedMs: pausedSoFar(state, Date.now()),
+    throttle: state.throttle, gateWave: state.gateWave, updatedAt: state.updatedAt, updatedBy: state.updatedBy, held: held.length,
+    history: history.map((h) => ({ controlId: h.controlId, action: h.action, outcome: h.outcome, message: h.message, requestedBy: h.requestedBy, decidedAt: h.decidedAt })),
+  };
 }

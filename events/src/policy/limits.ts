@@ -1,0 +1,44 @@
+/**
+ * Every bound of an UpgradePolicy request, and of what upshift says back about a bad one, in one place.
+ * The zod schema enforces them and states them in its descriptions (so the generated JSON Schema does
+ * too); parsing checks the document's size before anything walks it; the problem list of a rejection
+ * is cut to fit the `upgrade.rejected` schema. Each bound keeps the events a run produces under Kafka's
+ * default record limit (1 MiB): `targets` bounds `upgrade.planned`, `problems` bounds `upgrade.rejected`.
+ */
+
+/** Bounds of the request. */
+export const policyLimits = {
+  /** The document as JSON (after YAML aliases are expanded), and its YAML text, in bytes. */
+  documentBytes: 256 * 1024,
+  /** Entries of `spec.clusters` (and so of `strategy.clusterOrder` and a service's `clusters`). */
+  clusters: 32,
+  /** Entries of `spec.services` (and so of a service's `dependsOn` and a migration's `after`). */
+  services: 500,
+  /** (service, cluster) pairs over all services: the workloads one run changes. */
+  targets: 500,
+  /** Entries of `spec.migrations`. */
+  migrations: 64,
+  /** Entries of `spec.verification.checks`. */
+  checks: 16,
+  /** Entries of `metadata.labels`. */
+  labels: 64,
+  /** YAML alias expansions (`maxAliasCount` of the `yaml` package): a bigger count is an alias bomb. */
+  yamlAliases: 1000,
+} as const;
+
+/** Bounds of the problems reported about a request (paths and messages of `upgrade.rejected`, log lines). */
+export const problemLimits = {
+  /** Problems listed; the last entry says how many more there were. */
+  listed: 50,
+  /** Characters of one path or message, escapes and the closing "…" included. */
+  textChars: 200,
+  /** Characters of one object key inside a path, before the path itself is cut. */
+  keyChars: 64,
+  /** Characters of a rejection's `reason`. */
+  reasonChars: 500,
+} as const;
+
+/** `n` bytes in words: `262144` → `256 KiB`. */
+export function formatBytes(n: number): string {
+  return n % 1024 === 0 && n >= 1024 ? `${n / 1024} KiB` : `${n} bytes`;
+}

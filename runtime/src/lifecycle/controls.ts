@@ -1,0 +1,197 @@
+/**
+ * Operator controls of a run (pure): what a pause, resume, throttle, abort, retry or promote does to a
+ * run as it stands — applied, with the control state after it and the effect to carry out, or ignored
+ * with why. verify carries the decision out (it is the single writer of a run's control state); the
+ * other functions only read the state: migrate-shard between batches, rollout for its deadlines, and
+ * the host, which holds a run's forward events while it is paused (`isHeldWhilePaused`).
+ */
+import type { EventName, RunControlRequested, RunControlState, Stage, Throttle } from '@upshift/events';
+import type { RunStatus, StepStatus } from './statuses.ts';
+import { finalRunStatuses } from './statuses.ts';
+
+/** A run's control state as stored (times in epoch ms). */
+export interface ControlState {
+  readonly paused: boolean;
+  /** When the current pause began (set while paused). */
+  readonly pausedAt: number | undefined;
+  /** Time paused before the current pause. */
+  readonly pausedMs: number;
+  readonly throttle: Throttle | undefined;
+  /** A wave waiting for a promote (0-based). */
+  readonly gateWave: number | undefined;
+}
+
+/** The state of a run nobody controlled. */
+export const uncontrolled: ControlState = Object.freeze({ paused: false, pausedAt: undefined, pausedMs: 0, throttle: undefined, gateWave: undefined });
+
+/** What verify knows when it decides a control. */
+export interface ControlFacts {
+  /** The run's status; undefined for a run the control store does not know. */
+  readonly status: RunStatus | undefined;
+  readonly state: ControlState;
+  readonly now: number;
+  readonly failurePolicy?: 'rollback' | 'freeze';
+  /** The stage the run is in (what an abort names as failed). */
+  readonly stage?: Stage;
+  /** For a retry of a shard: its step's status (undefined: not a shard of the run), whether its request is known. */
+  readonly shard?: { readonly status: StepStatus | undefined; readonly requestKnown: boolean };
+  /** Whether some shard of the run is not final yet (the fan-in has not concluded its stage). */
+  readonly fanInOpen?: boolean;
+}
+
+/** What a decided control makes verify do besides storing the state. */
+export type ControlEffect =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'release-held' }
+  | { readonly kind: 'drop-held' }
+  | { readonly kind: 'abort'; readonly stage: Stage; readonly reason: string }
+  | { readonly kind: 'retry-shard'; readonly shardId: string };
+
+/** A control decided: applied or ignored, why, the state after it, and what else to do. */
+export interface ControlDecision {
+  readonly outcome: 'applied' | 'ignored';
+  readonly message: string;
+  readonly state: ControlState;
+  readonly effect: ControlEffect;
+}
+
+/** The request fields a decision reads. */
+export type ControlRequest = Pick<RunControlRequested, 'action' | 'requestedBy'> & Partial<Pick<RunControlRequested, 'throttle' | 'target' | 'reason'>>;
+
+/** Decides a control of a run. */
+export function decideControl(request: ControlRequest, facts: ControlFacts): ControlDecision {
+  const refusal = notControllable(request, facts);
+  if (refusal) return ignored(facts, refusal);
+  switch (request.action) {
+    case 'pause': return pause(request, facts);
+    case 'resume': return resume(facts);
+    case 'throttle': return throttle(request, facts);
+    case 'abort': return abort(request, facts);
+    case 'retry': return retry(request, facts);
+    case 'promote': return ignored(facts, 'no wave is waiting for a promote (the policy has no strategy.gates)');
+  }
+}
+
+/** Why a control cannot act on the run at all (unknown, ended, rolling back), or undefined. */
+function notControllable(request: ControlRequest, facts: ControlFacts): string | undefined {
+  if (facts.status === undefined) return 'the run is unknown to the control store';
+  if (finalRunStatuses.has(facts.status)) return `the run has ended (${facts.status})`;
+  const resumeOfRollback = request.action === 'resume' && facts.state.paused;
+  if (facts.status === 'rolling-back' && !resumeOfRollback) return 'the run is rolling back: its compensations are not controlled';
+  return undefined;
+}
+
+function pause(request: ControlRequest, facts: ControlFacts): ControlDecision {
+  const { state } = facts;
+  if (state.paused) return ignored(facts, `already paused since ${new Date(state.pausedAt ?? facts.now).toISOString()}`);
+  const by = request.reason ? `${request.requestedBy}: ${request.reason}` : request.requestedBy;
+  return applied({ ...state, paused: true, pausedAt: facts.now }, clip(`paused by ${by}; shards stop after their current batch, the next stage waits`));
+}
+
+function resume(facts: ControlFacts): ControlDecision {
+  const { state } = facts;
+  if (!state.paused) return ignored(facts, 'not paused');
+  const pausedFor = Math.max(0, facts.now - (state.pausedAt ?? facts.now));
+  const next = { ...state, paused: false, pausedAt: undefined, pausedMs: state.pausedMs + pausedFor };
+  if (facts.status !== 'running') return applied(next, `resumed after ${seconds(pausedFor)}; the run is rolling back, so its held work is dropped`, { kind: 'drop-held' });
+  return applied(next, `resumed after ${seconds(pausedFor)}; held work released`, { kind: 'release-held' });
+}
+
+function throttle(request: ControlRequest, facts: ControlFacts): ControlDecision {
+  const wanted = request.throttle;
+  if (!wanted) return ignored(facts, 'a throttle needs rowsPerSecond, batchSize or pauseMs ({} clears it)');
+  const cleared = wanted.rowsPerSecond === undefined && wanted.batchSize === undefined && wanted.pauseMs === undefined;
+  if (cleared) return applied({ ...facts.state, throttle: undefined }, 'throttle cleared: shards go at their adaptive pace');
+  return applied({ ...facts.state, throttle: { ...wanted } }, `throttled to ${describeThrottle(wanted)}, from each shard's next batch`);
+}
+
+function abort(request: ControlRequest, facts: ControlFacts): ControlDecision {
+  const reason = clip(request.reason ? `aborted by ${request.requestedBy}: ${request.reason}` : `aborted by ${request.requestedBy}`, 2000);
+  const { state } = facts;
+  const pausedFor = state.paused ? Math.max(0, facts.now - (state.pausedAt ?? facts.now)) : 0;
+  const next = { ...state, paused: false, pausedAt: undefined, pausedMs: state.pausedMs + pausedFor };
+  const policy = facts.failurePolicy ?? 'rollback';
+  const what = policy === 'freeze' ? 'frozen where it stands, as its policy asks' : 'rolling back, as its policy asks';
+  return applied(next, clip(`${reason}; ${what}`), { kind: 'abort', stage: facts.stage ?? 'rollout', reason });
+}
+
+function retry(request: ControlRequest, facts: ControlFacts): ControlDecision {
+  const target = request.target;
+  if (!target) return ignored(facts, 'a retry needs a target: a failed shard');
+  if (target.kind === 'wave') {
+    return ignored(facts, 'retrying a wave is not supported: a failed wave applies the failure policy at once, so the run is no longer going forward');
+  }
+  const shard = facts.shard;
+  if (!shard || shard.status === undefined) return ignored(facts, clip(`${target.shardId} is not a shard of this run`));
+  if (shard.status !== 'failed') return ignored(facts, clip(`shard ${target.shardId} is ${shard.status}; only a failed shard is retried`));
+  if (facts.fanInOpen !== true) return ignored(facts, 'every shard of the run is final: its stage has concluded, too late to retry one');
+  if (!shard.requestKnown) return ignored(facts, clip(`shard ${target.shardId} was never requested by this run's outbox: nothing to re-request`));
+  const held = facts.state.paused ? ' (held until the run is resumed)' : '';
+  return applied(facts.state, clip(`retrying shard ${target.shardId} from its last checkpoint${held}`), { kind: 'retry-shard', shardId: target.shardId });
+}
+
+function applied(state: ControlState, message: string, effect: ControlEffect = { kind: 'none' }): ControlDecision {
+  return { outcome: 'applied', message, state, effect };
+}
+
+function ignored(facts: ControlFacts, why: string): ControlDecision {
+  return { outcome: 'ignored', message: clip(`ignored: ${why}`), state: facts.state, effect: { kind: 'none' } };
+}
+
+/** Time paused so far, the current pause included. */
+export function pausedSoFar(state: Pick<ControlState, 'paused' | 'pausedAt' | 'pausedMs'>, now: number): number {
+  return state.pausedMs + (state.paused && state.pausedAt !== undefined ? Math.max(0, now - state.pausedAt) : 0);
+}
+
+/** The state as `run.control.applied` carries it. */
+export function controlStateData(state: ControlState): RunControlState {
+  return {
+    paused: state.paused,
+    ...(state.paused && state.pausedAt !== undefined ? { pausedAt: new Date(state.pausedAt).toISOString() } : {}),
+    pausedMs: Math.round(state.pausedMs),
+    ...(state.throttle ? { throttle: { ...state.throttle } } : {}),
+    ...(state.gateWave !== undefined ? { gate: { wave: state.gateWave } } : {}),
+  };
+}
+
+/** A throttle in words: `2000 rows/s per shard, batches of at most 500 rows, 50 ms between batches`. */
+export function describeThrottle(throttle: Throttle): string {
+  const parts = [
+    throttle.rowsPerSecond !== undefined ? `${throttle.rowsPerSecond} rows/s per shard` : undefined,
+    throttle.batchSize !== undefined ? `batches of at most ${throttle.batchSize} rows` : undefined,
+    throttle.pauseMs !== undefined ? `${throttle.pauseMs} ms between batches` : undefined,
+  ].filter((part): part is string => part !== undefined);
+  return parts.length > 0 ? parts.join(', ') : 'no limit';
+}
+
+/**
+ * Events that move a run forward to its next stage (or a shard to its next hop). Emitted while the run
+ * is paused they are held instead of published, and resume publishes them; the work in flight (a
+ * wave's checks, shard outcomes, the rollback's events, lifecycle events) is never held.
+ */
+export const heldWhilePaused: ReadonlySet<EventName> = new Set<EventName>([
+  'migration.expand.requested', 'migration.expand.done', 'rollout.wave.requested', 'migration.requested', 'shard.requested',
+  'verify.requested', 'migration.contract.requested',
+]);
+
+/** Whether an event of this short name is held while its run is paused. */
+export function isHeldWhilePaused(name: string): boolean {
+  return heldWhilePaused.has(name as EventName);
+}
+
+/**
+ * When the run watchdog should count a run's silence from, or undefined when it must leave the run
+ * alone: a paused running run waits for its operator, and a resume (or any control) is progress.
+ */
+export function watchdogClock(lastChange: number, control: { readonly paused: boolean; readonly changedAt: number | undefined }, status: RunStatus): number | undefined {
+  if (control.paused && status === 'running') return undefined;
+  return Math.max(lastChange, control.changedAt ?? 0);
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function clip(text: string, max = 500): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

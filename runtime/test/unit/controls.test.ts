@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  controlStateData, decideControl, describeThrottle, isHeldWhilePaused, pausedSoFar, uncontrolled, watchdogClock, type ControlFacts, type ControlRequest,
+  type ControlState,
+} from '../../src/lifecycle/controls.ts';
+
+const now = Date.parse('2026-12-02T10:00:00Z');
+const running: ControlFacts = { status: 'running', state: uncontrolled, now, failurePolicy: 'rollback', stage: 'migrate' };
+const pausedState: ControlState = { ...uncontrolled, paused: true, pausedAt: now - 30_000, pausedMs: 5_000 };
+const by = { requestedBy: 'ana@ops' };
+
+test('a control of a run that is unknown, ended or rolling back is ignored, saying why', () => {
+  const cases: Array<{ facts: ControlFacts; action: 'pause' | 'abort' | 'throttle'; message: string }> = [
+    { facts: { status: undefined, state: uncontrolled, now }, action: 'pause', message: 'ignored: the run is unknown to the control store' },
+    { facts: { ...running, status: 'completed' }, action: 'abort', message: 'ignored: the run has ended (completed)' },
+    { facts: { ...running, status: 'rolled-back' }, action: 'pause', message: 'ignored: the run has ended (rolled-back)' },
+    { facts: { ...running, status: 'rolling-back' }, action: 'abort', message: 'ignored: the run is rolling back: its compensations are not controlled' },
+    { facts: { ...running, status: 'rolling-back' }, action: 'throttle', message: 'ignored: the run is rolling back: its compensations are not controlled' },
+  ];
+  for (const c of cases) {
+    const decision = decideControl({ ...by, action: c.action, throttle: { rowsPerSecond: 10 } }, c.facts);
+    assert.deepEqual([decision.outcome, decision.message, decision.effect.kind], ['ignored', c.message, 'none'], `${c.action} of ${c.facts.status}`);
+    assert.equal(decision.state, c.facts.state, 'an ignored control changes nothing');
+  }
+});
+
+test('pause records since when; a second pause is ignored', () => {
+  const paused = decideControl({ ...by, action: 'pause', reason: 'peak hour' }, running);
+  assert.equal(paused.outcome, 'applied');
+  assert.deepEqual(paused.state, { ...uncontrolled, paused: true, pausedAt: now });
+  assert.match(paused.message, /^paused by ana@ops: peak hour/);
+  const again = decideControl({ ...by, action: 'pause' }, { ...running, state: paused.state });
+  assert.deepEqual([again.outcome, again.message], ['ignored', 'ignored: already paused since 2026-12-02T10:00:00.000Z']);
+});
+
+test('resume adds the pause to the time paused and releases held work; on a rolling-back run it drops it', () => {
+  const resumed = decideControl({ ...by, action: 'resume' }, { ...running, state: pausedState });
+  assert.deepEqual(resumed.state, { ...uncontrolled, paused: false, pausedAt: undefined, pausedMs: 35_000 });
+  assert.deepEqual(resumed.effect, { kind: 'release-held' });
+  assert.equal(resumed.message, 'resumed after 30.0 s; held work released');
+  const rollingBack = decideControl({ ...by, action: 'resume' }, { ...running, status: 'rolling-back', state: pausedState });
+  assert.deepEqual([rollingBack.outcome, rollingBack.effect.kind], ['applied', 'drop-held']);
+  assert.equal(decideControl({ ...by, action: 'resume' }, running).message, 'ignored: not paused');
+});
+
+test('throttle sets, replaces and clears the limit; without one it is ignored', () => {
+  const set = decideControl({ ...by, action: 'throttle', throttle: { rowsPerSecond: 2000, pauseMs: 50 } }, running);
+  assert.deepEqual(set.state.throttle, { rowsPerSecond: 2000, pauseMs: 50 });
+  assert.equal(set.message, 'throttled to 2000 rows/s per shard, 50 ms between batches, from each shard\'s next batch');
+  const cleared = decideControl({ ...by, action: 'throttle', throttle: {} }, { ...running, state: set.state });
+  assert.deepEqual([cleared.outcome, cleared.state.throttle], ['applied', undefined]);
+  const missing = decideControl({ ...by, action: 'throttle' }, running);
+  assert.deepEqual([missing.outcome, missing.message], ['ignored', 'ignored: a throttle needs rowsPerSecond, batchSize or pauseMs ({} clears it)']);
+  assert.equal(describeThrottle({ batchSize: 100 }), 'batches of at most 100 rows');
+});
+
+test('abort applies the failure policy in the run\'s stage with who asked and why, and ends a pause', () => {
+  const aborted = decideControl({ ...by, action: 'abort', reason: 'wrong target' }, { ...running, state: pausedState });
+  assert.deepEqual(aborted.effect, { kind: 'abort', stage: 'migrate', reason: 'aborted by ana@ops: wrong target' });
+  assert.equal(aborted.message, 'aborted by ana@ops: wrong target; rolling back, as its policy asks');
+  assert.deepEqual([aborted.state.paused, aborted.state.pausedMs], [false, 35_000]);
+  const frozen = decideControl({ ...by, action: 'abort' }, { ...running, failurePolicy: 'freeze' });
+  assert.equal(frozen.message, 'aborted by ana@ops; frozen where it stands, as its policy asks');
+});
+
+test('retry re-requests a failed shard while its stage is open, and says why it will not otherwise', () => {
+  const shardId = 'r1:orders-currency@1:3';
+  const target = { kind: 'shard' as const, shardId };
+  const base = { ...running, fanInOpen: true, shard: { status: 'failed' as const, requestKnown: true } };
+  assert.deepEqual(decideControl({ ...by, action: 'retry', target }, base).effect, { kind: 'retry-shard', shardId });
+  assert.match(decideControl({ ...by, action: 'retry', target }, { ...base, state: pausedState }).message, /held until the run is resumed/);
+  const refusals: Array<{ request: Partial<ControlRequest>; facts: Partial<ControlFacts>; message: RegExp }> = [
+    { request: { target: undefined }, facts: {}, message: /a retry needs a target/ },
+    { request: { target: { kind: 'wave', wave: 1 } }, facts: {}, message: /retrying a wave is not supported/ },
+    { request: {}, facts: { shard: { status: undefined, requestKnown: false } }, message: /is not a shard of this run/ },
+    { request: {}, facts: { shard: { status: 'running', requestKnown: true } }, message: /is running; only a failed shard is retried/ },
+    { request: {}, facts: { fanInOpen: false }, message: /every shard of the run is final/ },
+    { request: {}, facts: { shard: { status: 'failed', requestKnown: false } }, message: /never requested/ },
+    { request: {}, facts: { status: 'failed' }, message: /the run has ended \(failed\)/ },
+  ];
+  for (const refusal of refusals) {
+    const decision = decideControl({ ...by, action: 'retry', target, ...refusal.request }, { ...base, ...refusal.facts });
+    assert.equal(decision.outcome, 'ignored', String(refusal.message));
+    assert.match(decision.message, refusal.message);
+  }
+});
+
+test('promote without gates is ignored', () => {
+  assert.equal(decideControl({ ...by, action: 'promote', target: { kind: 'wave', wave: 1 } }, running).outcome, 'ignored');
+});
+
+test('time paused counts the running pause; the event state carries when it began', () => {
+  assert.equal(pausedSoFar(pausedState, now), 35_000);
+  assert.equal(pausedSoFar({ ...pausedState, paused: false }, now), 5_000);
+  assert.deepEqual(controlStateData(pausedState), { paused: true, pausedAt: '2026-12-02T09:59:30.000Z', pausedMs: 5_000 });
+  assert.deepEqual(controlStateData({ ...uncontrolled, throttle: { batchSize: 10 } }), { paused: false, pausedMs: 0, throttle: { batchSize: 10 } });
+});
+
+test('forward events are held while paused; work in flight, outcomes and the rollback are not', () => {
+  for (const name of ['rollout.wave.requested', 'migration.requested', 'shard.requested', 'verify.requested', 'migration.expand.done']) assert.ok(isHeldWhilePaused(name), name);
+  for (const name of ['rollout.wave.check', 'shard.completed', 'shard.failed', 'rollback.requested', 'shard.restore.requested', 'image.revert.requested', 'run.progress', 'upgrade.completed']) {
+    assert.equal(isHeldWhilePaused(name), false, name);
+  }
+});
+
+test('the watchdog leaves a paused running run alone and counts a control as progress', () => {
+  assert.equal(watchdogClock(1000, { paused: true, changedAt: 500 }, 'running'), undefined);
+  assert.equal(watchdogClock(1000, { paused: true, changedAt: 500 }, 'rolling-back'), 1000);
+  assert.equal(watchdogClock(1000, { paused: false, changedAt: 5000 }, 'running'), 5000);
+  assert.equal(watchdogClock(1000, { paused: false, changedAt: undefined }, 'running'), 1000);
+});
