@@ -9,11 +9,20 @@ import {
   connectProducer, createEvent, derivedId, encodeKafka, ensureTopics, kafkaClient, newTraceparent, parsePolicy, PolicyInvalid,
   publishUpgradeRequest, traceIdOf, uuidv7, type PublishedRequest, type UpgradePolicy,
 } from '@upshift/events';
-import { ensureCatalogueTopics } from '@upshift/runtime';
+import { ensureCatalogueTopics, kafkaSecurity, KafkaSecurityVariables } from '@upshift/runtime';
+import { z } from 'zod';
 
 /** Kafka settings of the CLI: fail fast (5 s connect, 3 retries), kafkajs logs off (we report errors). */
-export function cliKafkaConfig(brokers: readonly string[], clientId = 'upshift-cli'): KafkaConfig {
-  return { clientId, brokers: [...brokers], connectionTimeout: 5000, retry: { retries: 3 }, logLevel: logLevel.NOTHING };
+export function cliKafkaConfig(brokers: readonly string[], clientId = 'upshift-cli', env: NodeJS.ProcessEnv = process.env): KafkaConfig {
+  return { clientId, brokers: [...brokers], connectionTimeout: 5000, retry: { retries: 3 }, logLevel: logLevel.NOTHING, ...cliKafkaSecurity(env) };
+}
+
+/**
+ * SASL/TLS from the same variables the functions read (KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME,
+ * KAFKA_SASL_PASSWORD, KAFKA_TLS, KAFKA_TLS_CA_FILE); unset: plaintext, as on the local stack.
+ */
+export function cliKafkaSecurity(env: NodeJS.ProcessEnv = process.env) {
+  return kafkaSecurity(z.object(KafkaSecurityVariables).parse(env));
 }
 
 /** Options of publishRequest. */

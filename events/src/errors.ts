@@ -50,7 +50,9 @@ export class ContractViolation extends Error {
 
   constructor(type: string | undefined, issues: readonly ContractIssue[], options?: { cause?: unknown }) {
     const first = issues[0] ?? { path: '(root)', message: 'invalid event' };
-    const list = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+    // Bounded: the message goes into a 400 body and a log line (every issue stays in `issues`).
+    const shown = issues.slice(0, 20).map((i) => `${i.path.slice(0, 200)}: ${i.message.slice(0, 200)}`);
+    const list = `${shown.join('; ')}${issues.length > shown.length ? `; and ${issues.length - shown.length} more` : ''}`;
     super(`${type ?? 'unknown event type'}: ${list || `${first.path}: ${first.message}`}`, options);
     this.name = 'ContractViolation';
     this.type = type;

@@ -3,8 +3,8 @@
  * topic: the prefix is `UPSHIFT_TOPIC_PREFIX`, which isolates a demo or a test on a shared broker.
  */
 import { randomUUID } from 'node:crypto';
-import { logLevel } from 'kafkajs';
 import { decodeKafka, kafkaClient, LIFECYCLE_TOPIC, retryWhileRetriable, topicEnd, type AnyUpshiftEvent } from '@upshift/events';
+import { cliKafkaConfig } from '../publish.ts';
 
 /** A running subscription. */
 export interface LifecycleFeed {
@@ -13,7 +13,7 @@ export interface LifecycleFeed {
 
 /** Calls `onEvent` with each lifecycle event of `runId` published from now on; undecodable messages are skipped. */
 export async function followLifecycle(brokers: readonly string[], prefix: string, runId: string, onEvent: (event: AnyUpshiftEvent) => void): Promise<LifecycleFeed> {
-  const kafka = kafkaClient({ clientId: 'upshift-watch', brokers: [...brokers], connectionTimeout: 5000, retry: { retries: 3 }, logLevel: logLevel.NOTHING });
+  const kafka = kafkaClient(cliKafkaConfig(brokers, 'upshift-watch'));
   const topic = `${prefix}${LIFECYCLE_TOPIC}`;
   const admin = kafka.admin();
   await admin.connect();

@@ -1,5 +1,6 @@
 import { isMigrationError, loadCatalog, openEngine, type Catalog, type Migration, type MigrationEngine } from '@upshift/migrations';
 import type { RunPlan, UpgradePolicy } from '@upshift/events';
+import { redactCredentials } from '@upshift/runtime';
 import type { MigrationSeen } from '../core/preflight.ts';
 
 /** A migration of the policy as preflight saw it, with what planning needs (store, size). */
@@ -66,7 +67,8 @@ async function probeStore(migration: Migration, env: Readonly<Record<string, str
     if (problems.length > 0) return { reachable: true, mismatch: problems.map((p) => `${p.path}: ${p.message}`).join('; ') };
     return { reachable: true, estimatedRows: await engine.estimateCount() };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    // A driver's error may quote the connection URL: it goes into the rejection and the log redacted.
+    const message = redactCredentials(error instanceof Error ? error.message : String(error));
     if (isMigrationError(error, 'PREFLIGHT_FAILED')) return { reachable: true, mismatch: message };
     return { reachable: false, error: message };
   } finally {
