@@ -1,5 +1,5 @@
 /**
- * `upshift pause|resume|abort|throttle|retry <run>`: publish an operator control (`run.control.requested`)
+ * `upshift pause|resume|abort|throttle|retry|promote <run>`: publish an operator control (`run.control.requested`)
  * to verify's topic under `--topic-prefix`, like `upshift request` publishes a request; print the control
  * id; `--wait` follows the lifecycle topic for the matching `run.control.applied` and prints it (exit 0
  * applied, 1 ignored or no answer in time). Who asked is `user@host` unless `--as` says otherwise.
@@ -36,6 +36,11 @@ const actions = {
   --wave N             a wave, counted from 1 (verify answers why it cannot be retried)
 `,
   },
+  promote: {
+    summary: 'let a run waiting at a gate (strategy.gates) start the gated wave',
+    own: `  --wave N             the gated wave, counted from 1 (default: the gate the run waits at)
+`,
+  },
 } as const satisfies Partial<Record<ControlAction, { summary: string; own: string }>>;
 
 /** The control commands' names. */
@@ -46,7 +51,7 @@ export const controlCommands: ReadonlyArray<{ name: ControlCommand; summary: str
 
 /** Usage of one control command. */
 export function controlUsage(action: ControlCommand): string {
-  const flags = action === 'throttle' ? ' (--rows-per-second N | --batch-size N | --pause-ms N | --clear)' : action === 'retry' ? ' (--shard ID | --wave N)' : '';
+  const flags = action === 'throttle' ? ' (--rows-per-second N | --batch-size N | --pause-ms N | --clear)' : action === 'retry' ? ' (--shard ID | --wave N)' : action === 'promote' ? ' [--wave N]' : '';
   return `Usage: upshift ${action} <run-id>${flags} [--reason text] [--as who] [--wait] [--timeout seconds] [--brokers host:port,...] [--topic-prefix p]
 
   ${actions[action].summary}
@@ -126,6 +131,15 @@ export function retryTargetOf(values: Values): RunControlRequested['target'] | s
   return { kind: 'wave', wave: wave - 1 };
 }
 
+/** The target of `upshift promote`'s `--wave` (counted from 1; the event's wave is 0-based), none without it, or what is wrong. */
+export function promoteTargetOf(values: Values): RunControlRequested['target'] | string {
+  if (values.shard !== undefined) return 'promote takes --wave, not --shard';
+  if (values.wave === undefined) return undefined;
+  const wave = integer('wave', values.wave);
+  if (typeof wave !== 'number' || wave < 1) return typeof wave === 'string' ? wave : '--wave counts from 1';
+  return { kind: 'wave', wave: wave - 1 };
+}
+
 /** Checks a control command's arguments without I/O; returns a usage message or the settings. */
 export function controlSettings(action: ControlCommand, runId: string | undefined, values: Values, controlId: string = randomUUID()): string | ControlSettings {
   if (runId === undefined) return 'expected exactly one run id';
@@ -143,7 +157,7 @@ export function controlSettings(action: ControlCommand, runId: string | undefine
   if (values.reason !== undefined && values.reason.length > 500) return '--reason: at most 500 characters';
   const throttle = action === 'throttle' ? throttleOf(values) : undefined;
   if (typeof throttle === 'string') return throttle;
-  const target = action === 'retry' ? retryTargetOf(values) : undefined;
+  const target = action === 'retry' ? retryTargetOf(values) : action === 'promote' ? promoteTargetOf(values) : undefined;
   if (typeof target === 'string') return target;
   const control: RunControlRequested = {
     runId, controlId, action, requestedBy, ...(values.reason ? { reason: values.reason } : {}), ...(throttle ? { throttle } : {}), ...(target ? { target } : {}),

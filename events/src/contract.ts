@@ -20,4 +20,4 @@ export { parsePolicy, parsePolicyYaml, PolicyInvalid, type PolicyResult } from '
 export { findCycle } from './policy/refine.ts';
 export { formatBytes, policyLimits, problemLimits } from './policy/limits.ts';
 export { boundProblems, boundText, formatProblemPath, MORE_PROBLEMS_PATH } from './policy/problems.ts';
-export { waveRequest, type PlannedTarget, type RunPlan, type ScheduledMigration } from './run-plan.ts';
+export { runStrategy, waveRequest, type PlannedTarget, type RunPlan, type RunStrategy, type ScheduledMigration } from './run-plan.ts';

@@ -13,5 +13,5 @@ export * from './kafka/produce.ts';
 export { publishRunControl, runControlEvent, type ControlProducer } from './kafka/control.ts';
 export * from './kafka/consume.ts';
 export { fixture, fixtureJson, fixturesDir } from './fixtures.ts';
-export { waveRequest, type PlannedTarget, type RunPlan, type ScheduledMigration } from './run-plan.ts';
+export { runStrategy, waveRequest, type PlannedTarget, type RunPlan, type RunStrategy, type ScheduledMigration } from './run-plan.ts';
 export { retryWhileRetriable } from './kafka/retry.ts';

@@ -16,12 +16,25 @@ import type { ClusterSpec, StrategySpec } from './policy/schema.ts';
  */
 export type ScheduledMigration = PlannedMigration & { afterWave: number; checksum?: string };
 
+/**
+ * The strategy as a run plan keeps it: the policy's, with its gates as the 0-based waves that wait for a
+ * promote (`gateWaves`, as events count waves). Absent in plans stored before gates existed: no gates.
+ */
+export type RunStrategy = Omit<StrategySpec, 'gates'> & { gateWaves?: number[] };
+
+/** The plan's strategy from the policy's: gates become sorted, distinct, 0-based `gateWaves`. */
+export function runStrategy(spec: StrategySpec): RunStrategy {
+  const { gates, ...rest } = spec;
+  if (!gates || gates.length === 0) return rest;
+  return { ...rest, gateWaves: [...new Set(gates.map((g) => g.beforeWave - 1))].sort((a, b) => a - b) };
+}
+
 /** The persisted plan of one run. */
 export interface RunPlan {
   runId: string;
   policyName: string;
   dryRun: boolean;
-  strategy: StrategySpec;
+  strategy: RunStrategy;
   /** How to reach each cluster (kubeconfig context or mounted Secret). */
   clusters: ClusterSpec[];
   waves: PlannedWave[];

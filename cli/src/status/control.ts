@@ -8,9 +8,16 @@ import { line } from '../escape.ts';
 import { formatDuration } from '../watch/render.ts';
 import { formatTime, table } from './format.ts';
 
-/** The control state in one line: `paused since … (12s so far, 3 held)`, `throttled to …`, or `running freely`. */
-export function controlStateText(state: { paused: boolean; pausedAt?: Date | string | undefined; pausedMs: number; throttle?: EventData<'run.control.applied'>['state']['throttle']; held?: number }): string {
+/**
+ * The control state in one line: `waiting at the gate before wave 2 (promote to continue)`, `paused since …
+ * (12s so far, 3 held)`, `throttled to …`. `gateWave` is 0-based, as events count waves.
+ */
+export function controlStateText(state: {
+  paused: boolean; pausedAt?: Date | string | undefined; pausedMs: number; throttle?: EventData<'run.control.applied'>['state']['throttle']; held?: number;
+  gateWave?: number | undefined;
+}): string {
   const parts: string[] = [];
+  if (state.gateWave !== undefined) parts.push(`waiting at the gate before wave ${state.gateWave + 1} (promote to continue)`);
   if (state.paused) {
     const since = state.pausedAt === undefined ? '' : ` since ${formatTime(new Date(state.pausedAt))} UTC`;
     const held = state.held === undefined ? '' : `, ${state.held} held`;
@@ -26,7 +33,7 @@ export function controlStateText(state: { paused: boolean; pausedAt?: Date | str
 export function controlAnswerText(answer: EventData<'run.control.applied'>): string {
   return [
     line(`${answer.action} ${answer.outcome} (asked by ${answer.requestedBy}): ${answer.message}`),
-    line(`run ${answer.runId}: ${controlStateText(answer.state)}`),
+    line(`run ${answer.runId}: ${controlStateText({ ...answer.state, gateWave: answer.state.gate?.wave })}`),
   ].join('');
 }
 

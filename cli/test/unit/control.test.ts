@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { controlSettings, controlUsage, defaultRequester, retryTargetOf, throttleOf } from '../../src/control.ts';
+import { controlSettings, controlUsage, defaultRequester, promoteTargetOf, retryTargetOf, throttleOf } from '../../src/control.ts';
 import { controlAnswerText, controlSection, controlStateText } from '../../src/status/control.ts';
 import { upshift } from '../support/run.ts';
 
@@ -55,6 +55,16 @@ test('retry targets a shard, or a wave counted from 1 (0-based in the event)', (
   assert.match(String(retryTargetOf({ shard: 'orders' })), /^--shard: /);
 });
 
+test('promote targets the gated wave counted from 1 (0-based in the event), or the current gate without --wave', () => {
+  assert.equal(promoteTargetOf({}), undefined);
+  assert.deepEqual(promoteTargetOf({ wave: '2' }), { kind: 'wave', wave: 1 });
+  assert.equal(promoteTargetOf({ wave: '0' }), '--wave counts from 1');
+  assert.equal(promoteTargetOf({ shard: `${runId}:orders-currency@1:3` }), 'promote takes --wave, not --shard');
+  assert.equal(controlStateText({ paused: false, pausedMs: 0, gateWave: 1 }), 'waiting at the gate before wave 2 (promote to continue); not paused; not throttled');
+  const answer = controlAnswerText({ runId, controlId, action: 'resume', requestedBy: 'ana@ops', outcome: 'ignored', message: 'ignored: not paused', state: { paused: false, pausedMs: 0, gate: { wave: 2 } } });
+  assert.match(answer, /: waiting at the gate before wave 3 \(promote to continue\)/);
+});
+
 test('what verify answered, and the control section of status, are printed escaped', () => {
   const text = controlAnswerText({
     runId, controlId, action: 'pause', requestedBy: 'eve\u001b[2J@host', outcome: 'applied', message: 'paused by eve\nfake line',
@@ -75,7 +85,7 @@ test('what verify answered, and the control section of status, are printed escap
 });
 
 test('every control command has its --help, and a bad flag is a usage error (exit 2)', async () => {
-  for (const name of ['pause', 'resume', 'abort', 'throttle', 'retry'] as const) {
+  for (const name of ['pause', 'resume', 'abort', 'throttle', 'retry', 'promote'] as const) {
     const { code, stdout } = await upshift([name, '--help']);
     assert.equal(code, 0, name);
     assert.equal(stdout, controlUsage(name));

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 
 /** The controls the dashboard's buttons send. */
-export const DashboardAction = z.enum(['pause', 'resume', 'throttle', 'abort']);
+export const DashboardAction = z.enum(['pause', 'resume', 'throttle', 'abort', 'promote']);
 export type DashboardAction = z.infer<typeof DashboardAction>;
 
 /** Who pressed the button, as typed on the page: recorded as `dashboard:<operator>`. */

@@ -1,5 +1,5 @@
-// The control state of a run (paused, throttle, who asked) and its controls: pause, resume, throttle
-// (rows/s per shard) and abort (after a confirmation). A button only asks: the server publishes
+// The control state of a run (paused, throttle, a gate, who asked) and its controls: pause, resume, throttle
+// (rows/s per shard), promote (past a gate) and abort (after a confirmation). A button only asks: the server publishes
 // `run.control.requested`, verify applies it, and the new state comes back through the live document.
 import { useState } from 'preact/hooks';
 import { html } from './html.js';
@@ -65,6 +65,7 @@ export function Controls({ run }) {
       <div class="buttons">
         <button type="button" data-action="pause" disabled=${!ready || paused} onClick=${() => ask('pause')}>pause</button>
         <button type="button" data-action="resume" disabled=${!ready || !paused} onClick=${() => ask('resume')}>resume</button>
+        ${run.control?.gate ? html`<button type="button" data-action="promote" disabled=${!ready} onClick=${() => ask('promote')}>promote wave ${run.control.gate.wave + 1}</button>` : null}
         <span class="throttle">
           <input name="rowsPerSecond" type="number" min="1" max="10000000" step="1" value=${rate} title="rows per second per shard; empty clears the throttle" onInput=${(e) => setRate(e.currentTarget.value)} />
           <button type="button" data-action="throttle" disabled=${!ready} onClick=${throttle}>throttle (rows/s per shard)</button>

@@ -50,3 +50,12 @@ test('bodies outside the contract are refused naming the field', () => {
     assert.match(parsed.ok ? '' : parsed.problems.join('; '), problem, JSON.stringify(body));
   }
 });
+
+test('a promote from the page passes the gate the run waits at (no target: verify takes the current gate)', () => {
+  const parsed = parseControlRequest({ action: 'promote', operator: 'carol' });
+  assert.ok(parsed.ok);
+  const data = controlRequestData(runId, parsed.body, newId);
+  assert.deepEqual(data, { runId, controlId: newId(), action: 'promote', requestedBy: 'dashboard:carol' });
+  assert.ok(RunControlRequested.safeParse(data).success);
+  assert.equal(parseControlRequest({ action: 'retry', operator: 'carol' }).ok, false, 'retry needs a shard: the CLI sends it, not the page');
+});

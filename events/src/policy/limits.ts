@@ -22,6 +22,8 @@ export const policyLimits = {
   checks: 16,
   /** Entries of `metadata.labels`. */
   labels: 64,
+  /** Entries of `spec.strategy.gates` (a gate before each wave of the largest plan is well within). */
+  gates: 64,
   /** YAML alias expansions (`maxAliasCount` of the `yaml` package): a bigger count is an alias bomb. */
   yamlAliases: 1000,
 } as const;

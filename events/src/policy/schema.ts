@@ -64,6 +64,13 @@ export const MigrationSpec = z.strictObject({
 });
 export type MigrationSpec = z.infer<typeof MigrationSpec>;
 
+/** A manual gate: the run holds before starting wave `beforeWave` (1-based, as people count) until promoted. */
+export const StrategyGate = z.strictObject({
+  beforeWave: z.int().min(1).max(limits.targets)
+    .describe('The wave (1-based) that waits for a promote; plan rejects a wave beyond the plan\'s last.'),
+});
+export type StrategyGate = z.infer<typeof StrategyGate>;
+
 /** How the rollout proceeds and what happens on failure. */
 export const StrategySpec = z.strictObject({
   /** Clusters in rollout order; the first is the canary. Defaults to the order of `clusters`. */
@@ -75,6 +82,9 @@ export const StrategySpec = z.strictObject({
   failurePolicy: z.enum(['rollback', 'freeze']).default('rollback'),
   /** Run the migrations' contract DDL after a verified run. */
   contract: z.boolean().default(false),
+  /** Manual gates: the rollout holds before starting each named wave until an operator promotes it. */
+  gates: bounded(StrategyGate, limits.gates, 'gates').optional()
+    .describe(`Manual gates, at most ${limits.gates}: before each named wave (1-based) the run waits for \`upshift promote\`.`),
 });
 export type StrategySpec = z.infer<typeof StrategySpec>;
 

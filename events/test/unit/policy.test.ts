@@ -27,6 +27,17 @@ test('minimal policy gets documented defaults', () => {
   assert.equal(result.policy.spec.verification.checks.length, 3);
 });
 
+test('strategy.gates are optional and kept as written (1-based waves)', () => {
+  const doc = example();
+  doc.spec.strategy.gates = [{ beforeWave: 2 }];
+  const result = parsePolicy(doc);
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
+  assert.deepEqual(result.policy.spec.strategy.gates, [{ beforeWave: 2 }]);
+  const plain = parsePolicyYaml(exampleText);
+  assert.ok(plain.ok);
+  assert.equal(plain.policy.spec.strategy.gates, undefined);
+});
+
 /** [description, mutation, expected path, message fragment]. */
 const invalid: [string, (d: Doc) => void, string, RegExp][] = [
   ['missing apiVersion', (d) => delete d.apiVersion, 'apiVersion', /expected/i],
@@ -67,6 +78,9 @@ const invalid: [string, (d: Doc) => void, string, RegExp][] = [
   ['failurePolicy retry', (d) => (d.spec.strategy.failurePolicy = 'retry'), 'spec.strategy.failurePolicy', /rollback|freeze/],
   ['maxParallelServices 0', (d) => (d.spec.strategy.maxParallelServices = 0), 'spec.strategy.maxParallelServices', /.+/],
   ['soakSeconds fractional', (d) => (d.spec.strategy.soakSeconds = 1.5), 'spec.strategy.soakSeconds', /int/i],
+  ['a gate before wave 0', (d) => (d.spec.strategy.gates = [{ beforeWave: 0 }]), 'spec.strategy.gates[0].beforeWave', />=\s*1|too small/i],
+  ['a gate without its wave', (d) => (d.spec.strategy.gates = [{ beforeWave: 2 }, { wave: 2 }]), 'spec.strategy.gates[1].beforeWave', /expected number/],
+  ['too many gates', (d) => (d.spec.strategy.gates = Array.from({ length: 65 }, () => ({ beforeWave: 2 }))), 'spec.strategy.gates', /at most 64 gates/],
   ['unknown check kind', (d) => (d.spec.verification.checks[0].kind = 'script'), 'spec.verification.checks[0].kind', /workloadsAvailable/],
   ['service clusters as a string', (d) => (d.spec.services[0].clusters = 'upshift-a'), 'spec.services[0].clusters', /expected array/],
   ['a null service', (d) => (d.spec.services[1] = null), 'spec.services[1]', /expected object/],

@@ -42,7 +42,7 @@ export async function planRun(ctx: HandlerContext<PlanConfig>, request: EventDat
     return reject(ctx, runId, policy.metadata.name, code, `preflight found ${problems.length} problem(s); nothing was changed`, problems);
   }
   const planned = buildPlan(runId, policy, facts(workloads, migrations));
-  if (!planned.ok) return reject(ctx, runId, policy.metadata.name, 'no-safe-order', planned.message, []);
+  if (!planned.ok) return reject(ctx, runId, policy.metadata.name, planned.problems ? 'invalid-policy' : 'no-safe-order', planned.message, planned.problems ?? []);
   const plan = pinChecksums(planned.plan, migrations);
   const targets = plan.dryRun ? [] : runTargets(plan);
   await ctx.decide(async (d) => {

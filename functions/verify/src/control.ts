@@ -1,7 +1,7 @@
 /**
  * `run.control.requested`: verify is the run's coordinator and the single writer of its control state.
  * Under the run's lock it decides the control once per control id (`decideControl`, the run lifecycle),
- * stores the state, carries the effect out — held work released or dropped, the failure policy applied
+ * stores the state, carries the effect out — held work released (a resume; a promote, past the wave's gate) or dropped, the failure policy applied
  * (abort), a failed shard requested again (retry) — and answers `run.control.applied`, also when it
  * ignores the control, with why. A control id answered before gets the same answer again.
  */

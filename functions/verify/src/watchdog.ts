@@ -62,13 +62,13 @@ export async function sweepOnce(deps: FunctionDeps<VerifyConfig>, holder: string
 }
 
 /**
- * Whether the run is stalled as its controls see it: a paused running run is left alone (it waits for
- * its operator, however long), and a control (a resume) counts as a change.
+ * Whether the run is stalled as its controls see it: a paused running run, or one waiting at a gate, is
+ * left alone (it waits for its operator, however long), and a control (a resume) counts as a change.
  */
 async function stillStalled(db: Queryable, run: StalledRun, stallAfterMs: number, status?: RunStatus): Promise<boolean> {
   const control = await readRunControl(db, run.runId);
   const current = status ?? (await readRunFacts(db, run.runId))?.status ?? 'running';
-  const clock = watchdogClock(run.since.getTime(), { paused: control.paused, changedAt: control.updatedAt?.getTime() }, current);
+  const clock = watchdogClock(run.since.getTime(), { paused: control.paused, gateWave: control.gateWave, changedAt: control.updatedAt?.getTime() }, current);
   return clock !== undefined && clock <= Date.now() - stallAfterMs;
 }
 

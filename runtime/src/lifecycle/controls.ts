@@ -68,7 +68,7 @@ export function decideControl(request: ControlRequest, facts: ControlFacts): Con
     case 'throttle': return throttle(request, facts);
     case 'abort': return abort(request, facts);
     case 'retry': return retry(request, facts);
-    case 'promote': return ignored(facts, 'no wave is waiting for a promote (the policy has no strategy.gates)');
+    case 'promote': return promote(request, facts);
   }
 }
 
@@ -94,7 +94,25 @@ function resume(facts: ControlFacts): ControlDecision {
   const pausedFor = Math.max(0, facts.now - (state.pausedAt ?? facts.now));
   const next = { ...state, paused: false, pausedAt: undefined, pausedMs: state.pausedMs + pausedFor };
   if (facts.status !== 'running') return applied(next, `resumed after ${seconds(pausedFor)}; the run is rolling back, so its held work is dropped`, { kind: 'drop-held' });
-  return applied(next, `resumed after ${seconds(pausedFor)}; held work released`, { kind: 'release-held' });
+  const gate = state.gateWave !== undefined ? `; wave ${state.gateWave + 1} still waits at its gate for a promote` : '';
+  return applied(next, `resumed after ${seconds(pausedFor)}; held work released${gate}`, { kind: 'release-held' });
+}
+
+/**
+ * Passes the gate the run waits at (the one named by a wave target, or the current one): its wave
+ * request is released — unless the run is also paused, when it stays held until the resume.
+ */
+function promote(request: ControlRequest, facts: ControlFacts): ControlDecision {
+  const { state } = facts;
+  const target = request.target;
+  if (target?.kind === 'shard') return ignored(facts, 'a promote targets a wave (the one waiting at its gate), not a shard');
+  const gate = state.gateWave;
+  if (gate === undefined) return ignored(facts, 'the run is not waiting at a gate');
+  if (target && target.wave !== gate) return ignored(facts, `the gate is before wave ${gate + 1}, not ${target.wave + 1}`);
+  const next = { ...state, gateWave: undefined };
+  const by = request.reason ? `${request.requestedBy}: ${request.reason}` : request.requestedBy;
+  if (state.paused) return applied(next, clip(`promoted by ${by}: wave ${gate + 1} starts when the run is resumed (it is paused)`));
+  return applied(next, clip(`promoted by ${by}: wave ${gate + 1} starts`), { kind: 'release-held' });
 }
 
 function throttle(request: ControlRequest, facts: ControlFacts): ControlDecision {
@@ -109,7 +127,7 @@ function abort(request: ControlRequest, facts: ControlFacts): ControlDecision {
   const reason = clip(request.reason ? `aborted by ${request.requestedBy}: ${request.reason}` : `aborted by ${request.requestedBy}`, 2000);
   const { state } = facts;
   const pausedFor = state.paused ? Math.max(0, facts.now - (state.pausedAt ?? facts.now)) : 0;
-  const next = { ...state, paused: false, pausedAt: undefined, pausedMs: state.pausedMs + pausedFor };
+  const next = { ...state, paused: false, pausedAt: undefined, pausedMs: state.pausedMs + pausedFor, gateWave: undefined };
   const policy = facts.failurePolicy ?? 'rollback';
   const what = policy === 'freeze' ? 'frozen where it stands, as its policy asks' : 'rolling back, as its policy asks';
   return applied(next, clip(`${reason}; ${what}`), { kind: 'abort', stage: facts.stage ?? 'rollout', reason });
@@ -180,11 +198,24 @@ export function isHeldWhilePaused(name: string): boolean {
 }
 
 /**
- * When the run watchdog should count a run's silence from, or undefined when it must leave the run
- * alone: a paused running run waits for its operator, and a resume (or any control) is progress.
+ * Whether a run's forward event is held at a gate: a `rollout.wave.requested` for a gated wave that has
+ * not been passed yet. `reachedBefore`: the gate was reached earlier (then only the gate still being
+ * the current one holds it; after its promote the same request goes through).
  */
-export function watchdogClock(lastChange: number, control: { readonly paused: boolean; readonly changedAt: number | undefined }, status: RunStatus): number | undefined {
-  if (control.paused && status === 'running') return undefined;
+export function isHeldAtGate(gated: boolean, gateWave: number | undefined, wave: number, reachedBefore: boolean): boolean {
+  if (!gated) return false;
+  return !reachedBefore || gateWave === wave;
+}
+
+/**
+ * When the run watchdog should count a run's silence from, or undefined when it must leave the run
+ * alone: a paused running run, or one waiting at a gate, waits for its operator, and a resume (or any
+ * control) is progress.
+ */
+export function watchdogClock(
+  lastChange: number, control: { readonly paused: boolean; readonly gateWave?: number | undefined; readonly changedAt: number | undefined }, status: RunStatus,
+): number | undefined {
+  if ((control.paused || control.gateWave !== undefined) && status === 'running') return undefined;
   return Math.max(lastChange, control.changedAt ?? 0);
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  controlStateData, decideControl, describeThrottle, isHeldWhilePaused, pausedSoFar, uncontrolled, watchdogClock, type ControlFacts, type ControlRequest,
+  controlStateData, decideControl, describeThrottle, isHeldAtGate, isHeldWhilePaused, pausedSoFar, uncontrolled, watchdogClock, type ControlFacts, type ControlRequest,
   type ControlState,
 } from '../../src/lifecycle/controls.ts';
 
@@ -86,8 +86,52 @@ test('retry re-requests a failed shard while its stage is open, and says why it 
   }
 });
 
-test('promote without gates is ignored', () => {
-  assert.equal(decideControl({ ...by, action: 'promote', target: { kind: 'wave', wave: 1 } }, running).outcome, 'ignored');
+test('promote without a gate waiting is ignored, saying so', () => {
+  const decision = decideControl({ ...by, action: 'promote', target: { kind: 'wave', wave: 1 } }, running);
+  assert.equal(decision.outcome, 'ignored');
+  assert.match(decision.message, /not waiting at a gate/);
+  assert.match(decideControl({ ...by, action: 'promote' }, running).message, /not waiting at a gate/);
+});
+
+test('promote passes the gate the run waits at (named or current) and releases its wave; another wave or a shard is ignored', () => {
+  const atGate: ControlFacts = { ...running, state: { ...uncontrolled, gateWave: 2 } };
+  for (const request of [{ ...by, action: 'promote' as const }, { ...by, action: 'promote' as const, target: { kind: 'wave' as const, wave: 2 } }]) {
+    const decision = decideControl(request, atGate);
+    assert.equal(decision.outcome, 'applied');
+    assert.equal(decision.state.gateWave, undefined);
+    assert.deepEqual(decision.effect, { kind: 'release-held' });
+    assert.match(decision.message, /wave 3 starts/);
+  }
+  const wrongWave = decideControl({ ...by, action: 'promote', target: { kind: 'wave', wave: 1 } }, atGate);
+  assert.equal(wrongWave.outcome, 'ignored');
+  assert.match(wrongWave.message, /the gate is before wave 3, not 2/);
+  assert.equal(wrongWave.state.gateWave, 2);
+  assert.equal(decideControl({ ...by, action: 'promote', target: { kind: 'shard', shardId: 'r:m@1:0' } }, atGate).outcome, 'ignored');
+  assert.match(decideControl({ ...by, action: 'promote' }, { ...atGate, status: 'completed' }).message, /has ended/);
+});
+
+test('a resume does not pass a gate; a promote of a paused run passes it but leaves the wave held until the resume', () => {
+  const pausedAtGate: ControlFacts = { ...running, state: { ...pausedState, gateWave: 1 } };
+  const resumed = decideControl({ ...by, action: 'resume' }, pausedAtGate);
+  assert.equal(resumed.outcome, 'applied');
+  assert.equal(resumed.state.gateWave, 1);
+  assert.match(resumed.message, /wave 2 still waits at its gate/);
+  const promoted = decideControl({ ...by, action: 'promote' }, pausedAtGate);
+  assert.equal(promoted.outcome, 'applied');
+  assert.equal(promoted.state.gateWave, undefined);
+  assert.equal(promoted.state.paused, true);
+  assert.deepEqual(promoted.effect, { kind: 'none' });
+  assert.equal(decideControl({ ...by, action: 'resume' }, { ...running, state: { ...uncontrolled, gateWave: 1 } }).outcome, 'ignored');
+  const aborted = decideControl({ ...by, action: 'abort' }, pausedAtGate);
+  assert.equal(aborted.state.gateWave, undefined);
+});
+
+test('a gated wave\'s request is held when it reaches its gate and while that gate is current, not after its promote', () => {
+  assert.equal(isHeldAtGate(false, undefined, 1, false), false);
+  assert.equal(isHeldAtGate(true, undefined, 1, false), true);
+  assert.equal(isHeldAtGate(true, 1, 1, true), true);
+  assert.equal(isHeldAtGate(true, undefined, 1, true), false);
+  assert.equal(isHeldAtGate(true, 3, 1, true), false);
 });
 
 test('time paused counts the running pause; the event state carries when it began', () => {
@@ -95,6 +139,7 @@ test('time paused counts the running pause; the event state carries when it bega
   assert.equal(pausedSoFar({ ...pausedState, paused: false }, now), 5_000);
   assert.deepEqual(controlStateData(pausedState), { paused: true, pausedAt: '2026-12-02T09:59:30.000Z', pausedMs: 5_000 });
   assert.deepEqual(controlStateData({ ...uncontrolled, throttle: { batchSize: 10 } }), { paused: false, pausedMs: 0, throttle: { batchSize: 10 } });
+  assert.deepEqual(controlStateData({ ...uncontrolled, gateWave: 1 }), { paused: false, pausedMs: 0, gate: { wave: 1 } });
 });
 
 test('forward events are held while paused; work in flight, outcomes and the rollback are not', () => {
@@ -109,4 +154,6 @@ test('the watchdog leaves a paused running run alone and counts a control as pro
   assert.equal(watchdogClock(1000, { paused: true, changedAt: 500 }, 'rolling-back'), 1000);
   assert.equal(watchdogClock(1000, { paused: false, changedAt: 5000 }, 'running'), 5000);
   assert.equal(watchdogClock(1000, { paused: false, changedAt: undefined }, 'running'), 1000);
+  assert.equal(watchdogClock(1000, { paused: false, gateWave: 1, changedAt: undefined }, 'running'), undefined, 'a run waiting at a gate waits for its operator');
+  assert.equal(watchdogClock(1000, { paused: false, gateWave: 1, changedAt: undefined }, 'rolling-back'), 1000);
 });

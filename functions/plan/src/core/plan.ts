@@ -1,4 +1,4 @@
-import type { PlannedTarget, RunPlan, ScheduledMigration, UpgradePolicy } from '@upshift/events';
+import { runStrategy, type FieldProblem, type PlannedTarget, type RunPlan, type ScheduledMigration, type UpgradePolicy } from '@upshift/events';
 import { computeWaves } from './waves.ts';
 
 export type { PlannedTarget, RunPlan };
@@ -11,8 +11,8 @@ export interface PlanFacts {
   migrations: Map<string, { store: 'postgres' | 'mongodb'; autoShards: number }>;
 }
 
-/** Builds the run plan from a valid policy and preflight facts, or says why there is no safe order. */
-export function buildPlan(runId: string, policy: UpgradePolicy, facts: PlanFacts): { ok: true; plan: RunPlan } | { ok: false; message: string } {
+/** Builds the run plan from a valid policy and preflight facts, or says why there is no safe order (or which gate names no wave). */
+export function buildPlan(runId: string, policy: UpgradePolicy, facts: PlanFacts): { ok: true; plan: RunPlan } | { ok: false; message: string; problems?: FieldProblem[] } {
   const spec = policy.spec;
   const order = computeWaves({
     services: spec.services.map((s) => ({ name: s.name, clusters: s.clusters, dependsOn: s.dependsOn })),
@@ -20,6 +20,8 @@ export function buildPlan(runId: string, policy: UpgradePolicy, facts: PlanFacts
     maxParallelServices: spec.strategy.maxParallelServices,
   });
   if (!order.ok) return { ok: false, message: order.message };
+  const gates = gateProblems(spec.strategy.gates ?? [], order.waves.length);
+  if (gates.length > 0) return { ok: false, message: `the policy names a gate before a wave the plan does not have (it has ${order.waves.length})`, problems: gates };
   const byName = new Map(spec.services.map((s) => [s.name, s]));
   const unseen = order.waves.flat().find(({ service, cluster }) => !facts.currentImages.has(`${service}@${cluster}`));
   if (unseen) return { ok: false, message: `no current image was observed for ${unseen.service} in cluster ${unseen.cluster}` };
@@ -47,8 +49,16 @@ export function buildPlan(runId: string, policy: UpgradePolicy, facts: PlanFacts
   });
   return {
     ok: true,
-    plan: { runId, policyName: policy.metadata.name, dryRun: spec.dryRun, strategy: spec.strategy, clusters: spec.clusters, waves, migrations },
+    plan: { runId, policyName: policy.metadata.name, dryRun: spec.dryRun, strategy: runStrategy(spec.strategy), clusters: spec.clusters, waves, migrations },
   };
+}
+
+/** A gate before a wave beyond the plan's last names no wave: one problem per such gate, with its path. */
+export function gateProblems(gates: ReadonlyArray<{ beforeWave: number }>, waves: number): FieldProblem[] {
+  return gates.flatMap((gate, index) => (gate.beforeWave <= waves ? [] : [{
+    path: `spec.strategy.gates[${index}].beforeWave`,
+    message: `the plan has ${waves} wave(s): there is no wave ${gate.beforeWave} to hold before`,
+  }]));
 }
 
 /**

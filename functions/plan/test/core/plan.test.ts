@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parsePolicy } from '@upshift/events';
-import { buildPlan, migrationStartWave, runTargets } from '../../src/core/plan.ts';
+import { buildPlan, gateProblems, migrationStartWave, runTargets } from '../../src/core/plan.ts';
 
 const policy = parsePolicy({
   apiVersion: 'upshift.dev/v1alpha1',
@@ -39,6 +39,26 @@ test('plan: a target whose current image was not observed is refused, not guesse
   assert.ok(policy.ok);
   const result = buildPlan('run-1', policy.policy, { currentImages: new Map(), migrations: new Map() });
   assert.deepEqual(result, { ok: false, message: 'no current image was observed for api in cluster upshift-b' });
+});
+
+test('plan: gates become the 0-based waves that wait for a promote; a gate beyond the last wave is refused with its path', () => {
+  assert.ok(policy.ok);
+  const facts = {
+    currentImages: new Map([['api@upshift-a', 'i:1'], ['api@upshift-b', 'i:1'], ['web@upshift-a', 'i:1'], ['web@upshift-b', 'i:1']]),
+    migrations: new Map<string, { store: 'postgres' | 'mongodb'; autoShards: number }>(),
+  };
+  const gated = (beforeWave: number[]) => ({ ...policy.policy, spec: { ...policy.policy.spec, strategy: { ...policy.policy.spec.strategy, gates: beforeWave.map((n) => ({ beforeWave: n })) } } });
+  const result = buildPlan('run-1', gated([4, 2, 2]), facts);
+  assert.ok(result.ok);
+  assert.deepEqual(result.plan.strategy.gateWaves, [1, 3]);
+  assert.equal('gates' in result.plan.strategy, false);
+  const none = buildPlan('run-1', policy.policy, facts);
+  assert.ok(none.ok);
+  assert.equal(none.plan.strategy.gateWaves, undefined);
+  const beyond = buildPlan('run-1', gated([2, 5]), facts);
+  assert.equal(beyond.ok, false);
+  assert.deepEqual(!beyond.ok && beyond.problems?.map((p) => p.path), ['spec.strategy.gates[1].beforeWave']);
+  assert.deepEqual(gateProblems([{ beforeWave: 4 }], 4), []);
 });
 
 const waves = [['api@upshift-b'], ['api@upshift-a', 'db@upshift-a'], ['web@upshift-b'], ['web@upshift-a']]

@@ -5,9 +5,13 @@
  * resume moves them to the outbox in its transaction. A decision that would emit forward events locks
  * the run's control row FOR SHARE, so a concurrent resume (which updates it) waits for it to commit and
  * then finds what it held: nothing held stays held after a resume.
+ *
+ * A gate (`strategy.gates`) holds the same way: the first request of a gated wave records the gate
+ * (`gate_wave`, and a `gate-<wave>` claim so it is reached once) and is held; a resume leaves it held,
+ * only a promote (which clears `gate_wave`) releases it.
  */
-import { entryForType, type RunControlApplied, type Throttle } from '@upshift/events';
-import { isHeldWhilePaused, uncontrolled, type ControlState } from '../../lifecycle/controls.ts';
+import { catalogue, entryForType, type RunControlApplied, type Throttle } from '@upshift/events';
+import { isHeldAtGate, isHeldWhilePaused, uncontrolled, type ControlState } from '../../lifecycle/controls.ts';
 import type { RunStatus } from '../../lifecycle/statuses.ts';
 import type { Queryable } from '../leases.ts';
 import { outboxChannel, type OutboxEntry } from '../outbox.ts';
@@ -89,18 +93,20 @@ function runIdOf(entry: OutboxEntry): string | undefined {
 }
 
 /**
- * Splits a decision's outputs: the forward events of a paused run are held (stored in `held_events`),
- * the rest returned for the outbox. Reads (FOR SHARE) the control row of each run with forward events.
+ * Splits a decision's outputs: the forward events of a paused run, and the request of a wave waiting at
+ * its gate, are held (stored in `held_events`), the rest returned for the outbox. Reads (FOR SHARE) the
+ * control row of each run with forward events.
  */
 export async function holdWhilePaused(tx: TxClient, entries: readonly OutboxEntry[]): Promise<readonly OutboxEntry[]> {
   const forward = entries.filter((entry) => isHeldWhilePaused(entryForType(entry.type)?.name ?? '') && runIdOf(entry) !== undefined);
   if (forward.length === 0) return entries;
+  const atGate = await holdAtGates(tx, forward);
   const runs = [...new Set(forward.map((entry) => runIdOf(entry)!))];
   const { rows } = await tx.query<{ run_id: string }>(
     'SELECT run_id FROM upshift.run_controls WHERE run_id = ANY($1::text[]) AND paused ORDER BY run_id FOR SHARE', [runs]);
-  if (rows.length === 0) return entries;
+  if (rows.length === 0 && atGate.size === 0) return entries;
   const pausedRuns = new Set(rows.map((row) => row.run_id));
-  const held = forward.filter((entry) => pausedRuns.has(runIdOf(entry)!));
+  const held = forward.filter((entry) => pausedRuns.has(runIdOf(entry)!) || atGate.has(entry));
   await tx.query(
     `INSERT INTO upshift.held_events (run_id, source, id, type, topic, partition_key, event)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
@@ -111,13 +117,50 @@ export async function holdWhilePaused(tx: TxClient, entries: readonly OutboxEntr
   return entries.filter((entry) => !held.includes(entry));
 }
 
-/** Moves the run's held events to the outbox, in the order they were held, and wakes the relays; returns how many. */
+const waveRequestType = catalogue['rollout.wave.requested'].type;
+
+/**
+ * The `rollout.wave.requested` entries among `forward` that wait at their wave's gate. The first request
+ * of a gated wave reaches the gate: it claims `gate-<wave>` and records `gate_wave` (locking the control
+ * row, so a promote in flight decides after this commits); later ones are held while that gate is current.
+ */
+async function holdAtGates(tx: TxClient, forward: readonly OutboxEntry[]): Promise<Set<OutboxEntry>> {
+  const held = new Set<OutboxEntry>();
+  for (const entry of forward.filter((e) => e.type === waveRequestType)) {
+    const runId = runIdOf(entry)!;
+    const wave = (entry.event as { data?: { wave?: unknown } }).data?.wave;
+    if (typeof wave !== 'number') continue;
+    const { rows: plans } = await tx.query<{ gated: boolean }>(
+      `SELECT coalesce(plan->'strategy'->'gateWaves', '[]'::jsonb) @> to_jsonb($2::int) AS gated FROM upshift.runs WHERE id = $1`, [runId, wave]);
+    if (plans[0]?.gated !== true) continue;
+    const reached = await tx.query(
+      `INSERT INTO upshift.steps (run_id, kind, key, status, checkpoint, started_at) VALUES ($1, 'once', $2, 'running', '{}', now()) ON CONFLICT DO NOTHING`,
+      [runId, `gate-${wave}`]);
+    const reachedBefore = (reached.rowCount ?? 0) === 0;
+    if (!reachedBefore) {
+      await tx.query(
+        `INSERT INTO upshift.run_controls (run_id, gate_wave) VALUES ($1, $2) ON CONFLICT (run_id) DO UPDATE SET gate_wave = EXCLUDED.gate_wave`, [runId, wave]);
+    }
+    const { rows } = await tx.query<{ gate_wave: number | null }>('SELECT gate_wave FROM upshift.run_controls WHERE run_id = $1 FOR SHARE', [runId]);
+    if (isHeldAtGate(true, rows[0]?.gate_wave ?? undefined, wave, reachedBefore)) held.add(entry);
+  }
+  return held;
+}
+
+/**
+ * Moves the run's held events to the outbox, in the order they were held, and wakes the relays; returns
+ * how many. The request of a wave still waiting at its gate (`gate_wave`) stays held: only a promote
+ * (which clears the gate first) releases it.
+ */
 export async function releaseHeldWork(tx: TxClient, runId: string): Promise<number> {
   const { rows } = await tx.query<{ n: string }>(
-    `WITH moved AS (DELETE FROM upshift.held_events WHERE run_id = $1 RETURNING seq, source, id, type, topic, partition_key, event),
+    `WITH gate AS (SELECT gate_wave FROM upshift.run_controls WHERE run_id = $1),
+          moved AS (DELETE FROM upshift.held_events h WHERE h.run_id = $1
+            AND NOT (h.type = $2 AND (h.event->'data'->>'wave')::int IS NOT DISTINCT FROM (SELECT gate_wave FROM gate) AND (SELECT gate_wave FROM gate) IS NOT NULL)
+            RETURNING seq, source, id, type, topic, partition_key, event),
           published AS (INSERT INTO upshift.outbox (source, id, type, topic, partition_key, event)
             SELECT source, id, type, topic, partition_key, event FROM moved ORDER BY seq ON CONFLICT (source, id) DO NOTHING RETURNING 1)
-     SELECT (SELECT count(*) FROM moved) AS n`, [runId]);
+     SELECT (SELECT count(*) FROM moved) AS n`, [runId, waveRequestType]);
   const released = Number(rows[0]?.n ?? 0);
   if (released > 0) await tx.query('SELECT pg_notify($1, $2)', [outboxChannel, '']);
   return released;

@@ -1,0 +1,124 @@
+/**
+ * Manual gates (`strategy.gates`) on the real stack (plan, rollout and verify under `upshift dev`, Kafka,
+ * PostgreSQL, a kwok cluster): two services where one depends on the other (two waves) and a gate before
+ * wave 2. The run completes wave 1 and waits: wave 2's workload keeps its old image, `upshift status`
+ * shows the gate, a resume (of a paused run too) does not pass it, a promote of another wave is refused, `upshift promote`
+ * passes it and the run completes. A gate beyond the last wave is refused by plan with its path.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { after, before, test } from 'node:test';
+import pg from 'pg';
+import { isEventOf, publishRunControl, type ControlAction, type EventData, type RunControlRequested } from '@upshift/events';
+import { brokersOf } from '../runtime/test/support/stack.ts';
+import { deploy, deployment, freshNamespace, privateKubeconfig, running } from './support/kube.ts';
+import { testPolicy } from './support/policy.ts';
+import { startHarness, type Harness } from './support/run.ts';
+
+const repoRoot = fileURLToPath(new URL('../', import.meta.url));
+const clusters = [{ name: 'upshift-a', context: 'upshift-a' }];
+const v = (service: string, version: string) => `registry.local/gates/${service}:${version}`;
+let harness: Harness;
+let kubeconfig: ReturnType<typeof privateKubeconfig>;
+let control: pg.Client;
+
+before(async () => {
+  kubeconfig = privateKubeconfig();
+  harness = await startHarness(['plan', 'rollout', 'verify']);
+  control = new pg.Client({ connectionString: harness.databaseUrl });
+  await control.connect();
+});
+
+after(async () => {
+  await control?.end();
+  await harness?.stop();
+  kubeconfig?.remove();
+});
+
+async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(what);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function gateWave(runId: string): Promise<number | null | undefined> {
+  const { rows } = await control.query<{ gate_wave: number | null }>('SELECT gate_wave FROM upshift.run_controls WHERE run_id = $1', [runId]);
+  return rows[0]?.gate_wave;
+}
+
+async function publishControl(runId: string, action: ControlAction, extra: Partial<RunControlRequested> = {}): Promise<EventData<'run.control.applied'>> {
+  const data: RunControlRequested = { runId, controlId: randomUUID(), action, requestedBy: 'test@gates', ...extra };
+  await publishRunControl({ clientId: 'gates-test', brokers: brokersOf(harness.env) }, data, { producer: 'cli', topicPrefix: harness.prefix });
+  return until(async () => harness.eventsOf(runId).map((e) => (isEventOf(e, 'run.control.applied') ? e.data : undefined))
+    .find((a) => a?.controlId === data.controlId) as EventData<'run.control.applied'> | undefined, 20_000, `no answer to ${action}`);
+}
+
+async function cli(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return promisify(execFile)(process.execPath, ['cli/src/upshift.ts', ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ...harness.env } });
+}
+
+test('a run waits at its gate before wave 2: a resume does not pass it, promote does, and the run completes', { timeout: 60_000 }, async () => {
+  const ns = await freshNamespace('gates');
+  try {
+    await deploy('upshift-a', ns.name, [deployment('db', v('db', '1.0.0')), deployment('api', v('api', '1.0.0'))]);
+    const policy = testPolicy(ns.name, [{ name: 'db', image: v('db', '2.0.0') }, { name: 'api', image: v('api', '2.0.0'), dependsOn: ['db'] }], { clusters });
+    const runId = await harness.request({ ...policy, spec: { ...policy.spec, strategy: { ...policy.spec.strategy, gates: [{ beforeWave: 2 }] } } });
+    await until(async () => ((await gateWave(runId)) === 1 ? true : undefined), 30_000, 'the run never reached the gate before wave 2');
+    assert.equal((await running('upshift-a', ns.name, 'db')).image, v('db', '2.0.0'), 'wave 1 rolled out before the gate');
+    assert.ok(harness.eventsOf(runId).some((e) => isEventOf(e, 'rollout.wave.completed') && e.data.wave === 0), 'wave 1 completed');
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    assert.equal((await running('upshift-a', ns.name, 'api')).image, v('api', '1.0.0'), 'wave 2 waits at its gate');
+    const status = await cli(['status', runId, '--database-url', harness.databaseUrl]);
+    assert.match(status.stdout, /^ {2}waiting at the gate before wave 2 \(promote to continue\)/m, status.stdout);
+
+    const resume = await publishControl(runId, 'resume');
+    assert.equal(resume.outcome, 'ignored', resume.message);
+    const pause = await publishControl(runId, 'pause');
+    assert.equal(pause.outcome, 'applied', pause.message);
+    const resumed = await publishControl(runId, 'resume');
+    assert.equal(resumed.outcome, 'applied', resumed.message);
+    assert.match(resumed.message, /wave 2 still waits at its gate/);
+    const { rows: held } = await control.query<{ n: number }>('SELECT count(*)::int AS n FROM upshift.held_events WHERE run_id = $1', [runId]);
+    assert.equal(held[0]?.n, 1, 'the resume released everything but the gated wave\'s request');
+    const wrongWave = await publishControl(runId, 'promote', { target: { kind: 'wave', wave: 0 } });
+    assert.equal(wrongWave.outcome, 'ignored');
+    assert.match(wrongWave.message, /the gate is before wave 2, not 1/);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal((await running('upshift-a', ns.name, 'api')).image, v('api', '1.0.0'), 'neither a resume nor a promote of another wave passes the gate');
+    assert.equal(await gateWave(runId), 1);
+
+    const promoted = await cli(['promote', runId, '--wave', '2', '--wait', '--as', 'test@gates', '--brokers', brokersOf(harness.env).join(','), '--topic-prefix', harness.prefix]);
+    assert.match(promoted.stdout, /promote applied \(asked by test@gates\): promoted by test@gates: wave 2 starts/, promoted.stdout);
+    const end = await harness.waitFor(runId, ['upgrade.completed', 'upgrade.failed', 'upgrade.rolled-back'], 40_000);
+    assert.ok(isEventOf(end, 'upgrade.completed'), `${end.type}: ${JSON.stringify(end.data)}`);
+    assert.equal((await running('upshift-a', ns.name, 'api')).image, v('api', '2.0.0'));
+    assert.equal(await gateWave(runId), null);
+    const again = await publishControl(runId, 'promote');
+    assert.equal(again.outcome, 'ignored');
+  } finally {
+    await ns.remove();
+  }
+});
+
+test('a gate beyond the last wave is refused by plan, naming the gate', { timeout: 30_000 }, async () => {
+  const ns = await freshNamespace('gates');
+  try {
+    await deploy('upshift-a', ns.name, [deployment('db', v('db', '1.0.0'))]);
+    const policy = testPolicy(ns.name, [{ name: 'db', image: v('db', '2.0.0') }], { clusters });
+    const runId = await harness.request({ ...policy, spec: { ...policy.spec, strategy: { ...policy.spec.strategy, gates: [{ beforeWave: 1 }, { beforeWave: 2 }] } } });
+    const answer = await harness.waitFor(runId, ['upgrade.planned', 'upgrade.rejected'], 20_000);
+    assert.ok(isEventOf(answer, 'upgrade.rejected'), `${answer.type}: ${JSON.stringify(answer.data)}`);
+    assert.equal(answer.data.code, 'invalid-policy');
+    assert.deepEqual(answer.data.problems.map((p) => p.path), ['spec.strategy.gates[1].beforeWave']);
+    assert.equal((await running('upshift-a', ns.name, 'db')).image, v('db', '1.0.0'));
+  } finally {
+    await ns.remove();
+  }
+});
