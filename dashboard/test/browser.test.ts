@@ -1,9 +1,11 @@
 /**
  * The dashboard in a real browser (Debian's chromium via playwright-core) against the real stack: the
- * four functions under `upshift dev`, a slow migration (every row update costs a few ms), the dashboard
- * server on the run's control store. A page opened mid-run shows the shards moving without a reload;
- * a throttle shows as set; pause shows the run paused (state and who asked) and the rows stop; resume
- * and clearing the throttle let it complete; abort, after its confirmation, rolls a second run back.
+ * four functions as child processes of `upshift dev` (restarted like pods), a slow migration (every row
+ * update costs a few ms), the dashboard server on the run's control store. A page opened mid-run shows
+ * the shards moving without a reload; a throttle shows as set; pause shows the run paused (state and who
+ * asked) and the rows stop; a kill -9 of migrate-shard while paused leaves it paused, the rows still, on
+ * the page and in the store; resume and clearing the throttle let it complete; abort, after its
+ * confirmation, rolls a second run back.
  * Names with markup stay text. Screenshots of the runs list and the run pages go to
  * test-output/dashboard/<time>/ (printed).
  */
@@ -28,7 +30,7 @@ let shots: string;
 
 before(async () => {
   browser = await launchBrowser(); // first: a machine without chromium fails here, saying what to install
-  t = await startShardTest({ functions: ['plan', 'rollout', 'migrate-shard', 'verify'] });
+  t = await startShardTest({ functions: ['plan', 'rollout', 'migrate-shard', 'verify'], mode: 'process' }); // process: migrate-shard can be killed
   const config = parseDashboardConfig({
     databaseUrl: t.harness.databaseUrl, brokers: t.harness.env.KAFKA_BROKERS?.split(','), topicPrefix: t.harness.prefix, token, port: 0,
     jaegerUrl: t.harness.env.JAEGER_QUERY_URL,
@@ -64,7 +66,14 @@ async function shownRows(page: Page): Promise<string> {
   return (await page.locator('[data-migration="orders-currency@1"] [data-testid=migration-rows]').textContent()) ?? '';
 }
 
-test('a run followed live in the browser: shards move without reload; throttle, pause, resume and unthrottle from the page; it completes', { timeout: 240_000 }, async () => {
+/** The number in the page's "rows so far" (`1,234 / 4,000 rows` → 1234). */
+function rowsIn(shown: string): number {
+  const match = /^\s*([\d,]+)/.exec(shown);
+  assert.ok(match, `no row count in "${shown}"`);
+  return Number(match[1]?.replace(/,/g, ''));
+}
+
+test('a run followed live in the browser: shards move without reload; throttle, pause (kept across a kill -9 of migrate-shard), resume and unthrottle from the page; it completes', { timeout: 240_000 }, async () => {
   await seedCountedOrders(t.shop, rows, msPerRow);
   const run = await requestOrdersRun(t, 4, 50);
   try {
@@ -101,8 +110,22 @@ test('a run followed live in the browser: shards move without reload; throttle, 
     assert.equal(stored?.updatedBy, 'dashboard:tester');
     const stoppedAt = await rowsStopped(run.runId, pressed);
     console.log(`pause: shown as paused on the page ${shownPausedMs} ms after the click; rows last seen moving ${stoppedAt.afterMs} ms after the click, then stayed at ${stoppedAt.rows} of ${rows}`);
+    assert.ok(stoppedAt.rows < rows, 'paused before the end');
+    const shownAtPause = await until(async () => { const n = rowsIn(await shownRows(page)); return n === stoppedAt.rows ? n : undefined; }, 5000, `the page did not show the store's ${stoppedAt.rows} rows`);
     await page.screenshot({ path: join(shots, 'run-paused.png'), fullPage: true });
 
+    const kept = await pausedAcrossRestart(page, run.runId, 4000);
+    assert.equal(kept.maxStoreRows, stoppedAt.rows, 'no checkpoint moved while paused, across the restart (store)');
+    assert.deepEqual(kept.shownSeen, [shownAtPause], 'the page showed the same rows the whole time');
+    assert.equal(rowsDone(await shardCheckpoints(t.control, run.runId)), stoppedAt.rows);
+    assert.equal(await page.locator('[data-testid=control-state] .hold-paused').count(), 1, 'still shown paused (control state)');
+    assert.equal(await page.locator('[data-migration="orders-currency@1"] [data-testid=migration-speed] .hold-paused').count(), 1, 'still shown paused (migration speed)');
+    assert.equal((await viewRunControl(t.control, run.runId))?.paused, true, 'still paused in the control store');
+    console.log(`kill -9 of migrate-shard (pid ${kept.killedPid}) while paused: restarted as pid ${kept.restartedPid} after ${kept.restartMs} ms; `
+      + `rows at pause ${stoppedAt.rows} (page ${shownAtPause}), ${kept.waitMs} ms after the restart ${kept.maxStoreRows} (page ${kept.shownSeen.join(', ')}), still paused`);
+    await page.screenshot({ path: join(shots, 'run-paused-after-restart.png'), fullPage: true });
+
+    const resumedAt = Date.now();
     await page.click('button[data-action=resume]');
     await page.locator('[data-testid=control-state] .hold-paused').waitFor({ state: 'detached', timeout: 15_000 });
     await page.fill('input[name=rowsPerSecond]', '');
@@ -110,6 +133,7 @@ test('a run followed live in the browser: shards move without reload; throttle, 
     await page.locator('[data-testid=control-state] .hold-throttled').waitFor({ state: 'detached', timeout: 15_000 });
     await page.locator('[data-testid=run-outcome]').waitFor({ timeout: 120_000 });
     assert.match(await page.locator('[data-testid=run-outcome]').textContent() ?? '', /completed/);
+    console.log(`resume (and unthrottle) from the page: completed on the page ${Date.now() - resumedAt} ms after the click, ${rowsIn(await shownRows(page))} of ${rows} rows shown`);
     assert.equal(await page.evaluate(() => (globalThis as { sameDocument?: boolean }).sameDocument), true, 'the page was never reloaded');
     await page.screenshot({ path: join(shots, 'run-completed.png'), fullPage: true });
     assert.deepEqual(problemsOf(page), [], 'no script error and no CSP violation on the page');
@@ -136,6 +160,36 @@ test('a run followed live in the browser: shards move without reload; throttle, 
       }
       return Date.now() - lastChange >= 1500 ? { rows: now, afterMs: lastChange - clicked } : undefined;
     }, 20_000, 'the rows did not stop after the pause');
+  }
+
+  /**
+   * SIGKILLs migrate-shard (a child of `upshift dev`), waits for the restarted process to pass its
+   * readiness probe, then watches for `waitMs` more: the highest rows done in the store and every rows
+   * value the page showed, from the kill on.
+   */
+  async function pausedAcrossRestart(page: Page, runId: string, waitMs: number) {
+    const worker = t.harness.dev.functions.find((f) => f.name === 'migrate-shard');
+    const victim = worker?.child;
+    assert.ok(victim?.pid, 'migrate-shard runs as a process');
+    const killedPid = victim.pid;
+    let maxStoreRows = 0;
+    const shownSeen = new Set<number>();
+    const look = async () => {
+      maxStoreRows = Math.max(maxStoreRows, rowsDone(await shardCheckpoints(t.control, runId)));
+      shownSeen.add(rowsIn(await shownRows(page)));
+    };
+    const killedAt = Date.now();
+    victim.kill('SIGKILL');
+    const restartedPid = await until(async () => { await look(); const pid = worker?.child?.pid; return pid && pid !== killedPid ? pid : undefined; }, 30_000, 'migrate-shard was not restarted');
+    const restartMs = Date.now() - killedAt;
+    assert.ok((await fetch(`${worker?.url}health/readiness`)).ok, 'the restarted migrate-shard is ready');
+    const restartedAt = Date.now();
+    while (Date.now() - restartedAt < waitMs) {
+      await look();
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await look();
+    return { killedPid, restartedPid, restartMs, waitMs: Date.now() - restartedAt, maxStoreRows, shownSeen: [...shownSeen] };
   }
 });
 
