@@ -125,7 +125,11 @@ test('watch keeps following when its control-store connection is terminated mid-
   const runId = 'run-live-1';
   await store.pool.query(`INSERT INTO upshift.runs (id, status, request, plan, created_at, updated_at) VALUES ($1, 'running', $2, $3, now(), now())`,
     [runId, JSON.stringify({ policy: { metadata: { name: 'shop-2026-11' } } }), JSON.stringify({ runId, policyName: 'shop-2026-11', dryRun: false, waves: [], migrations: [], clusters: [], strategy: {} })]);
-  const watching = upshift(['watch', runId, '--timeout', '50'], env());
+  // Connections are terminated once the watch follows (its first frame is out): from then on it must not stop.
+  let following: () => void = () => undefined;
+  const firstFrame = new Promise<void>((resolve) => { following = resolve; });
+  const watching = upshift(['watch', runId, '--timeout', '50'], env(), (stdout) => { if (stdout.includes(runId)) following(); });
+  await Promise.race([firstFrame, watching.then((early) => assert.fail(`watch ended before following: ${early.code} ${early.stderr}`))]);
   const database = new URL(store.url).pathname.slice(1);
   const terminate = async () => (await store.pool.query<{ n: number }>(
     `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'upshift-cli'`, [database])).rows[0]?.n ?? 0;

@@ -103,16 +103,18 @@ function resilientPoll(warn: (text: string) => void): (db: Queryable, view: RunV
 /** Follows the run until its terminal event (or the timeout); returns the last view. */
 export async function followRun(options: FollowOptions): Promise<RunView> {
   const display = createDisplay(options.mode, options.write);
-  const db = await openStore(options.databaseUrl, (text) => process.stderr.write(`upshift watch: ${text}`));
+  const warn = (text: string): void => void process.stderr.write(`upshift watch: ${text}`);
+  const db = await openStore(options.databaseUrl, warn);
+  const poll = resilientPoll(warn);
   const cursor = { seq: 0 };
   let view = withExpectedRows(emptyView(options.runId), options.expectedRows ?? {});
   try {
-    if (db) view = await pollStore(db, view, cursor, Date.now());
+    if (db) view = await poll(db, view, cursor, Date.now());
     if (view.outcome) {
       options.write(options.mode === 'json' ? `${jsonForTerminal(viewToJson(view))}\n` : renderFrame(view, Date.now()));
       return view;
     }
-    view = await followLive(options, display, db, view, cursor);
+    view = await followLive(options, display, db, view, cursor, poll);
   } finally {
     await db?.end();
   }
@@ -120,8 +122,7 @@ export async function followRun(options: FollowOptions): Promise<RunView> {
   return view;
 }
 
-async function followLive(options: FollowOptions, display: ReturnType<typeof createDisplay>, db: pg.Pool | undefined, start: RunView, cursor: { seq: number }): Promise<RunView> {
-  const poll = resilientPoll((text) => process.stderr.write(`upshift watch: ${text}`));
+async function followLive(options: FollowOptions, display: ReturnType<typeof createDisplay>, db: pg.Pool | undefined, start: RunView, cursor: { seq: number }, poll: ReturnType<typeof resilientPoll>): Promise<RunView> {
   const pending: AnyUpshiftEvent[] = [];
   let wake: () => void = () => undefined;
   const onEvent = (e: AnyUpshiftEvent): void => { pending.push(e); options.onEvent?.(e); wake(); };
