@@ -14,7 +14,7 @@ import { ordersMigrationYaml, writeCatalog } from './helpers/catalog.ts';
 import { checksum, createTestDatabase, seedOrders } from './helpers/postgres.ts';
 import type { TestDatabase } from './helpers/postgres.ts';
 import { migrateAllShards } from './helpers/shards.ts';
-import { seededRandom, seedLine, testSeed } from './helpers/seeded-random.ts';
+import { seededRandom, seedLine, testSeed } from '../../test/support/seeded-random.ts';
 
 const rows = 60_000;
 const worker = fileURLToPath(new URL('./fixtures/shard-worker.ts', import.meta.url));

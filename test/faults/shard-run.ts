@@ -5,7 +5,7 @@
  * tally of what the dispatcher saw, the shards' checkpoints as the control store holds them, and the
  * seeded choice of fault moments.
  */
-import { createHash, randomInt } from 'node:crypto';
+import { seededRandom } from '../support/seeded-random.ts';
 import type { AnyUpshiftEvent } from '@upshift/events';
 import { uuidv7 } from '@upshift/events';
 import type { DeliveryOutcome, DispatchTarget } from '@upshift/runtime/dev';
@@ -126,24 +126,15 @@ export async function until<T>(check: () => Promise<T | undefined>, timeoutMs: n
   }
 }
 
-/** The seed of a randomised fault test: `UPSHIFT_FAULT_SEED` to replay one, else a fresh one (print it). */
-export function faultSeed(env: Readonly<Record<string, string | undefined>> = process.env): number {
-  const given = env['UPSHIFT_FAULT_SEED'];
-  if (given === undefined || given === '') return randomInt(2 ** 31);
-  const seed = Number(given);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`UPSHIFT_FAULT_SEED must be a non-negative integer, not ${given}`);
-  return seed;
-}
-
 /**
  * `count` fault moments as fractions of the work, spread over [from, to): one uniformly drawn inside each
  * of `count` equal slices, so they neither bunch up nor come in a fixed pattern. Deterministic in `seed`
- * (the i-th draw is the first 32 bits of sha256("<seed>:<i>")), so a printed seed replays the same moments.
+ * (test/support/seeded-random.ts), so a printed seed replays the same moments.
  */
 export function seededFractions(seed: number, count: number, from: number, to: number): number[] {
   const width = (to - from) / count;
-  const draw = (i: number) => createHash('sha256').update(`${seed}:${i}`).digest().readUInt32BE(0) / 2 ** 32;
-  return Array.from({ length: count }, (_, i) => from + width * (i + draw(i)));
+  const draw = seededRandom(seed);
+  return Array.from({ length: count }, (_, i) => from + width * (i + draw()));
 }
 
 /** The rows of the orders-currency backup table and how many of them are not a row changed exactly once. */

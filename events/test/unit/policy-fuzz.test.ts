@@ -2,7 +2,7 @@
  * A seeded fuzz of the request parser: 1,000 policies mutated from the example policy and the test
  * policy (values replaced by hostile ones, keys added or removed, cross-references broken, YAML text
  * cut and spliced). Every input is accepted or rejected with bounded problems that each name a path;
- * nothing throws. The seed is printed; rerun one with UPSHIFT_FUZZ_SEED=<seed>.
+ * nothing throws. The seed is printed; rerun one with UPSHIFT_TEST_SEED=<seed>.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,24 +10,13 @@ import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { parsePolicy, parsePolicyYaml, problemLimits, type PolicyResult } from '../../src/index.ts';
 import { testPolicy } from '../../../test/support/policy.ts';
+import { seededRandom, seedLine, testSeed } from '../../../test/support/seeded-random.ts';
 
 const exampleText = readFileSync(new URL('../../../examples/policy.yaml', import.meta.url), 'utf8');
-const seed = Number(process.env['UPSHIFT_FUZZ_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
+const seed = testSeed();
 const inputs = 1000;
 // eslint-disable-next-line no-control-regex -- the test looks for control characters that escaped escaping
 const unsafe = /[\u0000-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/;
-
-/** mulberry32: a small, well-known seeded PRNG, so a failing seed replays exactly. */
-function prng(start: number): () => number {
-  let state = start >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -93,8 +82,8 @@ function assertAnswered(result: PolicyResult, context: string): void {
 }
 
 test(`1,000 mutated policies are each accepted or rejected with a path, and nothing throws (seed ${seed})`, () => {
-  console.log(`policy fuzz seed: ${seed} (rerun with UPSHIFT_FUZZ_SEED=${seed})`);
-  const f = fuzzer(prng(seed));
+  console.log(`policy fuzz ${seedLine(seed)}`);
+  const f = fuzzer(seededRandom(seed));
   const bases = [parse(exampleText) as Json, testPolicy('fuzz', [{ name: 'api', image: 'shop/api:2' }, { name: 'web', image: 'shop/web:3', dependsOn: ['api'] }]) as unknown as Json];
   let accepted = 0;
   for (let i = 0; i < inputs; i += 1) {

@@ -6,15 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { isEventOf, uuidv7, waveRequest, type EventData } from '@upshift/events';
+import { isEventOf, uuidv7, waveRequest } from '@upshift/events';
 import { loadPlan, readRunFacts, viewRun } from '@upshift/runtime';
 import fn from '../src/index.ts';
-import { fixtureEvent, startFunction, useStackKubeconfig, type FunctionUnderTest } from '../../../test/support/handler.ts';
+import { startFunction, useStackKubeconfig, type FunctionUnderTest } from '../../../test/support/handler.ts';
 import { clusterNames, deploy, deployment, freshNamespace } from '../../../test/support/kube.ts';
-
-/** The fixture policy's services and what the test changes in them. */
-interface ServiceSpec { name: string; namespace: string; container: string; image: string }
-interface PolicySpec { services: ServiceSpec[]; migrations: unknown[]; strategy: { failurePolicy: string }; dryRun: boolean }
+import { upgradeRequestedIn, type PolicySpec } from './support.ts';
 
 const services = ['customers', 'orders', 'storefront'];
 const oldImage = (service: string) => `registry.local/shop/${service}:1.0.0`;
@@ -36,14 +33,7 @@ after(async () => {
 
 /** The fixture request for `runId`, its services moved to this test's namespace (container `app`, no migrations). */
 function upgradeRequested(runId: string, change: (spec: PolicySpec) => void = () => undefined) {
-  return fixtureEvent('upgrade.requested', (data): EventData<'upgrade.requested'> => {
-    const policy = data.policy as typeof data.policy & { spec: PolicySpec };
-    policy.metadata.name = `shop-${ns.name}`;
-    for (const service of policy.spec.services) Object.assign(service, { namespace: ns.name, container: 'app' });
-    policy.spec.migrations = [];
-    change(policy.spec);
-    return { ...data, runId };
-  });
+  return upgradeRequestedIn(ns.name, runId, change);
 }
 
 test('a valid request persists the plan with the run and emits upgrade.planned and the first wave', { timeout: 20_000 }, async () => {

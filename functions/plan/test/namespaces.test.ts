@@ -5,14 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { isEventOf, uuidv7, type EventData } from '@upshift/events';
+import { isEventOf, uuidv7 } from '@upshift/events';
 import { viewRun } from '@upshift/runtime';
 import fn from '../src/index.ts';
-import { fixtureEvent, startFunction, useStackKubeconfig, type FunctionUnderTest } from '../../../test/support/handler.ts';
+import { startFunction, useStackKubeconfig, type FunctionUnderTest } from '../../../test/support/handler.ts';
 import { clusterNames, deploy, deployment, freshNamespace } from '../../../test/support/kube.ts';
-
-interface ServiceSpec { name: string; namespace: string; container: string; image: string; dependsOn?: string[]; clusters: string[]; workload: { kind: string; name: string } }
-interface PolicySpec { services: ServiceSpec[]; migrations: unknown[]; dryRun: boolean }
+import { upgradeRequestedIn, type PolicySpec } from './support.ts';
 
 const services = ['customers', 'orders', 'storefront'];
 
@@ -32,17 +30,9 @@ after(async () => {
   await Promise.all([ns?.remove(), other?.remove()]);
 });
 
-/** The fixture request (a dry run, no migrations) with its services in the listed namespace, then `change`. */
+/** The fixture request (a dry run) with its services in the listed namespace, then `change`. */
 function upgradeRequested(runId: string, change: (spec: PolicySpec) => void = () => undefined) {
-  return fixtureEvent('upgrade.requested', (data): EventData<'upgrade.requested'> => {
-    const policy = data.policy as typeof data.policy & { spec: PolicySpec };
-    policy.metadata.name = `shop-${ns.name}`;
-    for (const service of policy.spec.services) Object.assign(service, { namespace: ns.name, container: 'app' });
-    policy.spec.migrations = [];
-    policy.spec.dryRun = true;
-    change(policy.spec);
-    return { ...data, runId };
-  });
+  return upgradeRequestedIn(ns.name, runId, (spec) => { spec.dryRun = true; change(spec); });
 }
 
 test('a policy naming kube-system and an unlisted namespace is rejected with each path; nothing is planned', { timeout: 20_000 }, async () => {

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { lintCatalog } from '../../src/index.ts';
 import { writeCatalog } from '../helpers/catalog.ts';
-import { seededRandom, seedLine, testSeed } from '../helpers/seeded-random.ts';
+import { seededRandom, seedLine, testSeed } from '../../../test/support/seeded-random.ts';
 
 type Entry = Record<string, unknown>;
 /** `denied`: calls a deny-listed function, found by the cross-field rules, which run once the entry is otherwise valid. */
