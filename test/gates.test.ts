@@ -3,7 +3,7 @@
  * PostgreSQL, a kwok cluster): two services where one depends on the other (two waves) and a gate before
  * wave 2. The run completes wave 1 and waits: wave 2's workload keeps its old image, `upshift status`
  * shows the gate, a resume (of a paused run too) does not pass it, a promote of another wave is refused, `upshift promote`
- * passes it and the run completes. A gate beyond the last wave is refused by plan with its path.
+ * passes it and the run completes. A gate before wave 1 holds the whole rollout. A gate beyond the last wave is refused by plan with its path.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -100,8 +100,30 @@ test('a run waits at its gate before wave 2: a resume does not pass it, promote 
     assert.ok(isEventOf(end, 'upgrade.completed'), `${end.type}: ${JSON.stringify(end.data)}`);
     assert.equal((await running('upshift-a', ns.name, 'api')).image, v('api', '2.0.0'));
     assert.equal(await gateWave(runId), null);
+    const { rows: gate } = await control.query<{ status: string }>(`SELECT status FROM upshift.steps WHERE run_id = $1 AND kind = 'once' AND key = 'gate-1'`, [runId]);
+    assert.deepEqual(gate.map((g) => g.status), ['completed'], 'the passed gate is done');
     const again = await publishControl(runId, 'promote');
     assert.equal(again.outcome, 'ignored');
+  } finally {
+    await ns.remove();
+  }
+});
+
+test('a gate before wave 1 holds the whole rollout until the promote', { timeout: 60_000 }, async () => {
+  const ns = await freshNamespace('gates');
+  try {
+    await deploy('upshift-a', ns.name, [deployment('db', v('db', '1.0.0'))]);
+    const policy = testPolicy(ns.name, [{ name: 'db', image: v('db', '2.0.0') }], { clusters });
+    const runId = await harness.request({ ...policy, spec: { ...policy.spec, strategy: { ...policy.spec.strategy, gates: [{ beforeWave: 1 }] } } });
+    await until(async () => ((await gateWave(runId)) === 0 ? true : undefined), 30_000, 'the run never reached the gate before wave 1');
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    assert.equal((await running('upshift-a', ns.name, 'db')).image, v('db', '1.0.0'), 'nothing rolls out before the promote');
+    assert.ok(!harness.eventsOf(runId).some((e) => isEventOf(e, 'rollout.wave.completed')), 'no wave completed');
+    const promoted = await publishControl(runId, 'promote', { target: { kind: 'wave', wave: 0 } });
+    assert.equal(promoted.outcome, 'applied', promoted.message);
+    const end = await harness.waitFor(runId, ['upgrade.completed', 'upgrade.failed', 'upgrade.rolled-back'], 40_000);
+    assert.ok(isEventOf(end, 'upgrade.completed'), `${end.type}: ${JSON.stringify(end.data)}`);
+    assert.equal((await running('upshift-a', ns.name, 'db')).image, v('db', '2.0.0'));
   } finally {
     await ns.remove();
   }

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import type { KafkaConfig } from 'kafkajs';
+import type { KafkaConfig } from '@upshift/runtime';
 import {
   brokersFrom, ControlTarget, isEventOf, publishRunControl, RequestedBy, RunId, runControlEvent, Throttle,
   type AnyUpshiftEvent, type ControlAction, type EventData, type RunControlRequested,
@@ -21,7 +21,13 @@ import { controlAnswerText } from './status/control.ts';
 const actions = {
   pause: { summary: 'pause a run: shards stop after their current batch, the next stage waits (state kept across restarts)', own: '' },
   resume: { summary: 'resume a paused run: what was held goes on, paused shards continue from their checkpoints', own: '' },
-  abort: { summary: 'abort a run now: its failure policy applies (rollback or freeze) as if a stage failed', own: '' },
+  abort: { summary: 'abort a run now: its failure policy applies (rollback or freeze) as if a stage failed; a frozen run rolls back', own: '' },
+  rollback: {
+    summary: 'roll back a frozen run (one that failed under failurePolicy: freeze): its compensations run as a failed stage\'s would',
+    own: `  (publishes an abort: on a frozen run verify rolls it back; on a running run the failure policy applies)
+`,
+    action: 'abort',
+  },
   throttle: {
     summary: 'slow a run\'s shards down from their next batch: rows per second, batch size, pause between batches',
     own: `  --rows-per-second N  at most N rows per second per shard (1..10000000)
@@ -31,9 +37,9 @@ const actions = {
 `,
   },
   retry: {
-    summary: 'run one failed shard again from its last checkpoint while the rest of the run goes on',
+    summary: 'run a failed shard again from its last checkpoint, or make a frozen run go on from the wave it stopped at',
     own: `  --shard ID           the failed shard (<run>:<migration@version>:<index>, as upshift status lists it)
-  --wave N             a wave, counted from 1 (verify answers why it cannot be retried)
+  --wave N             the wave a frozen run stopped at, counted from 1 (rolled out again with a new deadline)
 `,
   },
   promote: {
@@ -41,10 +47,16 @@ const actions = {
     own: `  --wave N             the gated wave, counted from 1 (default: the gate the run waits at)
 `,
   },
-} as const satisfies Partial<Record<ControlAction, { summary: string; own: string }>>;
+} as const satisfies Record<string, { summary: string; own: string; action?: ControlAction }>;
 
 /** The control commands' names. */
 export type ControlCommand = keyof typeof actions;
+
+/** The action a control command publishes (its own name, but `rollback` publishes `abort`). */
+function actionOf(command: ControlCommand): ControlAction {
+  const entry = actions[command];
+  return 'action' in entry ? entry.action : command as ControlAction;
+}
 
 /** Every control command with its summary (for the command table). */
 export const controlCommands: ReadonlyArray<{ name: ControlCommand; summary: string }> = (Object.keys(actions) as ControlCommand[]).map((name) => ({ name, summary: actions[name].summary }));
@@ -141,7 +153,8 @@ export function promoteTargetOf(values: Values): RunControlRequested['target'] |
 }
 
 /** Checks a control command's arguments without I/O; returns a usage message or the settings. */
-export function controlSettings(action: ControlCommand, runId: string | undefined, values: Values, controlId: string = randomUUID()): string | ControlSettings {
+export function controlSettings(command: ControlCommand, runId: string | undefined, values: Values, controlId: string = randomUUID()): string | ControlSettings {
+  const action = actionOf(command);
   if (runId === undefined) return 'expected exactly one run id';
   if (!RunId.safeParse(runId).success) return `"${runId}" is not a run id`;
   const timeout = Number(values.timeout ?? '60');

@@ -69,7 +69,8 @@ export async function startDashboard(config: DashboardConfig, hooks: DashboardHo
     access: { readOnly: config.readOnly, token: config.token, noAuth: config.noAuth }, live, runsList, run, publisher, log,
     runOpen: async (runId) => {
       const row = await readRun(db, runId);
-      return row === undefined ? undefined : row.finishedAt === undefined;
+      // A failed run may be frozen (retried or rolled back by a control); verify, which knows, answers the rest.
+      return row === undefined ? undefined : row.finishedAt === undefined || row.status === 'failed';
     },
   }, { host: config.host, port: () => port });
   try {

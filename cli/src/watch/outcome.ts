@@ -8,6 +8,8 @@ export interface Outcome {
   readonly reason?: string;
   readonly durationMs?: number;
   readonly detail?: string;
+  /** A failed run left as it stood (`failurePolicy: freeze`): an operator may retry or roll it back. */
+  readonly frozen?: boolean;
 }
 
 /** The outcome a terminal event announces. */
@@ -25,7 +27,7 @@ export function outcomeOf(event: AnyUpshiftEvent): Outcome {
     }
     case 'upgrade.failed': {
       const d = event.data as EventData<'upgrade.failed'>;
-      return { name, success, reason: d.reason, detail: `stopped in ${d.stage}${d.frozen ? ', left as is (freeze)' : ''}` };
+      return { name, success, reason: d.reason, detail: `stopped in ${d.stage}${d.frozen ? ', left as is (freeze)' : ''}`, ...(d.frozen ? { frozen: true } : {}) };
     }
     case 'upgrade.rejected': {
       const d = event.data as EventData<'upgrade.rejected'>;

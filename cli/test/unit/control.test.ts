@@ -20,6 +20,8 @@ test('a control names the run, who asks (user@host unless --as) and why', () => 
 });
 
 test('control arguments are checked before anything is sent', () => {
+  const rollback = controlSettings('rollback', runId, kafka, controlId);
+  assert.equal(typeof rollback === 'string' ? rollback : rollback.control.action, 'abort', 'upshift rollback publishes an abort');
   const cases: Array<[Parameters<typeof controlSettings>, RegExp]> = [
     [['pause', undefined, kafka], /expected exactly one run id/],
     [['pause', 'Not A Run', kafka], /is not a run id/],

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 
 /** The controls the dashboard's buttons send. */
-export const DashboardAction = z.enum(['pause', 'resume', 'throttle', 'abort', 'promote']);
+export const DashboardAction = z.enum(['pause', 'resume', 'throttle', 'abort', 'promote', 'retry']);
 export type DashboardAction = z.infer<typeof DashboardAction>;
 
 /** Who pressed the button, as typed on the page: recorded as `dashboard:<operator>`. */
@@ -20,6 +20,13 @@ export const ThrottleSettings = z.object({
 }).strict();
 export type ThrottleSettings = z.infer<typeof ThrottleSettings>;
 
+/** What a `retry` re-runs: a failed shard (its id as the page lists it), or the wave a frozen run stopped at (0-based). */
+export const RetryTarget = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('shard'), shardId: z.string().min(1).max(400) }).strict(),
+  z.object({ kind: z.literal('wave'), wave: z.number().int().min(0).max(10_000) }).strict(),
+]);
+export type RetryTarget = z.infer<typeof RetryTarget>;
+
 /** The body of `POST /api/runs/<run>/controls`. */
 export const ControlRequestBody = z.object({
   action: DashboardAction,
@@ -27,8 +34,11 @@ export const ControlRequestBody = z.object({
   /** Made by the page per press, so a POST sent again (a retry, a double click) acts once. */
   controlId: z.uuid().optional(),
   throttle: ThrottleSettings.optional(),
+  target: RetryTarget.optional(),
   reason: z.string().max(500).optional(),
-}).strict().refine((body) => body.action !== 'throttle' || body.throttle !== undefined, { message: 'a throttle needs its settings ({} clears it)', path: ['throttle'] });
+}).strict()
+  .refine((body) => body.action !== 'throttle' || body.throttle !== undefined, { message: 'a throttle needs its settings ({} clears it)', path: ['throttle'] })
+  .refine((body) => body.action !== 'retry' || body.target !== undefined, { message: 'a retry needs its target: a failed shard or the wave a frozen run stopped at', path: ['target'] });
 export type ControlRequestBody = z.infer<typeof ControlRequestBody>;
 
 /** The data of a `run.control.requested` event. */
@@ -37,6 +47,7 @@ export interface ControlRequestData {
   readonly controlId: string;
   readonly action: DashboardAction;
   readonly throttle?: ThrottleSettings;
+  readonly target?: RetryTarget;
   readonly requestedBy: string;
   readonly reason?: string;
 }
@@ -53,6 +64,7 @@ export function controlRequestData(runId: string, body: ControlRequestBody, newI
   return {
     runId, controlId: body.controlId ?? newId(), action: body.action, requestedBy: `dashboard:${body.operator}`,
     ...(body.action === 'throttle' && body.throttle ? { throttle: body.throttle } : {}),
+    ...(body.action === 'retry' && body.target ? { target: body.target } : {}),
     ...(body.reason ? { reason: body.reason } : {}),
   };
 }

@@ -91,6 +91,8 @@ export interface RunDocument {
   readonly failures: readonly string[];
   readonly timeline: readonly TimelineEntry[];
   readonly control: ControlState | null;
+  /** A frozen run: the wave it stopped at (a retry goes on from it), and its failed shards (each may be retried). */
+  readonly frozen: { readonly wave: number | null; readonly failedShards: readonly string[] } | null;
 }
 
 /** Most restore findings a page lists per migration (the totals count them all). */
@@ -138,7 +140,8 @@ export function traceUrlOf(jaegerUrl: string | undefined, traceId: string | unde
 /** The run page's document. */
 export function runDocument(input: RunPageInput): RunDocument {
   const { view, run } = input;
-  const ended = view.outcome !== undefined || run?.finishedAt !== undefined;
+  // The store's row decides (a frozen run that an operator retried runs again); without it, the last event.
+  const ended = run ? run.finishedAt !== undefined : view.outcome !== undefined;
   const control: ShardControl = { paused: !ended && input.control?.paused === true, throttled: !ended && input.control?.throttle !== undefined && Object.keys(input.control.throttle).length > 0 };
   const startedAt = view.startedAt ?? run?.createdAt ?? null;
   const endedAt = ended ? run?.finishedAt ?? view.lastEventAt ?? null : null;
@@ -146,9 +149,17 @@ export function runDocument(input: RunPageInput): RunDocument {
     runId: view.runId, policyName: view.policyName ?? null, status: run?.status ?? null, stage: view.stage,
     percent: view.percent ?? null, message: view.message ?? null, startedAt, endedAt,
     durationMs: startedAt === null ? null : (endedAt ?? input.now) - startedAt,
-    outcome: view.outcome ?? null, traceId: view.traceId ?? null, traceUrl: traceUrlOf(input.jaegerUrl, view.traceId),
+    outcome: ended ? view.outcome ?? null : null, traceId: view.traceId ?? null, traceUrl: traceUrlOf(input.jaegerUrl, view.traceId),
     waves: view.waves.map((w) => ({ index: w.index, label: waveLabel(w.index, view.waves.length), state: waveState(w), targets: w.targets })),
     migrations: view.migrations.map((m) => migrationDocument(m, input, control, ended)),
     checks: view.checks, failures: view.failures, timeline: input.timeline, control: input.control ?? null,
+    frozen: ended && run?.status === 'failed' && view.outcome?.frozen === true ? frozenDocument(view, input) : null,
   };
+}
+
+/** Where a frozen run stopped: the first wave not done (when it froze in its rollout), and the failed shards. */
+function frozenDocument(view: RunView, input: RunPageInput): NonNullable<RunDocument['frozen']> {
+  const stoppedAt = view.waves.find((w) => waveState(w) !== 'done');
+  const failedShards = input.shardSteps.filter((s) => s.status === 'failed').map((s) => s.key);
+  return { wave: stoppedAt && view.stage === 'rollout' ? stoppedAt.index : null, failedShards };
 }

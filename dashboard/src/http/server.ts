@@ -22,7 +22,7 @@ export interface ServerParts {
   /** Builders of the documents: the runs list, and one run (undefined when the store has no such run). */
   readonly runsList: () => DocumentBuilder;
   readonly run: (runId: string) => DocumentBuilder;
-  /** Whether the run exists and has not ended (a control of an ended run is refused here already). */
+  /** Whether the run exists and may take a control: not ended, or failed (it may be frozen); other ended runs are refused here already. */
   readonly runOpen: (runId: string) => Promise<boolean | undefined>;
   /** Undefined: no brokers, controls cannot be sent. */
   readonly publisher: ControlPublisher | undefined;

@@ -32,6 +32,25 @@ function Identity({ needsToken, name, setName, bearer, setBearer }) {
   </div>`;
 }
 
+/** Most failed shards a frozen run's panel offers to retry one by one (the CLI takes any). */
+const retryShardsShown = 20;
+
+/** A frozen run waits for a person: retry the wave or a shard it stopped at, or roll it back (after a confirmation). */
+function FrozenControls({ run, ready, ask, confirming, setConfirming }) {
+  const { wave, failedShards } = run.frozen;
+  return html`<p data-testid="frozen"><span class="badge state-failed">frozen</span> left as it stood by its failure policy: go on from where it stopped, or roll it back</p>
+    <div class="buttons">
+      ${wave !== null ? html`<button type="button" data-action="retry-wave" disabled=${!ready} onClick=${() => ask('retry', { target: { kind: 'wave', wave } })}>retry wave ${wave + 1}</button>` : null}
+      ${failedShards.slice(0, retryShardsShown).map((shardId) => html`<button type="button" key=${shardId} data-action="retry-shard" disabled=${!ready} onClick=${() => ask('retry', { target: { kind: 'shard', shardId } })}>retry shard ${shardId.split(':').slice(-2).join(' #')}</button>`)}
+      <button type="button" class="danger" data-action="rollback" disabled=${!ready} onClick=${() => setConfirming(true)}>roll back…</button>
+    </div>
+    ${confirming ? html`<div class="confirm" role="alertdialog" aria-label="confirm rollback">
+      <p>Roll back frozen run <strong>${run.runId}</strong>${run.policyName ? html` (${run.policyName})` : null}? Its data is restored and every wave it touched goes back to its old images.</p>
+      <button type="button" class="danger" data-action="confirm-rollback" onClick=${() => ask('abort', { reason: 'rollback of the frozen run' })}>yes, roll it back</button>
+      <button type="button" data-action="cancel-rollback" onClick=${() => setConfirming(false)}>cancel</button>
+    </div>` : null}`;
+}
+
 /** The controls panel of a run. */
 export function Controls({ run }) {
   const config = useConfig();
@@ -60,7 +79,11 @@ export function Controls({ run }) {
 
   return html`<section class="controls"><h2>control</h2>
     <${ControlState} control=${run.control} ended=${ended} />
-    ${controls === undefined ? null : !controls.enabled ? html`<p class="muted" data-testid="controls-off">${controls.reason}</p>` : ended ? html`<p class="muted">the run has ended</p>` : html`
+    ${controls === undefined ? null : !controls.enabled ? html`<p class="muted" data-testid="controls-off">${controls.reason}</p>` : run.frozen ? html`
+      <${Identity} needsToken=${controls.needsToken} name=${name} setName=${setName} bearer=${bearer} setBearer=${setBearer} />
+      <${FrozenControls} run=${run} ready=${ready} ask=${ask} confirming=${confirming} setConfirming=${setConfirming} />
+      ${!ready ? html`<p class="muted">enter your name: every control records who sent it</p>` : null}
+      ${result ? html`<p class=${result.pending ? 'muted' : result.ok ? 'sent' : 'refused'} data-testid="control-result">${result.text}</p>` : null}` : ended ? html`<p class="muted">the run has ended</p>` : html`
       <${Identity} needsToken=${controls.needsToken} name=${name} setName=${setName} bearer=${bearer} setBearer=${setBearer} />
       <div class="buttons">
         <button type="button" data-action="pause" disabled=${!ready || paused} onClick=${() => ask('pause')}>pause</button>

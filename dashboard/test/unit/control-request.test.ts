@@ -57,5 +57,11 @@ test('a promote from the page passes the gate the run waits at (no target: verif
   const data = controlRequestData(runId, parsed.body, newId);
   assert.deepEqual(data, { runId, controlId: newId(), action: 'promote', requestedBy: 'dashboard:carol' });
   assert.ok(RunControlRequested.safeParse(data).success);
-  assert.equal(parseControlRequest({ action: 'retry', operator: 'carol' }).ok, false, 'retry needs a shard: the CLI sends it, not the page');
+  const noTarget = parseControlRequest({ action: 'retry', operator: 'carol' });
+  assert.deepEqual(noTarget.ok ? [] : noTarget.problems, ['target: a retry needs its target: a failed shard or the wave a frozen run stopped at']);
+  const wave = parseControlRequest({ action: 'retry', operator: 'carol', target: { kind: 'wave', wave: 1 } });
+  assert.ok(wave.ok);
+  assert.deepEqual(controlRequestData(runId, wave.body, newId).target, { kind: 'wave', wave: 1 });
+  assert.equal(parseControlRequest({ action: 'retry', operator: 'carol', target: { kind: 'wave', wave: -1 } }).ok, false);
+  assert.equal(parseControlRequest({ action: 'retry', operator: 'carol', target: { kind: 'shard', shardId: 'x', extra: 1 } }).ok, false);
 });

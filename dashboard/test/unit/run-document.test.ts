@@ -52,3 +52,18 @@ test('consecutive progress reports fold into the newest; the timeline keeps the 
   assert.match(timeline.at(-1)?.summary ?? '', /30%/);
   assert.equal(extendTimeline([], [...events(), progress(10, 6)], 2).length, 2);
 });
+
+test('a frozen run offers the wave it stopped at and its failed shards; once retried it is not ended any more', () => {
+  const frozenEvent = fixture('upgrade.failed');
+  const failed = decode({ ...frozenEvent, id: 'frozen-1', time: at(8), data: { ...frozenEvent.data, runId, stage: 'rollout', frozen: true, failurePolicy: 'freeze' } }) as AnyUpshiftEvent;
+  const view = applyEvents(emptyView(runId), [...events(), failed]);
+  const steps = [{ key: `${runId}:orders-currency@1:0`, status: 'failed', attempt: 1, checkpoint: { migration: 'orders-currency@1', index: 0 } }];
+  const input = { view, shardSteps: steps, samples: {}, timeline: [], control: undefined, jaegerUrl: undefined, now: Date.parse(at(10)) };
+  const frozen = runDocument({ ...input, run: { status: 'failed', createdAt: Date.parse(at(0)), finishedAt: Date.parse(at(8)) } });
+  assert.deepEqual(frozen.frozen, { wave: 0, failedShards: [`${runId}:orders-currency@1:0`] });
+  assert.equal(frozen.outcome?.name, 'upgrade.failed');
+  const retried = runDocument({ ...input, run: { status: 'running', createdAt: Date.parse(at(0)) } });
+  assert.deepEqual([retried.frozen, retried.outcome, retried.endedAt], [null, null, null], 'a reopened run runs again: no outcome, no end');
+  const rolledBack = runDocument({ ...input, run: { status: 'failed', createdAt: Date.parse(at(0)), finishedAt: Date.parse(at(8)) }, view: { ...view, outcome: { ...view.outcome!, frozen: false } } });
+  assert.equal(rolledBack.frozen, null, 'a failed run that did not freeze offers nothing');
+});

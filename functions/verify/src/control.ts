@@ -7,10 +7,11 @@
  */
 import { catalogue, entries, type DeepReadonly, type EventData, type RunControlApplied } from '@upshift/events';
 import {
-  applyFailurePolicy, controlAnswer, controlStateData, decideControl, dropHeldWork, fanInOf, latestEventType, latestShardRequest, loadPlan,
-  lockRun, migrationsWithShards, readRunControl, readStep, recordControlAnswer, releaseHeldWork, reopenFailedShard, shardStep, stageOfEvent,
-  uncontrolled, writeRunControl, type ControlDecision, type ControlFacts, type Decision, type HandlerContext, type RunFacts,
+  applyFailurePolicy, controlAnswer, controlStateData, decideControl, dropHeldWork, fanInOf, forgetVerdict, frozenFacts, latestEventType, latestShardRequest, loadPlan,
+  lockRun, migrationsWithShards, passGates, readRunControl, readStep, recordControlAnswer, releaseHeldWork, reopenFailedShard, reopenFrozenRun, restartWave, rollBackFrozen,
+  shardStep, stageOfEvent, uncontrolled, writeRunControl, type ControlDecision, type ControlFacts, type Decision, type HandlerContext, type RunFacts,
 } from '@upshift/runtime';
+import { waveRequest } from '@upshift/events';
 import type { VerifyConfig } from './config.ts';
 
 type Ctx = HandlerContext<VerifyConfig>;
@@ -53,8 +54,10 @@ async function factsOf(d: Decision, data: ControlRequest, run: RunFacts | undefi
   const state = await readRunControl(d.tx, runId);
   const plan = await loadPlan(d.tx, runId);
   const latest = data.action === 'abort' ? await latestEventType(d.tx, runId, stageEventTypes) : undefined;
+  const frozen = run.status === 'failed' && plan ? await frozenFacts(d.tx, plan) : undefined;
   const facts: ControlFacts = {
     status: run.status, state, now, ...(plan ? { failurePolicy: plan.strategy.failurePolicy } : {}), stage: latest ? stageOfEvent(latest) : 'rollout',
+    ...(frozen ? { frozen } : {}),
   };
   if (data.action !== 'retry' || data.target?.kind !== 'shard') return facts;
   const { shardId } = data.target;
@@ -69,6 +72,7 @@ async function carryOut(d: Decision, data: ControlRequest, decision: ControlDeci
   const { runId } = data;
   await writeRunControl(d.tx, runId, decision.state, { requestedBy: data.requestedBy, controlId: data.controlId });
   const effect = decision.effect;
+  if (data.action === 'promote') await passGates(d.tx, runId);
   if (effect.kind === 'release-held') await releaseHeldWork(d.tx, runId);
   else if (effect.kind === 'drop-held') await dropHeldWork(d.tx, runId);
   else if (effect.kind === 'abort') {
@@ -76,9 +80,39 @@ async function carryOut(d: Decision, data: ControlRequest, decision: ControlDeci
     const plan = await loadPlan(d.tx, runId);
     if (plan) await applyFailurePolicy(d, plan, { stage: effect.stage, reason: effect.reason, migrationsRun: await migrationsWithShards(d.tx, runId) });
   } else if (effect.kind === 'retry-shard') {
-    const request = await latestShardRequest(d.tx, effect.shardId, catalogue['shard.requested'].type);
-    if (request && (await reopenFailedShard(d.tx, runId, effect.shardId))) {
-      d.emit('shard.requested', request as EventData<'shard.requested'>, { key: `retry:${data.controlId}` });
-    }
+    await retryShard(d, data, effect.shardId);
+  } else if (effect.kind !== 'none') {
+    await reopenFrozen(d, data, effect);
+  }
+}
+
+/** Requests a failed shard again (reopened: it resumes after its last committed batch). */
+async function retryShard(d: Decision, data: ControlRequest, shardId: string): Promise<void> {
+  const request = await latestShardRequest(d.tx, shardId, catalogue['shard.requested'].type);
+  if (request && (await reopenFailedShard(d.tx, data.runId, shardId))) {
+    d.emit('shard.requested', request as EventData<'shard.requested'>, { key: `retry:${data.controlId}` });
+  }
+}
+
+type ReopenEffect = Extract<ControlDecision['effect'], { kind: 'reopen-wave' | 'reopen-shard' | 'rollback-frozen' }>;
+
+/**
+ * A frozen run goes on or rolls back: reopened (its targets claimed again), what it held before the
+ * freeze dropped, then its wave or shard requested again — or its compensations started.
+ */
+async function reopenFrozen(d: Decision, data: ControlRequest, effect: ReopenEffect): Promise<void> {
+  const { runId } = data;
+  const plan = await loadPlan(d.tx, runId);
+  if (!plan || !(await reopenFrozenRun(d.tx, runId, effect.kind === 'rollback-frozen' ? 'rolling-back' : 'running'))) return;
+  await dropHeldWork(d.tx, runId);
+  if (effect.kind === 'rollback-frozen') {
+    await rollBackFrozen(d, plan, { stage: effect.stage, reason: effect.reason, migrationsRun: await migrationsWithShards(d.tx, runId) });
+  } else if (effect.kind === 'reopen-wave') {
+    await restartWave(d.tx, runId, effect.wave);
+    const request = waveRequest(plan, effect.wave);
+    if (request) d.emit('rollout.wave.requested', request, { key: `retry:${data.controlId}` });
+  } else {
+    await forgetVerdict(d.tx, runId);
+    await retryShard(d, data, effect.shardId);
   }
 }

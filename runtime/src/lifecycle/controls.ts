@@ -37,6 +37,20 @@ export interface ControlFacts {
   readonly shard?: { readonly status: StepStatus | undefined; readonly requestKnown: boolean };
   /** Whether some shard of the run is not final yet (the fan-in has not concluded its stage). */
   readonly fanInOpen?: boolean;
+  /** Set for a frozen run: one that failed and rolled nothing back (its policy froze it, or an abort did). */
+  readonly frozen?: FrozenFacts;
+}
+
+/** Where a frozen run stopped, and what would stop it from going on. */
+export interface FrozenFacts {
+  /** The stage that failed (what a rollback names as its cause). */
+  readonly stage: Stage;
+  /** Why it froze (the frozen `upgrade.failed`'s reason), kept with a rollback's cause. */
+  readonly reason: string;
+  /** The status of each of the plan's waves, by index ('pending' for a wave never started). */
+  readonly waves: readonly StepStatus[];
+  /** Targets of the run that another active run has claimed since the freeze (`kind target (run id)`). */
+  readonly takenBy: readonly string[];
 }
 
 /** What a decided control makes verify do besides storing the state. */
@@ -45,7 +59,12 @@ export type ControlEffect =
   | { readonly kind: 'release-held' }
   | { readonly kind: 'drop-held' }
   | { readonly kind: 'abort'; readonly stage: Stage; readonly reason: string }
-  | { readonly kind: 'retry-shard'; readonly shardId: string };
+  | { readonly kind: 'retry-shard'; readonly shardId: string }
+  /** A frozen run goes on: it runs again (`running`), and then the shard or wave is requested again. */
+  | { readonly kind: 'reopen-shard'; readonly shardId: string }
+  | { readonly kind: 'reopen-wave'; readonly wave: number }
+  /** A frozen run is rolled back: its compensations run as a failed stage's would under `rollback`. */
+  | { readonly kind: 'rollback-frozen'; readonly stage: Stage; readonly reason: string };
 
 /** A control decided: applied or ignored, why, the state after it, and what else to do. */
 export interface ControlDecision {
@@ -60,6 +79,7 @@ export type ControlRequest = Pick<RunControlRequested, 'action' | 'requestedBy'>
 
 /** Decides a control of a run. */
 export function decideControl(request: ControlRequest, facts: ControlFacts): ControlDecision {
+  if (facts.status === 'failed' && facts.frozen) return frozenControl(request, facts, facts.frozen);
   const refusal = notControllable(request, facts);
   if (refusal) return ignored(facts, refusal);
   switch (request.action) {
@@ -137,7 +157,7 @@ function retry(request: ControlRequest, facts: ControlFacts): ControlDecision {
   const target = request.target;
   if (!target) return ignored(facts, 'a retry needs a target: a failed shard');
   if (target.kind === 'wave') {
-    return ignored(facts, 'retrying a wave is not supported: a failed wave applies the failure policy at once, so the run is no longer going forward');
+    return ignored(facts, 'a running run has no failed wave to retry: a failed wave applies the failure policy at once — under `freeze` the run stops at it, and a retry of the frozen run\'s wave goes on from there');
   }
   const shard = facts.shard;
   if (!shard || shard.status === undefined) return ignored(facts, clip(`${target.shardId} is not a shard of this run`));
@@ -146,6 +166,47 @@ function retry(request: ControlRequest, facts: ControlFacts): ControlDecision {
   if (!shard.requestKnown) return ignored(facts, clip(`shard ${target.shardId} was never requested by this run's outbox: nothing to re-request`));
   const held = facts.state.paused ? ' (held until the run is resumed)' : '';
   return applied(facts.state, clip(`retrying shard ${target.shardId} from its last checkpoint${held}`), { kind: 'retry-shard', shardId: target.shardId });
+}
+
+/**
+ * A control of a frozen run. The freeze left data and images where they stood for a person to decide:
+ * `retry` of the wave or shard it stopped at makes it go on (like Argo Workflows' retry of a failed
+ * workflow), `abort` rolls it back (the decision the freeze waited for). Both need the run's targets,
+ * which it released when it froze: they are refused while another active run holds one of them.
+ */
+function frozenControl(request: ControlRequest, facts: ControlFacts, frozen: FrozenFacts): ControlDecision {
+  const onward = 'the run is frozen: `retry` the wave or shard it stopped at to go on, or `abort` to roll it back';
+  if (request.action !== 'retry' && request.action !== 'abort') return ignored(facts, onward);
+  if (frozen.takenBy.length > 0) {
+    const shown = frozen.takenBy.slice(0, 3).join(', ') + (frozen.takenBy.length > 3 ? ` and ${frozen.takenBy.length - 3} more` : '');
+    return ignored(facts, clip(`the frozen run's targets belong to another active run now: ${shown}`));
+  }
+  const by = request.reason ? `${request.requestedBy}: ${request.reason}` : request.requestedBy;
+  const next = { ...facts.state, paused: false, pausedAt: undefined, gateWave: undefined };
+  if (request.action === 'abort') {
+    if (frozen.stage === 'contract') return ignored(facts, 'the run froze in its contract phase: the old shape of the data is (partly) gone, so it is not rolled back');
+    const reason = clip(`rolled back by ${by} after the freeze: ${frozen.reason}`, 2000);
+    return applied(next, clip(`rolling back the frozen run, as ${by} asked`), { kind: 'rollback-frozen', stage: frozen.stage, reason });
+  }
+  const target = request.target;
+  if (!target) return ignored(facts, 'a retry needs a target: the failed wave or shard the run froze at');
+  if (target.kind === 'wave') return retryFrozenWave(facts, frozen, target.wave, by, next);
+  const shard = facts.shard;
+  if (!shard || shard.status === undefined) return ignored(facts, clip(`${target.shardId} is not a shard of this run`));
+  if (shard.status !== 'failed') return ignored(facts, clip(`shard ${target.shardId} is ${shard.status}; only a failed shard is retried`));
+  if (!shard.requestKnown) return ignored(facts, clip(`shard ${target.shardId} was never requested by this run's outbox: nothing to re-request`));
+  return applied(next, clip(`the frozen run goes on: retrying shard ${target.shardId} from its last checkpoint (${by})`), { kind: 'reopen-shard', shardId: target.shardId });
+}
+
+/** A wave of a frozen run may run again when it is the one the run stopped at: every wave before it completed, it did not. */
+function retryFrozenWave(facts: ControlFacts, frozen: FrozenFacts, wave: number, by: string, next: ControlState): ControlDecision {
+  const status = frozen.waves[wave];
+  if (status === undefined) return ignored(facts, `the run has ${frozen.waves.length} wave(s), not ${wave + 1}`);
+  if (status === 'completed') return ignored(facts, `wave ${wave + 1} completed; ${frozen.stage === 'rollout' ? 'retry the wave the run stopped at' : `the run froze at its ${frozen.stage} stage: retry a failed shard, or abort to roll it back`}`);
+  const stoppedAt = frozen.waves.findIndex((s) => s !== 'completed');
+  if (stoppedAt !== wave) return ignored(facts, `the run stopped at wave ${stoppedAt + 1}, not ${wave + 1}: waves run in order`);
+  if (frozen.stage !== 'rollout') return ignored(facts, `the run froze at its ${frozen.stage} stage before wave ${wave + 1}: retry a failed shard, or abort to roll it back`);
+  return applied(next, clip(`the frozen run goes on: wave ${wave + 1} rolls out again, with a new progress deadline (${by})`), { kind: 'reopen-wave', wave });
 }
 
 function applied(state: ControlState, message: string, effect: ControlEffect = { kind: 'none' }): ControlDecision {

@@ -14,7 +14,9 @@ export const finalRunStatuses: ReadonlySet<RunStatus> = new Set(['completed', 'f
 /**
  * The transitions a run may take. A run starts `running` (plan inserts it so); a dry run ends `planned`,
  * a refused request `rejected`; a failure under `rollback` goes through `rolling-back`; `abandoned` is
- * what the demo marks a run it gave up on. A final status is never left.
+ * what the demo marks a run it gave up on. A final status is never left by these transitions; the one
+ * exception is a frozen run (`failed`, nothing rolled back) that an operator's control reopens
+ * (`reopenFrozenRun` in store/run-state/frozen.ts, decided by `decideControl`).
  */
 const transitions: Readonly<Record<RunStatus, readonly RunStatus[]>> = {
   'running': ['rolling-back', 'completed', 'failed', 'planned', 'rejected', 'abandoned'],

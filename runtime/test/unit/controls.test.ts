@@ -72,7 +72,7 @@ test('retry re-requests a failed shard while its stage is open, and says why it 
   assert.match(decideControl({ ...by, action: 'retry', target }, { ...base, state: pausedState }).message, /held until the run is resumed/);
   const refusals: Array<{ request: Partial<ControlRequest>; facts: Partial<ControlFacts>; message: RegExp }> = [
     { request: { target: undefined }, facts: {}, message: /a retry needs a target/ },
-    { request: { target: { kind: 'wave', wave: 1 } }, facts: {}, message: /retrying a wave is not supported/ },
+    { request: { target: { kind: 'wave', wave: 1 } }, facts: {}, message: /a running run has no failed wave to retry/ },
     { request: {}, facts: { shard: { status: undefined, requestKnown: false } }, message: /is not a shard of this run/ },
     { request: {}, facts: { shard: { status: 'running', requestKnown: true } }, message: /is running; only a failed shard is retried/ },
     { request: {}, facts: { fanInOpen: false }, message: /every shard of the run is final/ },
@@ -156,4 +156,50 @@ test('the watchdog leaves a paused running run alone and counts a control as pro
   assert.equal(watchdogClock(1000, { paused: false, changedAt: undefined }, 'running'), 1000);
   assert.equal(watchdogClock(1000, { paused: false, gateWave: 1, changedAt: undefined }, 'running'), undefined, 'a run waiting at a gate waits for its operator');
   assert.equal(watchdogClock(1000, { paused: false, gateWave: 1, changedAt: undefined }, 'rolling-back'), 1000);
+});
+
+const frozen: ControlFacts = {
+  status: 'failed', state: uncontrolled, now, failurePolicy: 'freeze', stage: 'rollout',
+  frozen: { stage: 'rollout', reason: 'frozen as the policy asks; workloads left as they are: wave 2 failed', waves: ['completed', 'failed', 'pending'], takenBy: [] },
+};
+
+test('a frozen run goes on from the wave it stopped at, and only from that wave', () => {
+  const retried = decideControl({ ...by, action: 'retry', target: { kind: 'wave', wave: 1 } }, frozen);
+  assert.deepEqual([retried.outcome, retried.effect], ['applied', { kind: 'reopen-wave', wave: 1 }]);
+  assert.match(retried.message, /^the frozen run goes on: wave 2 rolls out again/);
+  const cases: Array<[number, RegExp]> = [
+    [0, /^ignored: wave 1 completed; retry the wave the run stopped at$/],
+    [2, /^ignored: the run stopped at wave 2, not 3: waves run in order$/],
+    [3, /^ignored: the run has 3 wave\(s\), not 4$/],
+  ];
+  for (const [wave, message] of cases) {
+    const decision = decideControl({ ...by, action: 'retry', target: { kind: 'wave', wave } }, frozen);
+    assert.deepEqual([decision.outcome, decision.effect.kind], ['ignored', 'none'], `wave ${wave + 1}`);
+    assert.match(decision.message, message);
+  }
+  const atMigrate = decideControl({ ...by, action: 'retry', target: { kind: 'wave', wave: 1 } }, { ...frozen, frozen: { ...frozen.frozen!, stage: 'migrate', waves: ['completed', 'pending', 'pending'] } });
+  assert.match(atMigrate.message, /^ignored: the run froze at its migrate stage before wave 2: retry a failed shard, or abort to roll it back$/);
+});
+
+test('a frozen run retries a failed shard that its outbox requested, and nothing else', () => {
+  const facts: ControlFacts = { ...frozen, frozen: { ...frozen.frozen!, stage: 'migrate' }, shard: { status: 'failed', requestKnown: true } };
+  const target = { kind: 'shard' as const, shardId: 'r1:m@1:0' };
+  assert.deepEqual(decideControl({ ...by, action: 'retry', target }, facts).effect, { kind: 'reopen-shard', shardId: 'r1:m@1:0' });
+  assert.match(decideControl({ ...by, action: 'retry', target }, { ...facts, shard: { status: 'completed', requestKnown: true } }).message, /only a failed shard is retried/);
+  assert.match(decideControl({ ...by, action: 'retry', target }, { ...facts, shard: { status: 'failed', requestKnown: false } }).message, /nothing to re-request/);
+  assert.match(decideControl({ ...by, action: 'retry', target }, { ...facts, shard: undefined }).message, /is not a shard of this run/);
+});
+
+test('abort of a frozen run rolls it back, naming who asked and why it froze; other controls say what a frozen run takes', () => {
+  const rolled = decideControl({ ...by, action: 'abort', reason: 'give up' }, frozen);
+  assert.deepEqual(rolled.effect, { kind: 'rollback-frozen', stage: 'rollout', reason: `rolled back by ana@ops: give up after the freeze: ${frozen.frozen!.reason}` });
+  assert.equal(rolled.message, 'rolling back the frozen run, as ana@ops: give up asked');
+  for (const action of ['pause', 'resume', 'promote'] as const) {
+    const decision = decideControl({ ...by, action }, frozen);
+    assert.equal(decision.message, 'ignored: the run is frozen: `retry` the wave or shard it stopped at to go on, or `abort` to roll it back', action);
+  }
+  const taken = decideControl({ ...by, action: 'abort' }, { ...frozen, frozen: { ...frozen.frozen!, takenBy: ['workload a/b/c (run r2)', 'x', 'y', 'z'] } });
+  assert.deepEqual([taken.outcome, taken.message], ['ignored', 'ignored: the frozen run\'s targets belong to another active run now: workload a/b/c (run r2), x, y and 1 more']);
+  const failedRolledBack = decideControl({ ...by, action: 'abort' }, { ...frozen, frozen: undefined });
+  assert.equal(failedRolledBack.message, 'ignored: the run has ended (failed)', 'a failed run that is not frozen stays ended');
 });

@@ -204,6 +204,13 @@ export async function latestShardRequest(db: Queryable, shardId: string, type: s
   return rows[0]?.data;
 }
 
+/** A promote passed the run's gate: its `gate-<wave>` claim is done (status shows when the gate was passed). */
+export async function passGates(tx: TxClient, runId: string): Promise<void> {
+  await tx.query(
+    `UPDATE upshift.steps SET status = 'completed', finished_at = now(), updated_at = now()
+      WHERE run_id = $1 AND kind = 'once' AND key LIKE 'gate-%' AND status = 'running'`, [runId]);
+}
+
 /**
  * Reopens a failed shard for a retry: its step goes back to `pending` (checkpoint kept, failure dropped:
  * it resumes after its last committed batch) and verify's fan-in forgets its final outcome, so the stage

@@ -21,3 +21,8 @@ export async function applyFailurePolicy(d: Decision, plan: RunPlan, failure: Ro
   if ('restore' in outcome) d.emit('rollback.requested', outcome.restore);
   else d.emit('image.revert.requested', outcome.revert);
 }
+
+/** Rolls back a frozen run an operator asked to (it is reopened `rolling-back` already): the compensations a `rollback` policy would run. */
+export async function rollBackFrozen(d: Decision, plan: RunPlan, failure: RollbackCause & { migrationsRun: readonly string[] }): Promise<void> {
+  await applyFailurePolicy(d, { ...plan, strategy: { ...plan.strategy, failurePolicy: 'rollback' } }, failure);
+}

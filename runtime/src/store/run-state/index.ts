@@ -14,3 +14,4 @@ export * from './dead-letters.ts';
 export * from './stalls.ts';
 export * from './controls.ts';
 export * from './run-changes.ts';
+export * from './frozen.ts';
