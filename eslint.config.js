@@ -1,8 +1,11 @@
 // One lint setup for the whole repo. The core rule: functions/*/src/core/** and workloads/src/core/** stay
 // pure (no I/O imports), so orchestration decisions can be tested as plain functions (STYLE.md, rule 2).
 // The boundary rule: a function never imports another function; what two of them share is a package.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import js from '@eslint/js';
 import globals from 'globals';
+import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 /** Modules that do I/O; forbidden in the pure core of every function. */
@@ -20,17 +23,47 @@ const workloadsIo = '^@upshift/workloads(?!/core$)(/|$)';
 
 const pureCoreMessage = 'src/core/ is pure: take observed state as arguments and return decisions; do I/O in src/adapters/.';
 const pureCore = [{ group: ioModules, message: pureCoreMessage }, { regex: workloadsIo, message: pureCoreMessage }];
+/**
+ * kafkajs stays behind two doors: runtime/src/transport (the functions' publisher, the dev dispatcher's
+ * client) and events/src/kafka (the typed producer/consumer). Everything else asks them, so the Kafka client
+ * can change in one place. Tests, the stack and the benchmarks talk to Kafka directly on purpose.
+ */
+const kafkajsDoors = ['runtime/src/transport/**', 'events/src/kafka/**', 'stack/**', 'bench/**', '**/test/**', 'test/**'];
+const noKafkajs = {
+  group: ['kafkajs', 'kafkajs/*'],
+  message: 'kafkajs is imported only in runtime/src/transport and events/src/kafka: use @upshift/runtime (KafkaConfig, createKafka…) or @upshift/events.',
+};
+/** The boundary on its own (test/lint checks it without type information). */
+export const kafkajsBoundary = { files: ['**/*.ts'], ignores: kafkajsDoors, rules: { 'no-restricted-imports': ['error', { patterns: [noKafkajs] }] } };
 const noOtherFunction = {
   group: ['@upshift/fn-*', '@upshift/fn-*/*'],
   message: 'a function never imports another function: shared code lives in events/, runtime/, migrations/ or workloads/',
 };
 
 /** The control store's tables: statements on them live in runtime/src/store/ (run state, inbox, outbox, leases). */
-const controlStoreTables = 'upshift\\.(runs|run_targets|steps|leases|inbox|outbox|schema_migrations|run_controls|run_control_log|held_events)\\b';
+const controlStoreTables = 'upshift\\.(runs|run_targets|steps|leases|inbox|outbox|schema_migrations|run_controls|run_control_log|held_events|shard_tallies|store_budgets)\\b';
 const controlStoreMessage = 'SQL on the control store lives in runtime/src/store/ (run-state/ for runs and steps): call its functions instead.';
 const noControlStoreSql = ['error',
   { selector: `Literal[value=/${controlStoreTables}/]`, message: controlStoreMessage },
   { selector: `TemplateElement[value.raw=/${controlStoreTables}/]`, message: controlStoreMessage },
+];
+
+/**
+ * Declared imports: every file imports only packages its own package.json declares (dependencies or
+ * devDependencies), workspace packages (@upshift/*) and type-only imports included. One block per workspace,
+ * each checked against that workspace's package.json alone (a hoisted node_modules would hide a missing
+ * declaration); files outside the workspaces (knative/, this file) against the root package.json.
+ */
+const { workspaces } = JSON.parse(readFileSync(join(import.meta.dirname, 'package.json'), 'utf8'));
+const declaredImportsOf = (packageDir) => ({
+  'import-x/no-extraneous-dependencies': ['error', { packageDir, includeInternal: true, includeTypes: true }],
+});
+export const declaredImports = [
+  { files: ['**/*.ts', '**/*.js'], plugins: { 'import-x': importX }, rules: declaredImportsOf(import.meta.dirname) },
+  ...workspaces.map((workspace) => ({
+    files: [`${workspace}/**/*.ts`, `${workspace}/**/*.js`],
+    rules: declaredImportsOf(join(import.meta.dirname, workspace)),
+  })),
 ];
 
 export default tseslint.config(
@@ -52,9 +85,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  kafkajsBoundary,
   {
+    // Later config wins for the same rule, so each block restates the patterns of the blocks before it.
     files: ['functions/*/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [noOtherFunction] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [noOtherFunction, noKafkajs] }] },
   },
   {
     // Later config wins for the same rule, so core files restate the boundary alongside purity.
@@ -67,5 +102,6 @@ export default tseslint.config(
     ignores: ['runtime/src/store/**', '**/test/**', 'test/**'],
     rules: { 'no-restricted-syntax': noControlStoreSql },
   },
+  ...declaredImports,
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
 );

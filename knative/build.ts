@@ -1,26 +1,29 @@
 /**
- * `npm run build` (after the type check): bundles every function that has a src/index.ts into
- * dist/<fn>/ for the Dockerfile. Functions without a module yet are named, not silently skipped;
- * `--function <fn>` bundles one (the Dockerfile's build stage) and fails if it has no module.
+ * `npm run build` (after the type check): bundles every function that has a src/index.ts, and the
+ * dashboard, into dist/<name>/ for the Dockerfile. Functions without a module yet are named, not silently
+ * skipped; `--function <name>` bundles one (the Dockerfile's build stage) and fails if it has no module.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundleFunction, functionModule } from './src/bundle.ts';
+import { bundleDashboard, dashboardBundleName } from './src/dashboard-bundle.ts';
 import { functionNames } from './src/spec.ts';
+import type { FunctionName } from '@upshift/events/contract';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 const { values } = parseArgs({ options: { function: { type: 'string' } } });
-const wanted = values.function === undefined ? functionNames : functionNames.filter((fn) => fn === values.function);
-if (wanted.length === 0) throw new Error(`unknown function ${values.function ?? ''} (one of ${functionNames.join(', ')})`);
-const present = wanted.filter((fn) => existsSync(join(repoRoot, functionModule(fn))));
-const missing = wanted.filter((fn) => !present.includes(fn));
+const names: readonly (FunctionName | typeof dashboardBundleName)[] = [...functionNames, dashboardBundleName];
+const wanted = values.function === undefined ? names : names.filter((name) => name === values.function);
+if (wanted.length === 0) throw new Error(`unknown function ${values.function ?? ''} (one of ${names.join(', ')})`);
+const present = wanted.filter((name) => name === dashboardBundleName || existsSync(join(repoRoot, functionModule(name))));
+const missing = wanted.filter((name) => !present.includes(name));
 
-for (const fn of present) {
+for (const name of present) {
   const started = Date.now();
-  const outdir = await bundleFunction(repoRoot, fn);
-  process.stdout.write(`bundled ${fn} → ${outdir} (${Date.now() - started} ms)\n`);
+  const outdir = name === dashboardBundleName ? await bundleDashboard(repoRoot) : await bundleFunction(repoRoot, name);
+  process.stdout.write(`bundled ${name} → ${outdir} (${Date.now() - started} ms)\n`);
 }
 if (missing.length > 0) process.stdout.write(`not bundled (no src/index.ts yet): ${missing.join(', ')}\n`);
 if (values.function !== undefined && present.length === 0) process.exitCode = 1;

@@ -36,3 +36,15 @@ export function topicPrefixOption(flag: string | undefined): string | { problem:
   if (checked.success) return checked.data;
   return { problem: `${flag === undefined ? 'UPSHIFT_TOPIC_PREFIX' : '--topic-prefix'}: "${value}": ${checked.error.issues[0]?.message ?? 'not a topic prefix'}` };
 }
+
+/** The output formats of `-o` (kubectl's names): text (default), json, yaml, wide (text with more columns). */
+export const outputFormats = ['text', 'json', 'yaml', 'wide'] as const;
+/** One output format. */
+export type OutputFormat = (typeof outputFormats)[number];
+
+/** The format of `-o/--output` (`--json` is `-o json`); a problem message when it is not one of them. */
+export function outputFormatOption(output: string | undefined, json: boolean): OutputFormat | { problem: string } {
+  if (json && output !== undefined && output !== 'json') return { problem: `--json and -o ${output} disagree` };
+  const format = json ? 'json' : output ?? 'text';
+  return (outputFormats as readonly string[]).includes(format) ? format as OutputFormat : { problem: `-o must be one of json, yaml, wide, got "${format}"` };
+}

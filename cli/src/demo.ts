@@ -14,8 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { brokersFrom, parsePolicyYaml, type UpgradePolicy } from '@upshift/events';
 import { redactCredentials } from '@upshift/runtime';
+import { parseScale } from '@upshift/runtime/dev';
 import { up, stackEnv } from '../../stack/src/stack.ts';
+import { recordContext } from '../../stack/src/context.ts';
 import { quietKafkajsTimerWarning } from './upshift.ts';
+import { demoUsage as usage } from './demo/usage.ts';
 import { line, linesSafe } from './escape.ts';
 import { checksumOfDigests, customerDigests, customerDocument, demoData, ensureDatabase, ordersChecksum, seedCustomers, seedOrders, type CustomerDigests, type DataChecksum } from './demo/data.ts';
 import { availableFunctions, freshDemoTopics, releaseUnfinishedRuns, startFunctions } from './demo/functions.ts';
@@ -25,18 +28,11 @@ import { startDemoDashboard, type DemoDashboard } from './dashboard.ts';
 import { startCustomersWriter, type WriterReport } from './demo/writer.ts';
 import { resetWorkloads, sampleAvailability, sampleWorkloads, type SampleWorkload } from './demo/workloads.ts';
 import { followRun } from './watch/follow.ts';
-import { formatDuration, restoreTotals } from './watch/render.ts';
+import { restoreTotals } from './watch/render.ts';
+import { measuredDuration } from './demo/summary.ts';
 import type { RunView } from './watch/state.ts';
 
 const policyFile = fileURLToPath(new URL('../../examples/policy.yaml', import.meta.url));
-const usage = `Usage: npm run demo [-- --fail] [--rows n] [--documents n] [--soak seconds]
-  --fail        orders gets a target image whose pods never become Ready: its wave fails after the customers
-                were migrated (customers-profile runs after the customers waves); the run rolls back,
-                restoring the customers data and reverting the images (checksums before = after)
-  --rows        PostgreSQL orders to seed (default 200000)
-  --documents   MongoDB customers to seed (default 50000)
-  --soak        override the policy's soakSeconds (default: the policy's)
-`;
 
 const say = (text: string): void => void process.stdout.write(line(text));
 /** How often the demo's application writes to the customers while the run goes on. */
@@ -47,17 +43,23 @@ async function timed<T>(timings: Record<string, number>, label: string, work: ()
   process.stdout.write(`- ${label} ... `);
   const result = await work();
   timings[label] = Date.now() - started;
-  say(`done in ${formatDuration(timings[label])}`);
+  say(`done in ${measuredDuration(timings[label])}`);
   return result;
 }
 
-/** The example policy, with orders' image tagged -fail for `--fail` and an optional soak override. */
-export function demoPolicy(fail: boolean, soakSeconds: number | undefined): UpgradePolicy {
+/**
+ * The demo's soak per wave: examples/policy.yaml soaks 30 s, as a production rollout would; the demo's six
+ * waves would spend three minutes just waiting, so it soaks this long unless `--soak` says otherwise.
+ */
+export const demoSoakSeconds = 3;
+
+/** The demo policy: the example policy with orders' image tagged -fail for `--fail` and the demo's short soak (or `--soak`). */
+export function demoPolicy(fail: boolean, soakSeconds: number | undefined = demoSoakSeconds): UpgradePolicy {
   const parsed = parsePolicyYaml(readFileSync(policyFile, 'utf8'));
   if (!parsed.ok) throw new Error(`examples/policy.yaml is invalid: ${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
   const policy = parsed.policy;
   const services = policy.spec.services.map((s) => (fail && s.name === 'orders' ? { ...s, image: `${s.image}-fail` } : s));
-  const strategy = soakSeconds === undefined ? policy.spec.strategy : { ...policy.spec.strategy, soakSeconds };
+  const strategy = { ...policy.spec.strategy, soakSeconds };
   return { ...policy, spec: { ...policy.spec, services, strategy } };
 }
 
@@ -75,7 +77,17 @@ async function prepare(policy: UpgradePolicy, workloads: SampleWorkload[], sizes
   const shopUrl = await ensureDatabase(adminUrl, demoData.postgresDatabase);
   await timed(timings, `seed ${sizes.rows} orders (PostgreSQL)`, () => seedOrders(shopUrl, sizes.rows));
   await timed(timings, `seed ${sizes.documents} customers (MongoDB)`, () => seedCustomers(mongoUrl, sizes.documents));
+  recordStores(shopUrl, mongoUrl);
   return { env: { ...env, SHOP_DATABASE_URL: shopUrl, CRM_MONGODB_URL: mongoUrl }, shopUrl, mongoUrl };
+}
+
+/** Adds the demo's store URLs to the context file, so `upshift backups list` and `validate --connect` find them afterwards. */
+function recordStores(shopUrl: string, mongoUrl: string): void {
+  try {
+    recordContext({ SHOP_DATABASE_URL: shopUrl, CRM_MONGODB_URL: mongoUrl });
+  } catch (error) {
+    say(`! could not record the demo's stores in the context file: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 async function checksums(setup: Setup): Promise<{ orders: DataChecksum; customers: CustomerDigests }> {
@@ -102,6 +114,7 @@ async function runAndWatch(policy: UpgradePolicy, setup: Setup, prefix: string, 
   const view = await followRun({
     runId: published.runId, brokers, topicPrefix: prefix, databaseUrl: setup.env.DATABASE_URL ?? '', mode: tty ? 'tty' : 'lines',
     write: (text) => process.stdout.write(text), expectedRows: expected, timeoutMs: 60 * 60_000,
+    ...(setup.env.JAEGER_QUERY_URL ? { jaegerUrl: setup.env.JAEGER_QUERY_URL } : {}),
   });
   return { view, traceId: published.traceId ?? view.traceId };
 }
@@ -113,16 +126,25 @@ async function images(workloads: SampleWorkload[]): Promise<DemoReport['images']
   }));
 }
 
-function parseOptions(args: string[]): { fail: boolean; rows: number; documents: number; soak: number | undefined } | undefined {
-  const { values } = parseArgs({ args, options: { fail: { type: 'boolean', default: false }, rows: { type: 'string', default: '200000' }, documents: { type: 'string', default: '50000' }, soak: { type: 'string' }, help: { type: 'boolean', default: false } } });
+function parseOptions(args: string[]): { fail: boolean; rows: number; documents: number; soak: number | undefined; scale: string | undefined } | undefined {
+  const { values } = parseArgs({ args, options: { fail: { type: 'boolean', default: false }, rows: { type: 'string', default: '200000' }, documents: { type: 'string', default: '50000' }, soak: { type: 'string' }, scale: { type: 'string' }, help: { type: 'boolean', default: false } } });
   if (values.help) return undefined;
   const soak = values.soak === undefined ? undefined : Number(values.soak);
-  return { fail: values.fail, rows: Number(values.rows), documents: Number(values.documents), soak };
+  const scale = values.scale === undefined ? undefined : parseScale(values.scale);
+  if (scale && 'problem' in scale) throw new Error(`--scale: ${scale.problem}`);
+  return { fail: values.fail, rows: Number(values.rows), documents: Number(values.documents), soak, scale: values.scale };
 }
 
 /** Runs the demo; returns the exit code (0 when the run ended as the demo expects). */
 export async function runDemoMain(args: string[]): Promise<number> {
-  const options = parseOptions(args);
+  const wallStarted = Date.now();
+  let options: ReturnType<typeof parseOptions>;
+  try {
+    options = parseOptions(args);
+  } catch (error) {
+    process.stderr.write(`upshift demo: ${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    return 2;
+  }
   if (!options) { process.stdout.write(usage); return 0; }
   const policy = demoPolicy(options.fail, options.soak);
   const workloads = sampleWorkloads(policy);
@@ -133,6 +155,8 @@ export async function runDemoMain(args: string[]): Promise<number> {
   const setup = await prepare(policy, workloads, options, timings);
   const before = await timed(timings, 'checksums before', () => checksums(setup));
   const prefix = await freshDemoTopics(brokersFrom(setup.env.KAFKA_BROKERS));
+  // --scale reaches runDev as UPSHIFT_DEV_SCALE (startFunctions passes setup.env on).
+  if (options.scale !== undefined) setup.env.UPSHIFT_DEV_SCALE = options.scale;
   const dev = await timed(timings, 'start functions', () => startFunctions(setup.env, prefix));
   const dashboard = await timed(timings, 'start the dashboard', () => startDemoDashboard(setup.env, prefix));
   say(`- an application writes to the customers throughout the run (${appWritesPerSecond}/s: email, and phone where the document's version keeps it)`);
@@ -155,7 +179,8 @@ export async function runDemoMain(args: string[]): Promise<number> {
   }
   timings['upgrade run'] = Date.now() - runStarted;
   const writes = await app.stop();
-  const after = await checksums(setup);
+  const after = await timed(timings, 'checksums after', () => checksums(setup));
+  timings['demo in all (wall clock)'] = Date.now() - wallStarted;
   const conflicts = result.view.migrations.reduce((sum, m) => sum + restoreTotals(m).conflicts, 0);
   const report: DemoReport = {
     view: result.view, fail: options.fail, images: await images(workloads), timings, traceId: result.traceId, jaegerUrl: setup.env.JAEGER_QUERY_URL,

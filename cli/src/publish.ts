@@ -4,17 +4,16 @@
  * prefix it is the events package's publishUpgradeRequest as is; with one, the same event (validated
  * policy, id derived from the run id, a new W3C trace) sent to `<prefix>upshift.plan`.
  */
-import { logLevel, type KafkaConfig } from 'kafkajs';
 import {
   connectProducer, createEvent, derivedId, encodeKafka, ensureTopics, kafkaClient, newTraceparent, parsePolicy, PolicyInvalid,
   publishUpgradeRequest, traceIdOf, uuidv7, type PublishedRequest, type UpgradePolicy,
 } from '@upshift/events';
-import { ensureCatalogueTopics, kafkaSecurity, KafkaSecurityVariables } from '@upshift/runtime';
+import { ensureCatalogueTopics, kafkaLogLevel, kafkaSecurity, KafkaSecurityVariables, type KafkaConfig } from '@upshift/runtime';
 import { z } from 'zod';
 
 /** Kafka settings of the CLI: fail fast (5 s connect, 3 retries), kafkajs logs off (we report errors). */
 export function cliKafkaConfig(brokers: readonly string[], clientId = 'upshift-cli', env: NodeJS.ProcessEnv = process.env): KafkaConfig {
-  return { clientId, brokers: [...brokers], connectionTimeout: 5000, retry: { retries: 3 }, logLevel: logLevel.NOTHING, ...cliKafkaSecurity(env) };
+  return { clientId, brokers: [...brokers], connectionTimeout: 5000, retry: { retries: 3 }, logLevel: kafkaLogLevel.NOTHING, ...cliKafkaSecurity(env) };
 }
 
 /**

@@ -5,21 +5,27 @@
  * terminal event (exit 0 completed or dry run planned, 1 otherwise or on timeout).
  */
 import { parseCommand, topicPrefixOption, usageError as commandUsageError } from './args.ts';
-import { readFileSync } from 'node:fs';
-import type { KafkaConfig } from 'kafkajs';
+import type { KafkaConfig } from '@upshift/runtime';
 import {
-  brokersFrom, isSuccess, isTerminal, nameOf, parsePolicyYaml, RunId, uuidv7,
-  type AnyUpshiftEvent, type ContractIssue, type UpgradePolicy,
+  brokersFrom, isSuccess, isTerminal, nameOf, RunId, uuidv7,
+  type AnyUpshiftEvent, type UpgradePolicy,
 } from '@upshift/events';
+import { invalidPolicyText, policyLabel, readPolicy } from './policy-file.ts';
+import { validatePolicyFile } from './validate.ts';
 import { cliKafkaConfig, ensureTopicsUnder, publishRequest } from './publish.ts';
 import { followLifecycle } from './watch/lifecycle.ts';
 import { waveLabel } from './waves.ts';
 import { line } from './escape.ts';
 
 /** Usage of `upshift request`. */
-export const requestUsage = `Usage: upshift request <policy.yaml> [--brokers host:port,...] [--topic-prefix p] [--wait] [--timeout seconds] [--run-id id]
+export const requestUsage = `Usage: upshift request <policy.yaml|-> [--brokers host:port,...] [--topic-prefix p] [--wait] [--timeout seconds] [--run-id id]
+       upshift request <policy.yaml|-> --dry-run [--connect] [--catalog dir]
 
-  --brokers       Kafka bootstrap brokers (default: $KAFKA_BROKERS)
+  -               read the policy from stdin
+  --dry-run       validate only, publish nothing (as \`upshift validate\`: exit 0 valid, 2 invalid)
+  --connect       with --dry-run, also run plan's preflight against the clusters and stores (read-only)
+  --catalog       with --connect, the migration catalog (default: $UPSHIFT_CATALOG_DIR, else examples/catalog)
+  --brokers       Kafka bootstrap brokers (default: $KAFKA_BROKERS, else the context file)
   --topic-prefix  topic prefix the functions use (default: $UPSHIFT_TOPIC_PREFIX, else none)
   --wait          wait for the run's terminal lifecycle event; exit 0 if it completed (or a dry run
                   was planned), 1 if it was rejected, failed or rolled back
@@ -33,32 +39,15 @@ const options = {
   wait: { type: 'boolean', default: false },
   timeout: { type: 'string', default: '3600' },
   'run-id': { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  connect: { type: 'boolean', default: false },
+  catalog: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
 const usageError = (message: string): number => commandUsageError('request', requestUsage, message);
 
-function readPolicy(path: string): { policy: UpgradePolicy } | { problems: readonly ContractIssue[] } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    return { problems: [{ path: '(file)', message: `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` }] };
-  }
-  const result = parsePolicyYaml(text);
-  return result.ok ? { policy: result.policy } : { problems: result.problems };
-}
-
-/**
- * What `upshift request` prints for a policy that does not validate: a header and one line per problem.
- * Paths and messages quote the file (a key may hold any character), so each line is escaped.
- */
-export function invalidPolicyText(file: string, problems: readonly ContractIssue[]): string {
-  return [
-    line(`${file}: invalid UpgradePolicy (${problems.length} problem${problems.length === 1 ? '' : 's'})`),
-    ...problems.map((p) => line(`  ${p.path}: ${p.message}`)),
-  ].join('');
-}
+export { invalidPolicyText } from './policy-file.ts';
 
 /** What a run's settings are once checked. */
 interface RequestSettings {
@@ -147,9 +136,11 @@ export async function runRequest(args: readonly string[]): Promise<number> {
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   if (positionals.length !== 1 || positionals[0] === undefined) return usageError('expected exactly one policy file');
+  if (values['dry-run']) return validatePolicyFile(positionals[0], { connect: values.connect, catalog: values.catalog });
+  if (values.connect || values.catalog !== undefined) return usageError('--connect and --catalog go with --dry-run');
   const read = readPolicy(positionals[0]);
   if ('problems' in read) {
-    process.stderr.write(invalidPolicyText(positionals[0], read.problems));
+    process.stderr.write(invalidPolicyText(policyLabel(positionals[0]), read.problems));
     return 2;
   }
   const settings = checkOptions(values);

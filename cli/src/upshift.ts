@@ -1,30 +1,50 @@
 /** The `upshift` command line: dispatches to a command from the table in commands.ts. */
 import { commands, EXIT, helpText } from './commands.ts';
+import { applyContext } from './context.ts';
 import { describeError } from './error-text.ts';
 import { line } from './escape.ts';
+import { runVersion } from './version.ts';
 
 export { describeError } from './error-text.ts';
 
-/** Runs the CLI with argv (without node and script); returns the exit code. */
+/** `upshift help [<command>]`: the overview, or one command's usage (on stdout, exit 0). */
+function runHelp(topic: string | undefined): number {
+  if (topic === undefined) {
+    process.stdout.write(helpText());
+    return EXIT.ok;
+  }
+  const command = commands.find((c) => c.name === topic);
+  if (!command) {
+    process.stderr.write(`${line(`upshift help: unknown command "${topic}"`)}\n${helpText()}`);
+    return EXIT.usage;
+  }
+  process.stdout.write(command.usage);
+  return EXIT.ok;
+}
+
+/**
+ * Runs the CLI with argv (without node and script); returns the exit code. The context file's endpoints
+ * fill in the variables that are not set before any command reads them (flags > variables > context).
+ */
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined) {
     process.stderr.write(helpText());
     return EXIT.usage;
   }
-  if (name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(helpText());
-    return EXIT.ok;
-  }
+  if (name === '--help' || name === '-h' || name === 'help') return runHelp(name === 'help' ? rest[0] : undefined);
+  if (name === '--version') return runVersion(rest);
   const command = commands.find((c) => c.name === name);
   if (command === undefined) {
-    process.stderr.write(`${line(`upshift: unknown command "${name}"`)}\n${helpText()}`);
+    process.stderr.write(`${line(`upshift: unknown ${name.startsWith('-') ? 'option' : 'command'} "${name}"`)}\n${helpText()}`);
     return EXIT.usage;
   }
   if (command.run === undefined) {
     process.stderr.write(`upshift ${name}: not built yet\n`);
     return EXIT.failed;
   }
+  const contextProblem = applyContext();
+  if (contextProblem) process.stderr.write(line(`upshift: ignoring the context file: ${contextProblem}`));
   try {
     return await command.run(rest);
   } catch (error) {

@@ -6,6 +6,7 @@
  */
 import { parseCommand, topicPrefixOption, usageError as commandUsageError } from './args.ts';
 import { brokersFrom, RunId } from '@upshift/events';
+import { colourEnabled, jaegerUiUrl, paintFrame, stdoutColours, terminalRedraws } from './colour.ts';
 import { followRun, type DisplayMode } from './watch/follow.ts';
 
 /** Usage of `upshift watch`. */
@@ -16,6 +17,10 @@ export const watchUsage = `Usage: upshift watch <run-id> [--brokers host:port,..
   --topic-prefix  topic prefix the functions use (default: $UPSHIFT_TOPIC_PREFIX, else none)
   --json          one JSON document per change instead of the text view
   --timeout       give up after this many seconds (exit 1)
+
+The view links the run's trace in Jaeger ($JAEGER_UI_URL, else $JAEGER_QUERY_URL). On a terminal it is
+redrawn in place and coloured; with TERM=dumb, NO_COLOR or a pipe: plain changed lines, no escape codes.
+Brokers and control store default to the local stack's context file when no flag or variable is set.
 
 Exit codes: 0 the run completed (or a dry run was planned), 1 it failed, rolled back, was rejected or
 did not end in time, 2 usage error.
@@ -32,9 +37,9 @@ const options = {
 
 const usageError = (message: string): number => commandUsageError('watch', watchUsage, message);
 
-/** The display mode: JSON when asked, a redrawn screen on a terminal, changed lines otherwise. */
-export function displayModeFor(json: boolean, isTty: boolean): DisplayMode {
-  return json ? 'json' : isTty ? 'tty' : 'lines';
+/** The display mode: JSON when asked, a redrawn screen on a terminal that takes cursor codes, changed lines otherwise. */
+export function displayModeFor(json: boolean, isTty: boolean, env: Readonly<NodeJS.ProcessEnv> = {}): DisplayMode {
+  return json ? 'json' : terminalRedraws(env, isTty) ? 'tty' : 'lines';
 }
 
 /** Runs `upshift watch`; returns the exit code. */
@@ -52,10 +57,13 @@ export async function runWatch(args: readonly string[]): Promise<number> {
   const brokers = brokersFrom(values.brokers ?? process.env.KAFKA_BROKERS);
   const databaseUrl = values['database-url'] ?? process.env.DATABASE_URL;
   if (brokers.length === 0 && !databaseUrl) return usageError('no Kafka brokers and no control store: pass --brokers or --database-url (or set KAFKA_BROKERS / DATABASE_URL)');
+  const mode = displayModeFor(values.json, process.stdout.isTTY === true, process.env);
+  const colours = stdoutColours();
+  const paint = mode !== 'json' && colourEnabled(process.env, process.stdout.isTTY === true);
+  const jaegerUrl = jaegerUiUrl();
   const view = await followRun({
-    runId, brokers, topicPrefix, ...(databaseUrl ? { databaseUrl } : {}),
-    mode: displayModeFor(values.json, process.stdout.isTTY === true),
-    write: (text) => process.stdout.write(text),
+    runId, brokers, topicPrefix, ...(databaseUrl ? { databaseUrl } : {}), ...(jaegerUrl ? { jaegerUrl } : {}), mode,
+    write: (text) => process.stdout.write(paint ? paintFrame(colours, text) : text),
     ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }),
   });
   if (!view.outcome) {

@@ -29,8 +29,9 @@ after(async () => {
 });
 
 test('the dashboard is a Deployment and a Service in the functions\' namespace, valid for the API server', async () => {
-  assert.deepEqual(built.map((o) => `${o.kind}/${o.metadata.name}`).sort(),
-    ['Deployment/upshift-dashboard', 'NetworkPolicy/upshift-dashboard-ingress', 'Service/upshift-dashboard', 'ServiceAccount/upshift-dashboard']);
+  // Its own ConfigMap (a hashed name kustomize writes into the Deployment): the base's is out of its sight.
+  assert.deepEqual(built.map((o) => `${o.kind}/${o.metadata.name.replace(/^(upshift-dashboard-config)-[a-z0-9]+$/, '$1-<hash>')}`).sort(),
+    ['ConfigMap/upshift-dashboard-config-<hash>', 'Deployment/upshift-dashboard', 'NetworkPolicy/upshift-dashboard-ingress', 'Service/upshift-dashboard', 'ServiceAccount/upshift-dashboard']);
   assert.ok(built.every((o) => o.metadata.namespace === 'upshift'));
   const moved = built.map((o) => ({ ...o, metadata: { ...o.metadata, namespace: ns.name } }));
   const result = await kubectl(['--context', 'upshift-a', 'apply', '--dry-run=server', '-o', 'name', '-f', '-'], moved.map((o) => stringify(o)).join('---\n'));

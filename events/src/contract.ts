@@ -13,6 +13,7 @@ export * from './schemas/control.ts';
 export * from './catalogue.ts';
 export { ContractViolation, formatPath, issuesFrom, type ContractIssue } from './errors.ts';
 export * from './event.ts';
+export { dataSchemaOf, SCHEMA_BASE } from './dataschema.ts';
 export { derivedId, uuidv7 } from './ids.ts';
 export * from './trace.ts';
 export * from './policy/schema.ts';
@@ -20,4 +21,5 @@ export { parsePolicy, parsePolicyYaml, PolicyInvalid, type PolicyResult } from '
 export { findCycle } from './policy/refine.ts';
 export { formatBytes, policyLimits, problemLimits } from './policy/limits.ts';
 export { boundProblems, boundText, formatProblemPath, MORE_PROBLEMS_PATH } from './policy/problems.ts';
+export { defaultStrategyThrottle, StrategyThrottle, ThrottleQuery } from './policy/throttle.ts';
 export { runStrategy, waveRequest, type PlannedTarget, type RunPlan, type RunStrategy, type ScheduledMigration } from './run-plan.ts';

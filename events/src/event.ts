@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { catalogue, entryForType, type EventData, type EventName, type EventType, type CatalogueEntry } from './catalogue.ts';
+import { dataSchemaOf } from './dataschema.ts';
 import { ContractViolation, issuesFrom } from './errors.ts';
 import { Producer } from './schemas/common.ts';
 import { TraceParent, TraceState } from './trace.ts';
@@ -26,6 +27,8 @@ export interface UpshiftEvent<N extends EventName = EventName> {
   /** RFC 3339 UTC, millisecond precision. */
   readonly time: string;
   readonly datacontenttype: 'application/json';
+  /** The URI of the JSON Schema `data` adheres to (the `$id` of the type's generated schema; dataschema.ts). */
+  readonly dataschema: string;
   /** CloudEvents Kafka binding partitionkey extension; becomes the Kafka message key. */
   readonly partitionkey: string;
   readonly traceparent?: string;
@@ -67,6 +70,7 @@ const Envelope = z.object({
   subject: z.string().min(1).optional(),
   time: z.iso.datetime({ offset: true }),
   datacontenttype: z.string().regex(/^application\/json(\s*;.*)?$/, 'must be application/json').optional(),
+  dataschema: z.string().max(512).optional(),
   traceparent: TraceParent.optional(),
   tracestate: TraceState.optional(),
   data: z.unknown(),
@@ -84,9 +88,13 @@ function assemble(entry: CatalogueEntry, envelope: z.infer<typeof Envelope>, dat
   if (envelope.subject !== undefined && envelope.subject !== key) {
     throw new ContractViolation(entry.type, [{ path: 'subject', message: `must equal data.${entry.keyField} (${key})` }]);
   }
+  const dataschema = dataSchemaOf(entry.type);
+  if (envelope.dataschema !== undefined && envelope.dataschema !== dataschema) {
+    throw new ContractViolation(entry.type, [{ path: 'dataschema', message: `must be ${dataschema} (the schema of ${entry.type}) when given` }]);
+  }
   const event = {
     specversion: '1.0', id: envelope.id, source: envelope.source, type: entry.type, subject: key,
-    time: new Date(envelope.time).toISOString(), datacontenttype: 'application/json', partitionkey: key,
+    time: new Date(envelope.time).toISOString(), datacontenttype: 'application/json', dataschema, partitionkey: key,
     ...(envelope.traceparent === undefined ? {} : { traceparent: envelope.traceparent }),
     ...(envelope.tracestate === undefined ? {} : { tracestate: envelope.tracestate }),
     data,

@@ -4,7 +4,8 @@
  * preload.mjs (telemetry), shared chunks (code splitting, so the runtime is loaded once), and a
  * node_modules with only the packages left external. Those stay external on purpose: OpenTelemetry
  * instruments pg and kafkajs by hooking their module loads, which a bundled copy would bypass, and
- * the loader hook it registers must be a real file.
+ * the loader hook it registers must be a real file. start.sh says how node runs the bundle: the
+ * Dockerfile's one ENTRYPOINT runs it, so the dashboard's bundle (dashboard-bundle.ts) starts its own way.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -40,25 +41,59 @@ export function functionModule(fn: FunctionName): string {
 
 /** Bundles one function into `<outRoot>/<fn>/`; returns the output folder. */
 export async function bundleFunction(repoRoot: string, fn: FunctionName, outRoot = join(repoRoot, 'dist')): Promise<string> {
-  const outdir = join(outRoot, fn);
+  return bundleEntries(repoRoot, {
+    name: fn, outRoot, splitting: true,
+    entryPoints: { entry: '@upshift/runtime/host/entry', function: functionModule(fn), preload: '@upshift/runtime/telemetry/preload' },
+    nodeArgs: ['--enable-source-maps', '--import', './preload.mjs', './entry.mjs', './function.mjs'],
+  });
+}
+
+/** What one image's bundle is made of. */
+export interface BundleSpec {
+  /** The folder under `outRoot` (the Dockerfile's FUNCTION). */
+  readonly name: string;
+  readonly outRoot: string;
+  /** Output name (without .mjs) → module, as esbuild takes them. */
+  readonly entryPoints: Readonly<Record<string, string>>;
+  /** How start.sh runs node, from the bundle's folder; the container's args follow. */
+  readonly nodeArgs: readonly string[];
+  /** Shared chunks between entry points (off: one file per entry, dynamic imports inlined). */
+  readonly splitting: boolean;
+  /** Compile-time constants (esbuild `define`). */
+  readonly define?: Readonly<Record<string, string>>;
+}
+
+/** Bundles `spec` into `<outRoot>/<name>/` with its externals, package.json and start.sh; returns the folder. */
+export async function bundleEntries(repoRoot: string, spec: BundleSpec): Promise<string> {
+  const outdir = join(spec.outRoot, spec.name);
   rmSync(outdir, { recursive: true, force: true });
   const result = await build({
     absWorkingDir: repoRoot,
-    entryPoints: { entry: '@upshift/runtime/host/entry', function: functionModule(fn), preload: '@upshift/runtime/telemetry/preload' },
-    outdir, bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node24',
+    entryPoints: { ...spec.entryPoints }, define: { ...spec.define },
+    outdir, bundle: true, splitting: spec.splitting, format: 'esm', platform: 'node', target: 'node24',
     outExtension: { '.js': '.mjs' }, chunkNames: 'chunks/[name]-[hash]',
     external: [...externalPackages, ...optionalAddons.filter((name) => !existsSync(join(repoRoot, 'node_modules', name)))], banner: { js: requireShim },
     sourcemap: 'linked', minifySyntax: true, minifyWhitespace: true, keepNames: true, legalComments: 'none',
     metafile: true, logLevel: 'warning',
   });
-  copyExternals(repoRoot, outdir, usedExternals(result.metafile));
-  writeFileSync(join(outdir, 'package.json'), `${JSON.stringify({ name: `upshift-${fn}`, private: true, type: 'module', engines: { node: '>=24' } }, null, 2)}\n`);
+  copyExternals(repoRoot, outdir, usedExternals(result.metafile, 'preload' in spec.entryPoints));
+  writeFileSync(join(outdir, 'package.json'), `${JSON.stringify({ name: `upshift-${spec.name}`, private: true, type: 'module', engines: { node: '>=24' } }, null, 2)}\n`);
+  writeFileSync(join(outdir, startScript), startScriptText(spec.nodeArgs), { mode: 0o755 });
   return outdir;
 }
 
-/** The external packages the bundle really imports (plus the instrumentation hook the preload registers). */
-function usedExternals(metafile: Metafile): string[] {
-  const names = new Set<string>(['@opentelemetry/instrumentation']);
+/** The file the Dockerfile's ENTRYPOINT runs (`/bin/sh ./start.sh`), so one ENTRYPOINT starts every image. */
+export const startScript = 'start.sh';
+
+/** `exec node <args> "$@"`: node becomes PID 1's process (signals reach it), the container's args appended. */
+function startScriptText(nodeArgs: readonly string[]): string {
+  const quoted = nodeArgs.map((arg) => (/^[\w./=:@-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`));
+  return `#!/bin/sh\n# Written by knative/build.ts: how this image starts (run from its folder, the WORKDIR).\nexec node ${quoted.join(' ')} "$@"\n`;
+}
+
+/** The external packages the bundle really imports (plus the instrumentation hook a preload registers). */
+function usedExternals(metafile: Metafile, preloaded: boolean): string[] {
+  const names = new Set<string>(preloaded ? ['@opentelemetry/instrumentation'] : []);
   for (const output of Object.values(metafile.outputs)) {
     for (const imported of output.imports) {
       if (!imported.external || imported.path.startsWith('node:')) continue;

@@ -5,6 +5,7 @@
  */
 import { DEAD_LETTER_TOPIC } from '@upshift/events/contract';
 import { deliveryPolicy } from '@upshift/runtime/delivery';
+import { knativeConsumerGroup } from '@upshift/runtime/telemetry/messaging';
 import type { InstallSettings } from './install.ts';
 import { kafkaSinkAuth, kafkaSourceNet } from './kafka-auth.ts';
 import { labelsOf } from './service.ts';
@@ -36,7 +37,7 @@ export function kafkaSource(fn: FunctionDeployment, kafka: InstallSettings['kafk
       bootstrapServers: [PLACEHOLDER_BROKERS],
       ...kafkaSourceNet(kafka),
       topics: [...fn.topics],
-      consumerGroup: fn.resourceName,
+      consumerGroup: knativeConsumerGroup(fn.name), // the handling span's messaging.consumer.group.name
       initialOffset: 'earliest',
       ordering: 'ordered',
       sink: { ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: fn.resourceName } },
@@ -63,7 +64,7 @@ export function deadLetterSource(fn: FunctionDeployment, kafka: InstallSettings[
       bootstrapServers: [PLACEHOLDER_BROKERS],
       ...kafkaSourceNet(kafka),
       topics: [DEAD_LETTER_TOPIC],
-      consumerGroup: `${fn.resourceName}-dead-letters`,
+      consumerGroup: knativeConsumerGroup(fn.name, true),
       initialOffset: 'earliest',
       ordering: 'ordered',
       sink: { ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: fn.resourceName } },

@@ -116,6 +116,12 @@ export function scalingAnnotations(fn: FunctionDeployment): Record<string, strin
   };
 }
 
+/**
+ * Where an annotation-driven Prometheus scrapes a function pod: the function's own port (the host serves
+ * /metrics beside the CloudEvents), not the queue-proxy's. knative/monitoring has the ServiceMonitor.
+ */
+export const prometheusAnnotations = { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080', 'prometheus.io/path': '/metrics' } as const;
+
 /** The serving.knative.dev/v1 Service of a function (cluster-local: only its KafkaSource calls it). */
 export function knativeService(fn: FunctionDeployment, install: Install) {
   const { sources } = volumes(fn, install);
@@ -129,7 +135,7 @@ export function knativeService(fn: FunctionDeployment, install: Install) {
     },
     spec: {
       template: {
-        metadata: { labels: labelsOf(fn.name), annotations: scalingAnnotations(fn) },
+        metadata: { labels: labelsOf(fn.name), annotations: { ...scalingAnnotations(fn), ...prometheusAnnotations } },
         spec: {
           serviceAccountName: fn.resourceName,
           containerConcurrency: fn.scaling.containerConcurrency,

@@ -1,14 +1,14 @@
 /**
  * The production bundles the Dockerfile copies: each function that has a src/index.ts is bundled into a
- * temporary dist, started with plain Node 24 and the Dockerfile's ENTRYPOINT, with only the env and
- * files its Knative Service manifest gives a pod (pointed at the stack: a fresh database, a topic
- * prefix, the stack's brokers). It must answer readiness, handle one real event that arrives through
- * Kafka (the dev dispatcher stands in for the KafkaSource), and exit 0 on SIGTERM.
+ * temporary dist, started with plain Node 24 and the Dockerfile's ENTRYPOINT (the bundle's start.sh),
+ * with only the env and files its Knative Service manifest gives a pod (pointed at the stack: a fresh
+ * database, a topic prefix, the stack's brokers). It must answer readiness, handle one real event that
+ * arrives through Kafka (the dev dispatcher stands in for the KafkaSource), and exit 0 on SIGTERM.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -21,6 +21,7 @@ import { brokersOf, collect, freshDatabase, freshTopics, stackEnv } from '../../
 import { publishEvents } from '../../runtime/test/support/publish.ts';
 import { bundleFunction, functionModule } from '../src/bundle.ts';
 import { deploymentOf, functionNames } from '../src/spec.ts';
+import { entrypoint } from './support/bundle-entrypoint.ts';
 import { kustomize, repoRoot } from './support/kubectl.ts';
 import type { KubeObject } from './support/kubectl.ts';
 import { podEnvironment } from './support/manifest-env.ts';
@@ -29,16 +30,6 @@ import { scenarioFor } from './support/scenarios.ts';
 
 const present = functionNames.filter((fn) => existsSync(join(repoRoot, functionModule(fn))));
 const absent = functionNames.filter((fn) => !present.includes(fn));
-const nodeBinary = join(repoRoot, 'node_modules/.bin/node');
-
-/** The Dockerfile's ENTRYPOINT, with `node` replaced by the repository's Node 24. */
-function entrypoint(): { command: string; args: string[] } {
-  const match = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
-  const [command, ...args] = JSON.parse(match?.[1] ?? '[]') as string[];
-  assert.equal(command, 'node', 'the Dockerfile runs the bundle with node');
-  return { command: nodeBinary, args };
-}
-
 async function waitReady(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
@@ -126,8 +117,8 @@ for (const fn of present) {
       const podEnv = { ...podEnvironment(built, ksvc, join(scratch, 'root'), secrets, config), OTEL_SERVICE_NAME: serviceName, KAFKA_TLS: 'false', KAFKA_TLS_CA_FILE: '' };
       const port = await freePort();
       url = `http://127.0.0.1:${port}/`;
-      const { command, args } = entrypoint();
-      child = spawn(command, args, { cwd: bundleDir, env: { ...podEnv, PORT: String(port), UPSHIFT_TOPIC_PREFIX: topics.prefix }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const { command, args, path } = entrypoint();
+      child = spawn(command, args, { cwd: bundleDir, env: { ...podEnv, PATH: path, PORT: String(port), UPSHIFT_TOPIC_PREFIX: topics.prefix }, stdio: ['ignore', 'ignore', 'pipe'] });
       child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
       cleanups.push(() => { if (child && child.exitCode === null) child.kill('SIGKILL'); });
       await waitReady(url, child, () => stderr);

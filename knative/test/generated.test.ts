@@ -108,5 +108,5 @@ test('the example overlay moves everything to its namespace and sets images, bro
     assert.deepEqual(specOf<{ bootstrapServers: string[] }>(o).bootstrapServers, ['staging-kafka-bootstrap.kafka:9092']);
   }
   const config = ofKind(built, 'ConfigMap').find((o) => o.metadata.name.startsWith('upshift-config-'));
-  assert.equal((config?.['data'] as Record<string, string>)['OTLP_ENDPOINT'], 'http://jaeger-collector.observability:4318');
+  assert.equal((config?.['data'] as Record<string, string>)['OTEL_EXPORTER_OTLP_ENDPOINT'], 'http://jaeger-collector.observability:4318');
 });

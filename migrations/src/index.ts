@@ -28,3 +28,7 @@ export { createMongoEngine } from './mongodb/engine.ts';
 export type { MongoEngineOptions } from './mongodb/engine.ts';
 export { runShard } from './runner.ts';
 export type { RunShardOptions, ShardSpec } from './runner.ts';
+export { backupSchema, backupTableName } from './postgres/sql.ts';
+export { backupCollectionName, backupOwnersCollection } from './mongodb/engine.ts';
+export { openSignalReader, storeKeyOf } from './signals/reading.ts';
+export type { OperatorThrottleQuery, StoreSignalReader, StoreSignalReading } from './signals/reading.ts';

@@ -25,6 +25,14 @@ export const HostConfig = z.object({
   RELAY_POLL_MS: z.coerce.number().int().positive().default(1000),
   /** Prepended to every Kafka topic name: isolates test runs and stacks sharing one broker. */
   UPSHIFT_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/, 'only letters, digits, ".", "_" and "-"').default(''),
+  /**
+   * Most connections of this instance's control-store pool (looks, leases, heartbeats, checkpoints,
+   * decisions, the relay's drains; the relay's LISTEN connection is one more). Default: from
+   * UPSHIFT_CONTAINER_CONCURRENCY (`controlPoolMax` in store/pool.ts; runtime/README "Connection budget").
+   */
+  UPSHIFT_CONTROL_POOL_MAX: z.coerce.number().int().min(2).max(100).optional(),
+  /** Requests the platform sends this instance at once (Knative containerConcurrency; `upshift dev` sets what its dispatcher sends). */
+  UPSHIFT_CONTAINER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).optional(),
   /** Fault injection for tests only: the process exits at this point. */
   UPSHIFT_CRASH_POINT: z.enum(['after-commit-before-publish']).optional(),
   /** Kafka SASL and TLS (KAFKA_SASL_*, KAFKA_TLS, KAFKA_TLS_CA_FILE): transport/kafka-security.ts. */

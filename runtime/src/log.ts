@@ -1,5 +1,6 @@
 /**
- * Structured JSON logs (pino). Every line carries the trace id of the active span; handlers add run and
+ * Structured JSON logs (pino). Every line inside a span carries `trace_id`, `span_id` and `trace_flags`
+ * (the OpenTelemetry log-correlation field names, as the OTel log bridges write them); handlers add run and
  * event ids with child loggers. Config values are never logged in the first place, and everything a log
  * call or a child logger is handed is redacted first (redact.ts): passwords in any text at any depth
  * (messages, Error messages, stacks and causes included), secret-looking keys as a whole.
@@ -7,7 +8,7 @@
 import { pino } from 'pino';
 import type { DestinationStream, Logger, LoggerOptions } from 'pino';
 import { redactSecrets } from './redact.ts';
-import { currentTraceId } from './telemetry/propagation.ts';
+import { currentSpanContext } from './telemetry/propagation.ts';
 
 export type { Logger } from 'pino';
 
@@ -25,8 +26,8 @@ export function createLogger(service: string, level = 'info', destination?: Dest
     },
     formatters: { level: (label) => ({ level: label }) },
     mixin: () => {
-      const traceId = currentTraceId();
-      return traceId ? { traceId } : {};
+      const span = currentSpanContext();
+      return span ? { trace_id: span.traceId, span_id: span.spanId, trace_flags: `0${span.traceFlags.toString(16)}`.slice(-2) } : {};
     },
   };
   return withRedactedChildBindings(destination ? pino(options, destination) : pino(options));

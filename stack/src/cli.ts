@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 import { spawn } from 'node:child_process';
-import { down, stackEnv, status, up } from './stack.ts';
+import { down, recordStackContext, stackEnv, status, up } from './stack.ts';
 import type { ComponentStatus } from './component.ts';
 
 const usage = `usage: node stack/src/cli.ts <command>
   up [component...]      install (cached) and start the local stack; harmless when already up
   down [component...]    stop it
   status [--json]        what runs where (endpoints, state, pids, memory)
-  env                    print 'export NAME=value' lines for the stack's endpoints
+  env                    print 'export NAME=value' lines for the stack's endpoints (and record them for upshift)
   test [--unit] [files]  start the stack, then run the test suites against it
   exec -- <cmd> [args]   start the stack, then run a command with its env (bench, demo)`;
 
@@ -23,6 +23,7 @@ async function main(argv: string[]): Promise<number> {
     case 'status':
       return printStatus(await status(), rest.includes('--json'));
     case 'env':
+      recordStackContext();
       for (const [key, value] of Object.entries(stackEnv())) process.stdout.write(`export ${key}='${value}'\n`);
       return 0;
     case 'test':

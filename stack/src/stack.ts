@@ -1,5 +1,6 @@
 import type { Component, ComponentStatus } from './component.ts';
 import { components } from './components/index.ts';
+import { contextPath, recordContext } from './context.ts';
 import { progress } from './progress.ts';
 
 /** The components the stack manages: all but those the user points elsewhere through their env variable. */
@@ -19,6 +20,16 @@ export async function up(only: string[] = []): Promise<void> {
     await component.start();
   }
   progress.info(`up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  recordStackContext();
+}
+
+/** Records the stack's endpoints in the context file the `upshift` CLI reads (a failure to write is only reported). */
+export function recordStackContext(): void {
+  try {
+    recordContext(stackEnv());
+  } catch (error) {
+    progress.info(`could not record the context file ${contextPath()}: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /** Stops every managed component, last started first. */

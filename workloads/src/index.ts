@@ -10,5 +10,5 @@ export {
 export { classifyKubernetesError, isNotFound, type KubernetesFailure } from './kubernetes-errors.ts';
 export { clientsFor, observeTargets, patchTargets, refOf } from './targets.ts';
 export { observeCluster, type ClusterReadiness } from './readiness.ts';
-export { observeWorkloadAccess, refOfService, rolloutVerbs, type WorkloadAccess } from './access.ts';
+export { listPageSize, observeWorkloadAccess, observeWorkloadsAccess, refOfService, rolloutVerbs, type WorkloadAccess } from './access.ts';
 export * from './core/index.ts';

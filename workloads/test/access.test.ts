@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { clusterClients } from '../src/clusters.ts';
 import { deploy, deployment, freshNamespace, kube, limitedContext, privateKubeconfig } from '../../test/support/kube.ts';
-import { observeWorkloadAccess, refOfService } from '../src/access.ts';
+import { observeWorkloadAccess, observeWorkloadsAccess, refOfService } from '../src/access.ts';
 
 let ns: Awaited<ReturnType<typeof freshNamespace>>;
 let kubeconfig: ReturnType<typeof privateKubeconfig>;
@@ -11,13 +11,19 @@ let kubeconfig: ReturnType<typeof privateKubeconfig>;
 before(async () => {
   kubeconfig = privateKubeconfig();
   ns = await freshNamespace('preflight-sar');
-  await deploy('upshift-a', ns.name, [deployment('web', 'registry.local/it/web:1.0.0')]);
+  await deploy('upshift-a', ns.name, [deployment('web', 'registry.local/it/web:1.0.0'), deployment('api', 'registry.local/it/api:1.0.0', { replicas: 1 })]);
   // A ServiceAccount that may get and list Deployments but not patch them, and one that may patch.
   await limitedContext('upshift-a', ns.name);
   const { core, rbac } = kube('upshift-a');
   await core.createNamespacedServiceAccount({ namespace: ns.name, body: { metadata: { name: 'roller' } } });
   await rbac.createNamespacedRole({ namespace: ns.name, body: { metadata: { name: 'roller' }, rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] }] } });
   await rbac.createNamespacedRoleBinding({ namespace: ns.name, body: { metadata: { name: 'roller' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'roller' }, subjects: [{ kind: 'ServiceAccount', name: 'roller', namespace: ns.name }] } });
+  // One that may patch only the Deployment named web (resourceNames): the namespace-wide review says no.
+  await rbac.createNamespacedRole({ namespace: ns.name, body: { metadata: { name: 'named' }, rules: [
+    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] },
+    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['patch'], resourceNames: ['web'] },
+  ] } });
+  await rbac.createNamespacedRoleBinding({ namespace: ns.name, body: { metadata: { name: 'named' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'named' }, subjects: [{ kind: 'ServiceAccount', name: 'named', namespace: ns.name }] } });
 });
 
 after(async () => {
@@ -49,4 +55,12 @@ test('without one, preflight asks about its own credential; a missing workload o
   assert.deepEqual([wrongContainer.found, wrongContainer.containerFound], [true, false]);
   const limited = clusterClients({ name: 'upshift-a', context: `limited-${ns.name}` });
   assert.deepEqual((await observeWorkloadAccess(limited, refOf('web'))).deniedVerbs, ['patch']);
+});
+
+test('a right granted on named workloads only is found by asking by name where the namespace-wide review says no', async () => {
+  const clients = clusterClients({ name: 'upshift-a', context: 'upshift-a' });
+  const [web, api, ghost] = await observeWorkloadsAccess(clients, [refOf('web'), refOf('api'), refOf('ghost')], `system:serviceaccount:${ns.name}:named`);
+  assert.deepEqual([web?.found, web?.currentImage, web?.deniedVerbs], [true, 'registry.local/it/web:1.0.0', []]);
+  assert.deepEqual([api?.found, api?.currentImage, api?.deniedVerbs], [true, 'registry.local/it/api:1.0.0', ['patch']]);
+  assert.deepEqual([ghost?.found, ghost?.deniedVerbs], [false, ['patch']]);
 });

@@ -22,6 +22,14 @@ export interface DemoReport {
   readonly jaegerUrl: string | undefined;
 }
 
+/**
+ * A measured duration as the summary prints it: tenths of a second under a minute (a step that took
+ * 0.4 s reads "0.4s", not "0s"), then minutes and seconds.
+ */
+export function measuredDuration(ms: number): string {
+  return ms < 59_950 ? `${(Math.max(0, ms) / 1000).toFixed(1)}s` : formatDuration(ms);
+}
+
 function versions(c: DataChecksum): string {
   return Object.entries(c.versions).map(([v, n]) => `v${v}: ${formatCount(n)}`).join(', ') || 'empty';
 }
@@ -110,10 +118,11 @@ export function renderSummary(report: DemoReport): string {
     }
   }
   lines.push('', 'data checksums (computed independently: SQL md5 / JS sha256)', ...dataLines(report), ...writeLines(report));
-  lines.push('', 'durations', ...Object.entries(report.timings).map(([k, ms]) => `  ${k.padEnd(40)} ${formatDuration(ms)}`));
+  lines.push('', 'durations (measured)', ...Object.entries(report.timings).map(([k, ms]) => `  ${k.padEnd(40)} ${measuredDuration(ms).padStart(7)}`));
   lines.push('', `trace id   ${report.traceId ?? '(none)'}`);
   if (report.traceId && report.jaegerUrl) lines.push(`jaeger     ${report.jaegerUrl}/api/traces/${report.traceId}`);
   lines.push(`status     node cli/bin/upshift.js status ${view.runId}`);
+  lines.push(`backups    node cli/bin/upshift.js backups list`);
   const story = report.fail ? failStory(report) : 'upgrade completed';
   lines.push('', demoSucceeded(report) ? `demo: OK (${story})` : `demo: NOT OK (${story}; see above)`);
   return `${lines.map(terminalSafe).join('\n')}\n`;

@@ -10,6 +10,9 @@ export interface RunSummary {
   readonly status: string;
   readonly startedAt: Date;
   readonly finishedAt: Date | undefined;
+  /** For `-o wide`: how many waves the plan has and the migrations it runs. */
+  readonly waves?: number;
+  readonly migrations?: readonly string[];
 }
 
 /** One step row of a run. */
@@ -33,19 +36,28 @@ export function durationText(started: Date | null, finished: Date | null | undef
   return finished ? formatDuration(finished.getTime() - started.getTime()) : `running ${formatDuration(now - started.getTime())}`;
 }
 
+/** Paints a cell of a body row after it was escaped and measured (colour codes take no column). */
+export type CellPainter = (column: string, cell: string) => string;
+
 /** Left-aligned columns separated by two spaces; each cell escaped, so a value cannot break the table. */
-export function table(header: readonly string[], values: readonly (readonly string[])[]): string {
+export function table(header: readonly string[], values: readonly (readonly string[])[], paint?: CellPainter): string {
   const rows = values.map((row) => row.map(terminalSafe));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
-  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+  const line = (cells: readonly string[], painted: boolean) => cells.map((c, i) => {
+    const shown = painted && paint ? paint(header[i] ?? '', c) : c;
+    return i === cells.length - 1 ? shown : shown + ' '.repeat(Math.max(0, (widths[i] ?? 0) - c.length));
+  }).join('  ').trimEnd();
+  return `${[line(header, false), ...rows.map((r) => line(r, true))].join('\n')}\n`;
 }
 
-/** The recent-runs table. */
-export function runsTable(runs: readonly RunSummary[], now: number): string {
+/** The recent-runs table; `wide` adds when each run finished, its waves and its migrations. */
+export function runsTable(runs: readonly RunSummary[], now: number, options: { wide?: boolean; paint?: CellPainter } = {}): string {
   if (runs.length === 0) return 'no runs in the control store\n';
-  return table(['RUN', 'POLICY', 'STATUS', 'STARTED (UTC)', 'DURATION'],
-    runs.map((r) => [r.id, r.policy, r.status, formatTime(r.startedAt), durationText(r.startedAt, r.finishedAt, now)]));
+  const header = ['RUN', 'POLICY', 'STATUS', 'STARTED (UTC)', 'DURATION', ...(options.wide ? ['FINISHED (UTC)', 'WAVES', 'MIGRATIONS'] : [])];
+  return table(header, runs.map((r) => [
+    r.id, r.policy, r.status, formatTime(r.startedAt), durationText(r.startedAt, r.finishedAt, now),
+    ...(options.wide ? [r.finishedAt ? formatTime(r.finishedAt) : '-', r.waves === undefined ? '-' : String(r.waves), r.migrations?.join(',') || '-'] : []),
+  ]), options.paint);
 }
 
 /** Kinds of steps whose key is a 0-based wave index (the contract's); shown counted from 1. */

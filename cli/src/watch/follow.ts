@@ -31,10 +31,12 @@ export interface FollowOptions {
   readonly timeoutMs?: number;
   /** Called with every new lifecycle event from Kafka (the demo logs nothing else). */
   readonly onEvent?: (event: AnyUpshiftEvent) => void;
+  /** The Jaeger UI: the trace line of the frame links the run's trace there. */
+  readonly jaegerUrl?: string;
 }
 
 /** Writes frames: remembers the last one so unchanged views are not repeated. */
-export function createDisplay(mode: DisplayMode, write: (text: string) => void): { show(view: RunView, now: number): void; last(): string } {
+export function createDisplay(mode: DisplayMode, write: (text: string) => void, jaegerUrl?: string): { show(view: RunView, now: number): void; last(): string } {
   let previous = '';
   let progressAt = 0;
   /** Lines mode: state changes print at once; progress lines at most every 5 s (and at the end). */
@@ -48,7 +50,7 @@ export function createDisplay(mode: DisplayMode, write: (text: string) => void):
   };
   return {
     show(view, now) {
-      const frame = mode === 'json' ? `${jsonForTerminal(viewToJson(view))}\n` : renderFrame(view, now);
+      const frame = mode === 'json' ? `${jsonForTerminal(viewToJson(view))}\n` : renderFrame(view, now, jaegerUrl);
       if (mode === 'tty') write(`\x1b[2J\x1b[H${frame}`);
       else if (mode === 'json' && frame !== previous) write(frame);
       previous = mode === 'lines' ? logChanges(view, frame, now) : frame;
@@ -102,7 +104,7 @@ function resilientPoll(warn: (text: string) => void): (db: Queryable, view: RunV
 
 /** Follows the run until its terminal event (or the timeout); returns the last view. */
 export async function followRun(options: FollowOptions): Promise<RunView> {
-  const display = createDisplay(options.mode, options.write);
+  const display = createDisplay(options.mode, options.write, options.jaegerUrl);
   const warn = (text: string): void => void process.stderr.write(`upshift watch: ${text}`);
   const db = await openStore(options.databaseUrl, warn);
   const poll = resilientPoll(warn);
@@ -111,14 +113,14 @@ export async function followRun(options: FollowOptions): Promise<RunView> {
   try {
     if (db) view = await poll(db, view, cursor, Date.now());
     if (view.outcome) {
-      options.write(options.mode === 'json' ? `${jsonForTerminal(viewToJson(view))}\n` : renderFrame(view, Date.now()));
+      options.write(options.mode === 'json' ? `${jsonForTerminal(viewToJson(view))}\n` : renderFrame(view, Date.now(), options.jaegerUrl));
       return view;
     }
     view = await followLive(options, display, db, view, cursor, poll);
   } finally {
     await db?.end();
   }
-  if (options.mode === 'lines' && view.outcome) options.write(`\n${renderFrame(view, Date.now())}`);
+  if (options.mode === 'lines' && view.outcome) options.write(`\n${renderFrame(view, Date.now(), options.jaegerUrl)}`);
   return view;
 }
 

@@ -130,14 +130,19 @@ function findingLines(view: RunView): string[] {
   return lines.length > 0 ? ['', 'rollback findings', ...lines] : [];
 }
 
-function header(view: RunView, now: number): string[] {
+/** Where the run's trace opens in Jaeger (the UI's `/trace/<id>` page). */
+export function traceUrl(jaegerUrl: string | undefined, traceId: string | undefined): string | undefined {
+  return jaegerUrl && traceId ? `${jaegerUrl.replace(/\/+$/, '')}/trace/${traceId}` : undefined;
+}
+
+function header(view: RunView, now: number, jaegerUrl?: string): string[] {
   const end = view.outcome ? (view.lastEventAt ?? now) : now;
   const elapsed = view.startedAt === undefined ? '' : `  elapsed ${formatDuration(end - view.startedAt)}`;
   const percent = view.percent === undefined || view.outcome ? '' : `  ${Math.round(view.percent)}%`;
   return [
     `run ${view.runId}${view.policyName ? `  policy ${view.policyName}` : ''}`,
     `stage: ${view.stage}${percent}${elapsed}${view.message && !view.outcome ? `  - ${view.message}` : ''}`,
-    ...(view.traceId ? [`trace ${view.traceId}`] : []),
+    ...(view.traceId ? [`trace ${view.traceId}${jaegerUrl ? `  ${traceUrl(jaegerUrl, view.traceId) ?? ''}` : ''}`] : []),
   ];
 }
 
@@ -153,9 +158,9 @@ function outcomeLines(view: RunView): string[] {
   ];
 }
 
-/** The whole frame for `upshift watch`. */
-export function renderFrame(view: RunView, now: number): string {
-  const lines = header(view, now);
+/** The whole frame for `upshift watch` (with `jaegerUrl`, the trace line links the run's trace). */
+export function renderFrame(view: RunView, now: number, jaegerUrl?: string): string {
+  const lines = header(view, now, jaegerUrl);
   if (view.waves.length > 0) lines.push('', 'waves', ...view.waves.flatMap((w) => waveLines(w, view.waves.length)));
   const planKnown = view.waves.length > 0 || view.migrations.some((m) => m.shardsTotal > 0);
   if (planKnown && view.migrations.length > 0) lines.push('', 'migrations', ...view.migrations.map((m) => migrationLine(m, view.outcome !== undefined, view.waves.length)));

@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { decode, type AnyUpshiftEvent } from '@upshift/events';
-import { hasControlStore as hasRunTables, viewRecentRuns, viewRun, viewRunEvents, viewSteps, type RunView, type StepView } from '@upshift/runtime';
+import { hasControlStore as hasRunTables, viewRecentRuns, viewRun, viewRunEvents, viewShardRows, viewSteps, type RunView, type StepView } from '@upshift/runtime';
 
 /** A runs row. */
 export type RunRow = RunView;
@@ -60,8 +60,8 @@ export async function recentRuns(db: Queryable, limit: number): Promise<RunRow[]
 }
 
 /** Events the functions produced for the run after outbox position `afterSeq`, in order, decoded (rows that do not decode are skipped). */
-export async function readRunEvents(db: Queryable, runId: string, afterSeq = 0): Promise<{ events: AnyUpshiftEvent[]; lastSeq: number }> {
-  const rows = await viewRunEvents(db, runId, afterSeq);
+export async function readRunEvents(db: Queryable, runId: string, afterSeq = 0, options: { summary?: boolean } = {}): Promise<{ events: AnyUpshiftEvent[]; lastSeq: number }> {
+  const rows = await viewRunEvents(db, runId, afterSeq, options);
   const events: AnyUpshiftEvent[] = [];
   for (const row of rows) {
     try {
@@ -96,13 +96,13 @@ export function rowsOfCheckpoint(stored: unknown): { rows: number; estimatedRows
 
 /** The shard steps of a run with their live row counts. */
 export async function readShardCheckpoints(db: Queryable, runId: string): Promise<ShardCheckpoint[]> {
-  return (await viewSteps(db, runId, 'shard')).flatMap((row) => {
+  return (await viewShardRows(db, runId)).flatMap((row) => {
     const parsed = parseShardKey(row.key);
     return parsed ? [{ ...parsed, ...rowsOfCheckpoint(row.checkpoint), status: row.status }] : [];
   });
 }
 
-/** Every step of a run (for `upshift status <run>`), in a stable order. */
-export async function readSteps(db: Queryable, runId: string): Promise<StepView[]> {
-  return viewSteps(db, runId);
+/** Every step of a run (for `upshift status <run>`), in a stable order; or every step but `exceptKinds`. */
+export async function readSteps(db: Queryable, runId: string, options: { exceptKinds?: readonly string[] } = {}): Promise<StepView[]> {
+  return viewSteps(db, runId, undefined, options);
 }

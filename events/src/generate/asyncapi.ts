@@ -4,6 +4,7 @@
  * operations each function performs.
  */
 import { entries, topics, workTopics, DEAD_LETTER_TOPIC, LIFECYCLE_TOPIC, type CatalogueEntry, type Topic } from '../catalogue.ts';
+import { dataSchemaOf } from '../dataschema.ts';
 import { eventDataSchema, type JsonSchema } from './jsonschema.ts';
 
 /** Message id of an entry: `shard.requested` → `shardRequested`. */
@@ -29,6 +30,7 @@ function ceHeaders(entry: CatalogueEntry): JsonSchema {
       ce_subject: { ...text, description: `The ${entry.keyField === 'shardId' ? 'shard' : 'run'} id.` },
       ce_time: { ...text, format: 'date-time' },
       ce_datacontenttype: { type: 'string', const: 'application/json' },
+      ce_dataschema: { type: 'string', format: 'uri', const: dataSchemaOf(entry.type), description: 'The JSON Schema of data (its $id).' },
       ce_partitionkey: { ...text, description: 'CloudEvents Kafka binding partitionkey; equals the message key.' },
       ce_traceparent: { ...text, description: 'W3C traceparent (CloudEvents distributed tracing extension).' },
       ce_tracestate: { ...text, description: 'W3C tracestate.' },

@@ -7,8 +7,9 @@ import { entries, type CatalogueEntry } from '../catalogue.ts';
 import { formatBytes, policyLimits } from '../policy/limits.ts';
 import { UpgradePolicy } from '../policy/schema.ts';
 
-/** Base URI of upshift's schema `$id`s. */
-export const SCHEMA_BASE = 'https://upshift.dev/schemas/';
+import { dataSchemaOf, SCHEMA_BASE } from '../dataschema.ts';
+
+export { SCHEMA_BASE };
 
 /** A JSON Schema document (opaque JSON). */
 export type JsonSchema = Record<string, unknown>;
@@ -21,7 +22,7 @@ export function schemaFileName(entry: Pick<CatalogueEntry, 'type'>): string {
 /** The draft 2020-12 JSON Schema of an event type's `data`. */
 export function eventDataSchema(entry: CatalogueEntry, target: 'draft-2020-12' | 'draft-7' = 'draft-2020-12'): JsonSchema {
   const schema = z.toJSONSchema(entry.schema, { target, io: 'input', unrepresentable: 'throw' }) as JsonSchema;
-  return { ...schema, $id: `${SCHEMA_BASE}${schemaFileName(entry)}`, title: entry.type, description: entry.description };
+  return { ...schema, $id: dataSchemaOf(entry.type), title: entry.type, description: entry.description };
 }
 
 /** File name of the UpgradePolicy schema. */

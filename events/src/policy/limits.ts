@@ -8,14 +8,21 @@
 
 /** Bounds of the request. */
 export const policyLimits = {
-  /** The document as JSON (after YAML aliases are expanded), and its YAML text, in bytes. */
-  documentBytes: 256 * 1024,
+  /**
+   * The document as JSON (after YAML aliases are expanded), and its YAML text, in bytes: 1,000 services
+   * with long names in 2 clusters take about 330 KB; `upgrade.requested` stays well under 1 MiB.
+   */
+  documentBytes: 512 * 1024,
   /** Entries of `spec.clusters` (and so of `strategy.clusterOrder` and a service's `clusters`). */
   clusters: 32,
   /** Entries of `spec.services` (and so of a service's `dependsOn` and a migration's `after`). */
-  services: 500,
-  /** (service, cluster) pairs over all services: the workloads one run changes. */
-  targets: 500,
+  services: 1000,
+  /**
+   * (service, cluster) pairs over all services: the workloads one run changes. `upgrade.planned` lists
+   * each (about 300 bytes with images): 2,000 take about 600 KB; plan also refuses a plan whose event
+   * would not fit, whatever its names. 1,000 services × 10 clusters is two or more requests.
+   */
+  targets: 2000,
   /** Entries of `spec.migrations`. */
   migrations: 64,
   /** Entries of `spec.verification.checks`. */

@@ -8,6 +8,7 @@ import { Dns1123Label, Dns1123Subdomain, ImageReference, MigrationRef } from '..
 import { labelKeyProblem, LabelKeyPattern, LabelValuePattern } from './labels.ts';
 import { formatBytes, policyLimits as limits } from './limits.ts';
 import { checkCrossReferences } from './refine.ts';
+import { StrategyThrottle } from './throttle.ts';
 
 /** A kubeconfig context name: printable, no whitespace (contexts like EKS ARNs contain ':' and '/'). */
 const ContextName = z.string().min(1).max(253).regex(/^[\x21-\x7e]+$/, 'must be a kubeconfig context name without whitespace');
@@ -85,6 +86,9 @@ export const StrategySpec = z.strictObject({
   /** Manual gates: the rollout holds before starting each named wave until an operator promotes it. */
   gates: bounded(StrategyGate, limits.gates, 'gates').optional()
     .describe(`Manual gates, at most ${limits.gates}: before each named wave (1-based) the run waits for \`upshift promote\`.`),
+  /** How hard migrations may push their stores, by the stores' own signals (defaults apply when omitted). */
+  throttle: StrategyThrottle.optional()
+    .describe('Store throttle of the migrations: max replication lag, max active/blocked sessions, target batch time, a shared rows/s budget per store, an operator query. Defaults protect a busy primary.'),
 });
 export type StrategySpec = z.infer<typeof StrategySpec>;
 

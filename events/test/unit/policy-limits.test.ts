@@ -83,19 +83,23 @@ test('a policy larger than the document limit is rejected before it is walked', 
   const started = performance.now();
   const problems = problemsOf(parsePolicy(withServices(services)));
   assert.ok(performance.now() - started < 1000);
-  assert.deepEqual(problems, [{ path: '(root)', message: 'the policy is larger than 256 KiB as JSON; split the upgrade into smaller requests' }]);
+  assert.deepEqual(problems, [{ path: '(root)', message: 'the policy is larger than 512 KiB as JSON; split the upgrade into smaller requests' }]);
 });
 
 test('more services than the limit are rejected at spec.services', () => {
   const services = Array.from({ length: policyLimits.services + 1 }, (_, i) => service(`s${i}`, i > 0 ? [`s${i - 1}`] : []));
   const problems = problemsOf(parsePolicy(withServices(services)));
-  assert.ok(problems.some((p) => p.path === 'spec.services' && p.message === 'must list at most 500 services'), JSON.stringify(problems));
+  assert.ok(problems.some((p) => p.path === 'spec.services' && p.message === 'must list at most 1000 services'), JSON.stringify(problems));
 });
 
 test('more (service, cluster) pairs than the limit are rejected at spec.services', () => {
-  const services = Array.from({ length: 251 }, (_, i) => service(`s${i}`, [], ['upshift-a', 'upshift-b']));
-  const problems = problemsOf(parsePolicy(withServices(services)));
-  assert.deepEqual(problems, [{ path: 'spec.services', message: 'must name at most 500 (service, cluster) pairs; these services name 502' }]);
+  const clusters = ['upshift-a', 'upshift-b', 'upshift-c'];
+  const services = Array.from({ length: 667 }, (_, i) => service(`s${i}`, [], clusters));
+  const doc = withServices(services);
+  doc.spec.clusters = clusters.map((name) => ({ name, context: name }));
+  doc.spec.strategy.clusterOrder = clusters;
+  const problems = problemsOf(parsePolicy(doc));
+  assert.deepEqual(problems, [{ path: 'spec.services', message: 'must name at most 2000 (service, cluster) pairs; these services name 2001' }]);
 });
 
 test('a dependsOn chain as long as the limits allow is valid, and findCycle needs no recursion', () => {
@@ -178,7 +182,7 @@ test('secretRef.key follows Kubernetes Secret key rules', () => {
 
 test('the generated JSON Schema states the limits', () => {
   const schema = JSON.stringify(policySchema());
-  for (const fragment of ['"maxItems":500', '"maxItems":32', '"maxItems":64', '"maxItems":16', 'at most 256 KiB', 'at most 500 (service, cluster) pairs', 'not \\".\\" or \\"..\\"']) {
+  for (const fragment of ['"maxItems":1000', '"maxItems":32', '"maxItems":64', '"maxItems":16', 'at most 512 KiB', 'at most 2000 (service, cluster) pairs', 'not \\".\\" or \\"..\\"']) {
     assert.ok(schema.includes(fragment), `the policy schema does not say ${fragment}`);
   }
 });

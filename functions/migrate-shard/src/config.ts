@@ -14,6 +14,9 @@ export const SHARD_LEASE_TTL_DEFAULT_MS = 15_000;
 /** Shard slots when neither UPSHIFT_SHARD_CONCURRENCY nor UPSHIFT_CONTAINER_CONCURRENCY is set. */
 const shardSlotsFallback = 4;
 
+/** Connections per migration engine when UPSHIFT_STORE_POOL_SIZE is not set and many shard slots are. */
+const storePoolCeiling = 4;
+
 const Concurrency = z.coerce.number().int().min(1).max(64);
 
 /** migrate-shard's environment: the host's, plus the catalog and how long one invocation may work on a shard. */
@@ -34,14 +37,17 @@ const MigrateShardEnv = HostConfig.extend({
    * normal operation), else 4.
    */
   UPSHIFT_SHARD_CONCURRENCY: Concurrency.optional(),
-  /** Connections per migration engine (target database) in this process. */
-  UPSHIFT_STORE_POOL_SIZE: z.coerce.number().int().min(1).max(64).default(4),
+  /**
+   * Connections per migration engine (target database) in this process. Default: one per shard slot plus
+   * one, at most 4 (a shard works one batch at a time on one connection): 2 for a pod of containerConcurrency 1.
+   */
+  UPSHIFT_STORE_POOL_SIZE: z.coerce.number().int().min(1).max(64).optional(),
 }).loose(); // keeps every other variable: the catalog names the store connection variables (e.g. SHOP_DATABASE_URL)
 
 /** migrate-shard's configuration, the shard slots settled. */
-export const MigrateShardConfig = MigrateShardEnv.transform((env) => ({
-  ...env,
-  UPSHIFT_SHARD_CONCURRENCY: env.UPSHIFT_SHARD_CONCURRENCY ?? env.UPSHIFT_CONTAINER_CONCURRENCY ?? shardSlotsFallback,
-}));
+export const MigrateShardConfig = MigrateShardEnv.transform((env) => {
+  const slots = env.UPSHIFT_SHARD_CONCURRENCY ?? env.UPSHIFT_CONTAINER_CONCURRENCY ?? shardSlotsFallback;
+  return { ...env, UPSHIFT_SHARD_CONCURRENCY: slots, UPSHIFT_STORE_POOL_SIZE: env.UPSHIFT_STORE_POOL_SIZE ?? Math.min(storePoolCeiling, slots + 1) };
+});
 /** Parsed migrate-shard configuration. */
 export type MigrateShardConfig = z.infer<typeof MigrateShardConfig>;

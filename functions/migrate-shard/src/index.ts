@@ -8,6 +8,7 @@
 import { hostname } from 'node:os';
 import { isEventOf } from '@upshift/events';
 import { defineFunction, UpshiftError } from '@upshift/runtime';
+import type { BatchResult } from '@upshift/migrations';
 import { EngineRegistry } from './adapters/engines.ts';
 import { MigrateShardConfig } from './config.ts';
 import type { MigrateDeps } from './context.ts';
@@ -26,8 +27,12 @@ function storeEnv(config: Record<string, unknown>): Record<string, string | unde
 const migrateShardFunction = defineFunction({
   name: 'migrate-shard',
   config: MigrateShardConfig,
-  async init({ config }) {
-    deps = { engines: new EngineRegistry(config.UPSHIFT_CATALOG_DIR, storeEnv(config), config.UPSHIFT_STORE_POOL_SIZE), holder: `${hostname()}:${process.pid}`, slots: new ShardSlots(config.UPSHIFT_SHARD_CONCURRENCY) };
+  async init({ config, metrics }) {
+    const observeBatch = ({ ref, store }: { ref: string; store: string }, batch: BatchResult): void => {
+      metrics.domain.recordsMigrated.inc({ migration: ref, store }, batch.changed);
+      metrics.domain.batchSeconds.observe({ migration: ref, store }, batch.durationMs / 1000);
+    };
+    deps = { engines: new EngineRegistry(config.UPSHIFT_CATALOG_DIR, storeEnv(config), config.UPSHIFT_STORE_POOL_SIZE, observeBatch), holder: `${hostname()}:${process.pid}`, slots: new ShardSlots(config.UPSHIFT_SHARD_CONCURRENCY) };
   },
   async shutdown() {
     const open = deps;

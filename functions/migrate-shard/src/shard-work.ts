@@ -4,7 +4,7 @@
  * its own fenced transaction. A rejected batch is narrowed down to its first failing row.
  */
 import { advanceCheckpoint, initialCheckpoint, isMigrationError, runShard } from '@upshift/migrations';
-import type { BatchResult, MigrationEngine, ShardCheckpoint } from '@upshift/migrations';
+import type { BatchResult, BatchSizeLimits, MigrationEngine, ShardCheckpoint } from '@upshift/migrations';
 import { batchErrorVerdict, isolated, nextIsolation, startIsolation } from './core/failure.ts';
 import type { ShardFailure, ShardState } from './core/shard-state.ts';
 import { databaseWords } from './adapters/engines.ts';
@@ -25,6 +25,8 @@ export interface WorkInput {
   persist: (state: ShardState) => Promise<string>;
   /** Called after each committed batch; returns true to hand over (budget spent). */
   handOver: (batch: BatchResult) => boolean;
+  /** The adaptive batch size's bounds and target (the policy's `strategy.throttle.targetBatchMs`); the engine's defaults when omitted. */
+  batchLimits?: BatchSizeLimits;
 }
 
 /**
@@ -78,7 +80,7 @@ async function workInBatches(input: WorkInput): Promise<WorkEnd> {
   for (;;) {
     const from = state.checkpoint ?? initialCheckpoint(state.batchSize);
     try {
-      const checkpoint = await runShard({ engine: input.engine, shard: { range: state.range, backup: state.backup }, checkpoint: from, onBatch, signal: stop.signal });
+      const checkpoint = await runShard({ engine: input.engine, shard: { range: state.range, backup: state.backup }, checkpoint: from, onBatch, signal: stop.signal, ...(input.batchLimits ? { limits: input.batchLimits } : {}) });
       if (end) return end;
       if (input.signal.aborted) throw input.signal.reason;
       return { kind: checkpoint.done ? 'done' : 'budget', state: { ...state, checkpoint } };

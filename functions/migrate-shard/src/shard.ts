@@ -16,8 +16,11 @@ import type { ShardState } from './core/shard-state.ts';
 import { plannedChecksums, retryOrMessage } from './adapters/engines.ts';
 import { claimShard, commitCheckpoint, ensureShard, shardStep } from './adapters/steps.ts';
 import type { MigrateContext, MigrateDeps } from './context.ts';
-import { progressOf } from './progress.ts';
+import { shardCount } from './core/progress.ts';
+import { countFinished, progressOf } from './progress.ts';
 import { pausedByOperator, ShardControls } from './run-control.ts';
+import { shardStoreThrottle } from './shard-throttle.ts';
+import type { ThrottleState } from './core/throttle.ts';
 import { workOnShard } from './shard-work.ts';
 import type { WorkEnd } from './shard-work.ts';
 
@@ -79,32 +82,46 @@ async function workUnderLease(ctx: MigrateContext, event: UpshiftEvent<'shard.re
   const heartbeat = startHeartbeat(ctx.store, lease, { ttlMs, onLost: (error) => lost.abort(error) });
   const startedAt = Date.now();
   let progressAt: number | null = state.progressAt ?? null;
+  let counted = state.counted; // what this shard has counted into the run's progress tally (saved with each report)
   const controls = new ShardControls({
     store: ctx.store, runId: event.data.runId, signal: lost.signal, until: startedAt + ctx.config.UPSHIFT_SHARD_BUDGET_MS, scanned: state.checkpoint?.scanned ?? 0,
   });
   try {
     const gate = await controls.look(); // a paused (or ended) run starts no batch
     if (gate.kind !== 'go') return { kind: 'stopped', state, status: gate.kind === 'pause' ? pausedByOperator : gate.why };
-    const engine = controls.throttledEngine(deps.engines.engine(state.migration, work.checksum));
-    return await workOnShard({
-      engine, state, signal: lost.signal,
+    let latest = state;
+    let heldReports = 0;
+    // Commits a checkpoint (fenced), with a progress report when one is due or forced (the store throttle holding).
+    const commit = async (next: ShardState, throttle: ThrottleState | undefined, force: boolean): Promise<string> => {
+      const due = force || progressDue(progressAt, Date.now(), ctx.config.UPSHIFT_PROGRESS_INTERVAL_MS);
+      if (due) progressAt = Date.now();
+      const saved = { ...next, progressAt: progressAt ?? undefined, counted: due ? shardCount(next, false) : counted, throttle };
+      const key = `${event.data.shardId}:${next.checkpoint?.batches ?? 0}${force ? `:held${++heldReports}` : ''}`;
+      const status = await commitCheckpoint(ctx.store, step, lease, saved, due ? async (tx) => {
+        const progress = await progressOf(tx, event.data.runId, event.data.shardId, saved, counted);
+        await ctx.emitIn(tx, 'run.progress', progress, { key });
+      } : undefined);
+      counted = saved.counted;
+      latest = saved;
+      return status;
+    };
+    const store = await shardStoreThrottle(ctx, deps, { ...event.data, checksum: work.checksum, signal: lost.signal, until: startedAt + ctx.config.UPSHIFT_SHARD_BUDGET_MS },
+      async (held) => { await commit(latest, held, true); });
+    const engine = store.throttle.wrap(controls.throttledEngine(deps.engines.engine(state.migration, work.checksum)));
+    const end = await workOnShard({
+      engine, state, signal: lost.signal, batchLimits: store.batchLimits,
       handOver: (batch) => shouldHandOver({ startedAt, now: Date.now(), budgetMs: ctx.config.UPSHIFT_SHARD_BUDGET_MS, lastBatchMs: batch.durationMs }),
       persist: async (next) => {
-        const due = progressDue(progressAt, Date.now(), ctx.config.UPSHIFT_PROGRESS_INTERVAL_MS);
-        if (due) progressAt = Date.now();
-        const saved = { ...next, progressAt: progressAt ?? undefined };
-        const status = await commitCheckpoint(ctx.store, step, lease, saved, due ? async (tx) => {
-          const progress = await progressOf(tx, event.data.runId, event.data.shardId, saved);
-          await ctx.emitIn(tx, 'run.progress', progress, { key: `${event.data.shardId}:${next.checkpoint?.batches ?? 0}` });
-        } : undefined);
+        const status = await commit(next, store.throttle.state, false);
         // Between two batches: the operator's pause, stop or throttle (one read, then pacing).
         return status === 'running' && next.checkpoint?.done !== true ? controls.afterBatch(next.checkpoint?.scanned ?? 0) : status;
       },
     });
+    return { ...end, state: { ...end.state, counted } };
   } catch (error) {
     if (lost.signal.aborted) throw lost.signal.reason;
     const message = retryOrMessage(error, `${state.migration}`);
-    return { kind: 'failed', state, failure: { error: message, key: state.checkpoint?.lastKey ?? null, keyKnown: false, lastKey: state.checkpoint?.lastKey ?? null } };
+    return { kind: 'failed', state: { ...state, counted }, failure: { error: message, key: state.checkpoint?.lastKey ?? null, keyKnown: false, lastKey: state.checkpoint?.lastKey ?? null } };
   } finally {
     await heartbeat.stop();
   }
@@ -134,10 +151,10 @@ async function endInvocation(ctx: MigrateContext, d: Decision, data: ShardReques
     await saveCheckpoint(d.tx, step, { checkpoint: end.state }, lease);
     d.emit('shard.requested', { ...data, range: { ...data.range } }, { key: shardId });
   } else if (end.kind === 'done') {
-    await saveCheckpoint(d.tx, step, { status: 'completed', checkpoint: end.state }, lease);
+    await saveCheckpoint(d.tx, step, { status: 'completed', checkpoint: await countFinished(d.tx, runId, end.state) }, lease);
     d.emit('shard.completed', { runId, shardId, migration, rowsMigrated: checkpoint?.changed ?? 0, batches: checkpoint?.batches ?? 0, durationMs: Math.round(end.state.elapsedMs) }, { key: shardId });
   } else {
-    await saveCheckpoint(d.tx, step, { status: 'failed', checkpoint: end.state }, lease);
+    await saveCheckpoint(d.tx, step, { status: 'failed', checkpoint: await countFinished(d.tx, runId, end.state) }, lease);
     ctx.log.warn({ shardId, failure: end.failure }, 'shard failed permanently');
     d.emit('shard.failed', { runId, shardId, migration, reason: failureReason(shardId, end.failure), rowsMigrated: checkpoint?.changed ?? 0 }, { key: shardId });
   }

@@ -1,13 +1,18 @@
-import { parsePolicy, type EventData, type FieldProblem, type UpgradePolicy } from '@upshift/events';
+import { parsePolicy, type EventData, type FieldProblem } from '@upshift/events';
 import { activeHolders, firstStage, runExists, savePlan, setRunStatus, startRun, type Decision, type HandlerContext } from '@upshift/runtime';
-import { observeCluster, observeWorkloadAccess, refOfService, type ClusterRegistry } from '@upshift/workloads';
+import type { ClusterRegistry } from '@upshift/workloads';
 import { autoShardCount, type Catalog } from '@upshift/migrations';
 import { buildPlan, runTargets, type RunPlan } from './core/plan.ts';
-import { preflightProblems, type WorkloadSeen } from './core/preflight.ts';
+import type { WorkloadSeen } from './core/preflight.ts';
+import { plannedEventProblem } from './core/planned-size.ts';
 import { rejectionOf } from './core/rejection.ts';
 import { namespaceProblems } from './core/namespaces.ts';
-import { observeMigrations, pinChecksums, type MigrationFacts } from './adapters/catalog.ts';
+import { pinChecksums, type MigrationFacts } from './adapters/catalog.ts';
+import { preflight } from './adapters/preflight.ts';
 import type { PlanConfig } from './config.ts';
+
+/** Every cluster, workload and migration observed before anything changes (read-only; also what `upshift validate --connect` runs). */
+export { preflight };
 
 /** What planning needs besides the event: cluster clients, the catalog, and the environment for store URLs. */
 export interface PlanDeps {
@@ -44,6 +49,8 @@ export async function planRun(ctx: HandlerContext<PlanConfig>, request: EventDat
   const planned = buildPlan(runId, policy, facts(workloads, migrations));
   if (!planned.ok) return reject(ctx, runId, policy.metadata.name, planned.problems ? 'invalid-policy' : 'no-safe-order', planned.message, planned.problems ?? []);
   const plan = pinChecksums(planned.plan, migrations);
+  const tooBig = plannedEventProblem(plan);
+  if (tooBig) return reject(ctx, runId, policy.metadata.name, 'invalid-policy', 'the plan is too large to announce in one upgrade.planned event', [tooBig]);
   const targets = plan.dryRun ? [] : runTargets(plan);
   await ctx.decide(async (d) => {
     const busy = await activeHolders(d.tx, runId, targets);
@@ -70,32 +77,6 @@ function emitFirstStage(d: Decision, plan: RunPlan): void {
   if (first.kind === 'expand') d.emit('migration.expand.requested', { runId: plan.runId, migrations: first.migrations });
   else if (first.kind === 'wave') d.emit('rollout.wave.requested', first.request);
   else d.emit('verify.requested', { runId: plan.runId });
-}
-
-/** Every cluster, every (service, cluster) workload, every migration: observed before anything changes. */
-async function preflight(policy: UpgradePolicy, deps: PlanDeps) {
-  const reachable = new Set<string>();
-  const clusters = await Promise.all(policy.spec.clusters.map(async (cluster, index) => {
-    const seen = { ...await observeCluster(deps.clusters.get(cluster)), index };
-    if (seen.reachable) reachable.add(cluster.name);
-    return seen;
-  }));
-  const byName = new Map(policy.spec.clusters.map((c) => [c.name, c]));
-  const workloads: WorkloadSeen[] = [];
-  for (const [index, service] of policy.spec.services.entries()) {
-    for (const clusterName of service.clusters) {
-      const cluster = byName.get(clusterName);
-      if (!cluster || !reachable.has(clusterName)) continue;
-      const access = await observeWorkloadAccess(deps.clusters.get(cluster), refOfService(service, clusterName), deps.rolloutIdentity);
-      workloads.push({ service: service.name, index, ...access });
-    }
-  }
-  const migrations = deps.catalog.catalog
-    ? await observeMigrations(policy, deps.catalog.catalog, deps.env)
-    : policy.spec.migrations.map((m, index): MigrationFacts => ({ ref: m.ref, index, inCatalog: false }));
-  const problems: FieldProblem[] = preflightProblems({ clusters, workloads, migrations });
-  if (deps.catalog.error && policy.spec.migrations.length > 0) problems.push({ path: 'spec.migrations', message: `the migration catalog cannot be loaded: ${deps.catalog.error}` });
-  return { workloads, problems, migrations };
 }
 
 function facts(workloads: WorkloadSeen[], migrations: MigrationFacts[]) {

@@ -13,6 +13,7 @@ import type { ClusterRegistry } from '@upshift/workloads';
 import type { Catalog } from '@upshift/migrations';
 import { decideVerdict, type CheckResult, type Verdict } from './core/verdict.ts';
 import { invariants, noOldVersion, workloadsAvailable } from './adapters/checks.ts';
+import { planShape } from './adapters/plan-shape.ts';
 import type { VerifyConfig } from './config.ts';
 
 /** What verify needs besides the event. */
@@ -48,12 +49,13 @@ export async function shardFinal(ctx: Ctx, data: Data<'shard.completed'> | Data<
     // Already recorded (another event about the same shard): the decision it led to was taken then.
     // A run no longer going forward (rolling back, ended) only keeps the record.
     if (!recorded || run.status !== 'running') return;
-    const plan = await requirePlan(d.tx, data.runId);
+    // Per shard outcome: the plan's shape (read once per run) and the tallied fan-in, never every shard.
+    const shape = await planShape(d.tx, data.runId);
     const seen = await fanInByMigration(d.tx, data.runId, 'fanin');
-    const step = afterShards(plan.waves.length - 1, plan.migrations.map((m) => ({ ref: m.ref, afterWave: m.afterWave, ...(seen.get(m.ref) ?? { total: 0, final: 0, failed: 0 }) })));
+    const step = afterShards(shape.lastWave, shape.migrations.map((m) => ({ ref: m.ref, afterWave: m.afterWave, ...(seen.get(m.ref) ?? { total: 0, final: 0, failed: 0 }) })));
     ctx.log.info({ shard: data.shardId, step: step.kind, ...step.fanIn }, `shard ${data.shardId} ${failed ? 'failed' : 'completed'}: ${step.fanIn.final}/${step.fanIn.total} final`);
-    if (step.kind === 'next-wave') await resumeRollout(d, plan, step.wave);
-    else if (step.kind === 'fail') await failStage(d, plan, run);
+    if (step.kind === 'next-wave') await resumeRollout(d, await requirePlan(d.tx, data.runId), step.wave);
+    else if (step.kind === 'fail') await failStage(d, await requirePlan(d.tx, data.runId), run);
     else if (step.kind === 'verify') d.emit('verify.requested', { runId: data.runId });
   });
 }

@@ -6,7 +6,7 @@
  */
 import { Kafka as KafkaBinding } from 'cloudevents';
 import type { CloudEvent } from 'cloudevents';
-import type { KafkaMessage, Message } from 'kafkajs';
+import type { KafkaMessage, Message } from '../transport/kafkajs.ts';
 
 /** Why a record was dead-lettered. */
 export interface DeadLetterReason {

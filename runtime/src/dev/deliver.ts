@@ -8,7 +8,9 @@
 import { Agent, request } from 'node:http';
 import { HTTP, Kafka as KafkaBinding } from 'cloudevents';
 import type { CloudEvent } from 'cloudevents';
-import type { KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from '../transport/kafkajs.ts';
+import { DELIVERY_HEADERS } from '../telemetry/messaging.ts';
+import type { DeliveryOrigin } from '../telemetry/messaging.ts';
 import { backoffDelay } from './delivery-policy.ts';
 import type { RetryPolicy } from './delivery-policy.ts';
 
@@ -40,8 +42,11 @@ export function isRetriableStatus(status: number): boolean {
   return status === 0 || status === 404 || status === 408 || status === 409 || status === 429 || status >= 500;
 }
 
-/** The HTTP binary-mode request of a Kafka record (the SDK maps ce_ headers to ce- headers). */
-export function httpRequestOf(message: Pick<KafkaMessage, 'key' | 'value' | 'headers'>): { headers: Record<string, string>; body: string } {
+/**
+ * The HTTP binary-mode request of a Kafka record (the SDK maps ce_ headers to ce- headers); `origin`, when
+ * given, rides in `upshift-kafka-*` headers for the handling span's messaging attributes.
+ */
+export function httpRequestOf(message: Pick<KafkaMessage, 'key' | 'value' | 'headers'>, origin?: DeliveryOrigin): { headers: Record<string, string>; body: string } {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(message.headers ?? {})) {
     const single = Array.isArray(value) ? value[0] : value;
@@ -58,6 +63,11 @@ export function httpRequestOf(message: Pick<KafkaMessage, 'key' | 'value' | 'hea
   // dispatcher itself is traced, with a span of the same trace).
   if (typeof event.traceparent === 'string') out['traceparent'] = event.traceparent;
   if (typeof event.tracestate === 'string') out['tracestate'] = event.tracestate;
+  if (origin) {
+    out[DELIVERY_HEADERS.consumerGroup] = origin.consumerGroup;
+    if (origin.partition !== undefined) out[DELIVERY_HEADERS.partition] = String(origin.partition);
+    if (origin.offset !== undefined) out[DELIVERY_HEADERS.offset] = origin.offset;
+  }
   return { headers: out, body: typeof http.body === 'string' ? http.body : JSON.stringify(http.body) };
 }
 

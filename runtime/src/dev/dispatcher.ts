@@ -1,7 +1,8 @@
 /**
  * The local stand-in for Knative KafkaSources and queue-proxies: one consumer group per function over
  * the topics the catalogue routes to it (`routesFor`), each record POSTed in binary mode with at most
- * the function's concurrency in flight (the rest wait, as behind a queue-proxy), retried with backoff
+ * the function's concurrency in flight per instance (the rest wait, as behind a queue-proxy; a function
+ * of several instances gets each delivery at its ready instance with the fewest in flight), retried with backoff
  * (`deliveryPolicy`, shared with the Knative manifests), and dead-lettered (with the reason) on 400 or
  * when retries run out. Offsets commit only after a record is delivered or dead-lettered, so nothing
  * is lost. A record of the dead-letter topic is never dead-lettered again: when it cannot be delivered
@@ -11,22 +12,30 @@
  */
 import { DEAD_LETTER_TOPIC, deadLetterConsumer, retryWhileRetriable, routesFor } from '@upshift/events';
 import type { FunctionName, Topic } from '@upshift/events';
-import type { EachMessagePayload, Kafka, Producer } from 'kafkajs';
-import { Partitioners } from 'kafkajs';
+import type { EachMessagePayload, Kafka, Producer } from '../transport/kafkajs.ts';
+import { Partitioners } from '../transport/kafkajs.ts';
 import type { Logger } from '../log.ts';
 import { deadLetterRecord } from './dead-letter.ts';
 import { deliverWithRetry, httpRequestOf, postOnce } from './deliver.ts';
 import type { DeliveryOutcome, DeliveryRequest, ResolvedRetryPolicy } from './deliver.ts';
 import { deliveryPolicy, functionLimits } from './delivery-policy.ts';
 import type { RetryPolicy } from './delivery-policy.ts';
-import { ConcurrencyGate } from './gate.ts';
+import { InstanceBalancer } from './balancer.ts';
+import type { BalancedInstance } from './balancer.ts';
 import { SupervisedConsumer } from './supervised-consumer.ts';
 
-/** Where one function listens. */
+/** One instance of a function: where it listens and whether it is ready. */
+export interface DispatchInstance extends BalancedInstance {
+  readonly url: string;
+}
+
+/** Where one function listens: one address, or several instances behind it. */
 export interface DispatchTarget {
   readonly functionName: FunctionName;
   readonly url: string;
-  /** Requests in flight to it at once; default its `devConcurrency` (functionLimits: what one dev process stands in for). */
+  /** Its instances (`upshift dev --scale`); default one, at `url`, always ready. */
+  readonly instances?: readonly DispatchInstance[];
+  /** Requests in flight to each instance at once; default its `devConcurrency` (functionLimits: what one dev process stands in for). */
   readonly concurrency?: number;
   /** Catalogue topics to consume (unprefixed); default `routesFor(functionName).topics`. */
   readonly topics?: readonly Topic[];
@@ -35,7 +44,8 @@ export interface DispatchTarget {
 /** A target with what delivering to it needs. */
 interface Route {
   readonly target: DispatchTarget;
-  readonly gate: ConcurrencyGate;
+  readonly instances: readonly DispatchInstance[];
+  readonly gate: InstanceBalancer;
   readonly policy: ResolvedRetryPolicy;
 }
 
@@ -93,7 +103,8 @@ export class Dispatcher {
     const limits = functionLimits[target.functionName];
     const overrides = Object.fromEntries(Object.entries(this.#options.retry ?? {}).filter(([, value]) => value !== undefined));
     const policy = { ...deliveryPolicy, requestTimeoutMs: limits.timeoutSeconds * 1000, ...overrides };
-    return { target, gate: new ConcurrencyGate(target.concurrency ?? limits.devConcurrency), policy };
+    const instances = target.instances?.length ? target.instances : [{ url: target.url, ready: () => true }];
+    return { target, instances, gate: new InstanceBalancer(instances, target.concurrency ?? limits.devConcurrency), policy };
   }
 
   /**
@@ -107,7 +118,7 @@ export class Dispatcher {
     const partitionsConsumedConcurrently = Math.max(12, route.gate.limit);
     const group = new SupervisedConsumer({
       name: target.functionName, log: this.#options.log, kafka: this.#options.kafka,
-      config: { groupId: `${prefix}upshift-dispatcher-${target.functionName}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 100, ...groupTimings },
+      config: { groupId: this.#groupIdOf(target), allowAutoTopicCreation: false, maxWaitTimeInMs: 100, ...groupTimings },
       run: async (consumer) => {
         await retryWhileRetriable(() => consumer.subscribe({ topics, fromBeginning: true }));
         await consumer.run({ partitionsConsumedConcurrently, eachMessage: (payload) => this.#dispatch(route, payload) });
@@ -139,6 +150,11 @@ export class Dispatcher {
     }
   }
 
+  /** The consumer group of a target's topics (also told to the function, for its handling span). */
+  #groupIdOf(target: DispatchTarget): string {
+    return `${this.#options.topicPrefix ?? ''}upshift-dispatcher-${target.functionName}`;
+  }
+
   #isDeadLetterTopic(topic: string): boolean {
     return topic === `${this.#options.topicPrefix ?? ''}${DEAD_LETTER_TOPIC}`;
   }
@@ -146,7 +162,7 @@ export class Dispatcher {
   async #deliver(route: Route, payload: EachMessagePayload): Promise<DeliveryOutcome> {
     let request: DeliveryRequest;
     try {
-      request = httpRequestOf(payload.message);
+      request = httpRequestOf(payload.message, { consumerGroup: this.#groupIdOf(route.target), partition: payload.partition, offset: payload.message.offset });
     } catch (err) {
       return { kind: 'dead-letter', attempts: 0, throttled: 0, status: 400, reason: `not a CloudEvent: ${(err as Error).message}` };
     }
@@ -154,14 +170,15 @@ export class Dispatcher {
     return deliverWithRetry(attempt, route.policy, (ms) => this.#pause(ms, payload));
   }
 
-  /** One attempt: waits for a place at the function (its concurrency), POSTs, frees the place; undefined when stopping. */
+  /** One attempt: waits for a place at an instance (its concurrency), POSTs, frees the place; undefined when stopping. */
   async #attempt(route: Route, request: DeliveryRequest) {
     const signal = this.#stopping.signal;
-    if (!(await route.gate.enter(signal))) return undefined;
+    const index = await route.gate.enter(signal);
+    if (index === undefined) return undefined;
     try {
-      return await postOnce(route.target.url, request, route.policy.requestTimeoutMs, signal);
+      return await postOnce(route.instances[index]?.url ?? route.target.url, request, route.policy.requestTimeoutMs, signal);
     } finally {
-      route.gate.leave();
+      route.gate.leave(index);
     }
   }
 

@@ -11,7 +11,7 @@
  *   stopped, kafkajs is told not to restart (`restartOnFailure`) and a consumer that joins is
  *   disconnected again.
  */
-import type { Consumer, ConsumerConfig, Kafka } from 'kafkajs';
+import type { Consumer, ConsumerConfig, Kafka } from '../transport/kafkajs.ts';
 import type { Logger } from '../log.ts';
 
 /** What a supervised consumer is made of. */

@@ -115,7 +115,7 @@ export function defineFunction<C extends HostConfig>(definition: FunctionDefinit
   const metrics = createFunctionMetrics(definition.name);
   let resources: Resources<C> | undefined;
   const deps = (r: Resources<C>): FunctionDeps<C> => ({
-    config: r.config, pool: r.pool, log: r.log, metrics, decide: (cause, decision) => decideWithoutEvent(definition, r, cause, decision),
+    config: r.config, pool: r.pool, log: r.log, metrics, decide: (cause, decision) => decideWithoutEvent(definition, r, cause, decision, metrics),
   });
   return {
     name: definition.name,
@@ -128,6 +128,7 @@ export function defineFunction<C extends HostConfig>(definition: FunctionDefinit
       if (!resources) return;
       const open = resources;
       resources = undefined;
+      metrics.controlStore.observe(undefined);
       await definition.shutdown?.(deps(open)).catch(() => undefined);
       await closeResources(open);
     },

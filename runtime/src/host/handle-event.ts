@@ -21,9 +21,12 @@ import { deadLetterOf } from './dead-letter-input.ts';
 import type { OutboxEntry } from '../store/outbox.ts';
 import { withTransaction, withTransactionFrom } from '../store/pool.ts';
 import type { TxClient } from '../store/pool.ts';
+import { deliveryOrigin, handlingAttributes } from '../telemetry/messaging.ts';
 import { contextOfEvent, traceAttributesOf } from '../telemetry/propagation.ts';
+import { RUN_ID_ATTRIBUTE, withRunId } from '../telemetry/run-context.ts';
 import { wrapError } from '../wrap-error.ts';
 import type { Decision, FunctionDefinition, HandlerContext } from './function.ts';
+import { countOutcomes } from './domain-metrics.ts';
 import type { FunctionMetrics } from './metrics.ts';
 import type { Resources } from './resources.ts';
 
@@ -55,13 +58,16 @@ export async function handleEvent<C extends HostConfig>(
     return failure(violation);
   }
   const topic = `${resources.config.UPSHIFT_TOPIC_PREFIX}${entryForType(event.type)?.topic ?? 'unknown'}`;
+  const runId = runIdOf(event);
   const httpSpan = trace.getSpan(context.active());
+  if (runId) httpSpan?.setAttribute(RUN_ID_ATTRIBUTE, runId);
   const options = {
     kind: SpanKind.CONSUMER,
-    attributes: messagingAttributes(event, topic, definition.name),
+    attributes: handlingAttributes(event, topic, deliveryOrigin(delivery, definition.name, letter !== undefined), runId),
     links: httpSpan ? [{ context: httpSpan.spanContext() }] : [],
   };
-  return tracer.startActiveSpan(`process ${topic}`, options, contextOfEvent(event), (span) =>
+  // Every span started while handling (store, Kubernetes, Kafka calls) is tagged with the run (RunSpanProcessor).
+  return tracer.startActiveSpan(`process ${topic}`, options, withRunId(contextOfEvent(event), runId), (span) =>
     runTraced(span, definition, resources, metrics, event, letter && { ...letter, type: event.type, id: event.id }),
   );
 }
@@ -73,7 +79,8 @@ async function runTraced<C extends HostConfig>(
   const timer = metrics.handlingSeconds.startTimer({ type: event.type });
   try {
     if (letter) span.setAttributes({ 'upshift.dead_letter.status': letter.status, 'upshift.dead_letter.destination': letter.destination });
-    const outcome = await handleOnce(definition, resources, event, log, letter);
+    const outcome = await handleOnce(definition, resources, event, log, letter, metrics);
+    if (letter && !outcome.duplicate) metrics.domain.deadLetters.inc({ type: event.type, status: String(letter.status) });
     metrics.handled.inc({ type: event.type, outcome: outcome.duplicate ? 'duplicate' : 'ok' });
     span.setAttribute('upshift.duplicate', outcome.duplicate);
     log.debug({ outputs: outcome.outputs.length, duplicate: outcome.duplicate }, 'event handled');
@@ -102,7 +109,7 @@ interface Outcome {
  * decides nothing still claims the inbox, so a redelivery is recognised.
  */
 async function handleOnce<C extends HostConfig>(
-  definition: FunctionDefinition<C>, resources: Resources<C>, event: AnyUpshiftEvent, log: Logger, letter?: DeadLetter,
+  definition: FunctionDefinition<C>, resources: Resources<C>, event: AnyUpshiftEvent, log: Logger, letter?: DeadLetter, metrics?: FunctionMetrics,
 ): Promise<Outcome> {
   const key: InboxKey = { consumer: definition.name, source: event.source, id: letter ? await deadLetterKey(resources, event) : event.id };
   const source = `/upshift/${definition.name}`;
@@ -119,13 +126,14 @@ async function handleOnce<C extends HostConfig>(
     const decided = await withTransactionFrom(resources.pool, begin, async (tx, claim) => {
       if (!claim.first) {
         await replayOutbox(tx, source, claim.outputs);
-        return { outcome: { duplicate: true, outputs: claim.outputs }, value: undefined };
+        return { outcome: { duplicate: true, outputs: claim.outputs }, value: undefined, emitted: [] };
       }
       const emitted: OutboxEntry[] = [];
       const value = await decision({ tx, emit: emitterFor(definition, resources, letter ? { ...event, id: key.id } as AnyUpshiftEvent : event, emitted), redrive: (again) => redriveEntry(tx, outboxEntryOf(resources, again)) });
       await storeOutputs(tx, key, await holdWhilePaused(tx, emitted)); // a paused run's forward events wait for its resume
-      return { outcome: { duplicate: false, outputs: emitted.map((entry) => entry.id) }, value };
+      return { outcome: { duplicate: false, outputs: emitted.map((entry) => entry.id) }, value, emitted };
     });
+    if (metrics) countOutcomes(metrics.domain, decided.emitted); // committed: counted once
     outcome = decided.outcome;
     return decided.value;
   };
@@ -162,7 +170,7 @@ async function handleOnce<C extends HostConfig>(
 
 /** A decision no event caused (see FunctionDeps.decide): its outputs go to the outbox in the same transaction. */
 export async function decideWithoutEvent<C extends HostConfig, T>(
-  definition: FunctionDefinition<C>, resources: Resources<C>, cause: string, decision: (d: Decision) => Promise<T>,
+  definition: FunctionDefinition<C>, resources: Resources<C>, cause: string, decision: (d: Decision) => Promise<T>, metrics?: FunctionMetrics,
 ): Promise<T> {
   const source = `/upshift/${definition.name}`;
   const input = { source, id: cause } as AnyUpshiftEvent;
@@ -173,6 +181,7 @@ export async function decideWithoutEvent<C extends HostConfig, T>(
     await storeOutputs(tx, { consumer: definition.name, source, id: cause }, await holdWhilePaused(tx, emitted));
     return result;
   });
+  if (metrics) countOutcomes(metrics.domain, emitted);
   if (emitted.length > 0) resources.relay.wake();
   return value;
 }
@@ -215,22 +224,6 @@ async function deadLetterKey(resources: Resources, event: AnyUpshiftEvent): Prom
 function decodeDeadLetter(definition: FunctionDefinition, raw: unknown): AnyUpshiftEvent {
   if (!definition.deadLetters) throw new Error(`${definition.name} does not consume dead letters`);
   return decode(raw);
-}
-
-/** Messaging + CloudEvents semantic-convention attributes of the handling span. */
-function messagingAttributes(event: AnyUpshiftEvent, topic: string, consumer: string): Record<string, string> {
-  return {
-    'messaging.system': 'kafka',
-    'messaging.destination.name': topic,
-    'messaging.operation.type': 'process',
-    'messaging.operation.name': 'process',
-    'messaging.message.id': event.id,
-    'messaging.consumer.group.name': consumer,
-    'cloudevents.event_id': event.id,
-    'cloudevents.event_source': event.source,
-    'cloudevents.event_type': event.type,
-    'cloudevents.event_subject': event.subject,
-  };
 }
 
 /** Decodes and checks the catalogue routes this type to `functionName` (else it is misdelivered). */

@@ -1,8 +1,13 @@
 /**
- * Prometheus metrics every function serves at /metrics. Functions add their own (rows migrated,
- * batch latency…) to the same registry through `FunctionMetrics.registry`.
+ * Prometheus metrics every function serves at /metrics: event handling, the domain metrics
+ * (domain-metrics.ts) and the control-store gauges read at scrape time (control-store-gauges.ts).
+ * knative/monitoring's rules and dashboard name only metrics defined here (a test checks it).
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createControlStoreGauges } from './control-store-gauges.ts';
+import type { ControlStoreGauges } from './control-store-gauges.ts';
+import { createDomainMetrics } from './domain-metrics.ts';
+import type { DomainMetrics } from './domain-metrics.ts';
 
 /** The metrics of one function instance. */
 export interface FunctionMetrics {
@@ -10,6 +15,10 @@ export interface FunctionMetrics {
   readonly handled: Counter<'type' | 'outcome'>;
   readonly handlingSeconds: Histogram<'type'>;
   readonly published: Counter;
+  /** Records migrated, batch and shard durations, outcomes of runs, waves and shards, dead letters. */
+  readonly domain: DomainMetrics;
+  /** Outbox lag and idle runs, read from the control store at scrape time once `observe`d. */
+  readonly controlStore: ControlStoreGauges;
 }
 
 /** Creates the registry with default process metrics and the event-handling metrics. */
@@ -35,5 +44,5 @@ export function createFunctionMetrics(functionName: string): FunctionMetrics {
     help: 'Events the outbox relay published to Kafka.',
     registers: [registry],
   });
-  return { registry, handled, handlingSeconds, published };
+  return { registry, handled, handlingSeconds, published, domain: createDomainMetrics(registry), controlStore: createControlStoreGauges(registry) };
 }

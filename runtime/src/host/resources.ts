@@ -7,7 +7,7 @@ import { HostConfig, parseConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import type { Logger } from '../log.ts';
 import { migrateStore } from '../store/migrate.ts';
-import { createPool } from '../store/pool.ts';
+import { controlPoolMax, createPool } from '../store/pool.ts';
 import { OutboxRelay } from '../store/relay.ts';
 import { KafkaPublisher, createKafka } from '../transport/kafka.ts';
 import { describeKafkaSecurity, kafkaSecurity } from '../transport/kafka-security.ts';
@@ -36,11 +36,13 @@ export async function openResources<C extends HostConfig>(
   const log = createLogger(definition.name, config.LOG_LEVEL);
   const kafka = kafkaSecurity(config); // checked before anything opens, like the rest of the config
   const pool = createPool(config.DATABASE_URL, {
+    max: config.UPSHIFT_CONTROL_POOL_MAX ?? controlPoolMax(config.UPSHIFT_CONTAINER_CONCURRENCY),
     applicationName: `upshift-${definition.name}`,
     onError: (err) => log.warn({ err }, 'control-store connection lost; the pool opens a new one'),
   });
   try {
     await migrateStore(pool);
+    metrics.controlStore.observe(pool);
     const publisher = overrides.publisher ?? (await connectedPublisher(config, kafka, definition.name, log));
     const relay = new OutboxRelay({
       pool, databaseUrl: config.DATABASE_URL, publisher, log, pollMs: config.RELAY_POLL_MS,

@@ -9,6 +9,20 @@ import { wrapError } from '../wrap-error.ts';
 /** A client inside an open transaction; handlers receive this and nothing else to write with. */
 export type TxClient = PoolClient;
 
+/** Control-store connections of an instance whose concurrency is unknown (and the most the default gives). */
+export const controlPoolCeiling = 10;
+
+/**
+ * The default size of an instance's control-store pool for `concurrency` requests at once: two for the
+ * instance itself (the relay's drain, a poll or a readiness probe) and two per request in flight (its
+ * looks and decision, plus a heartbeat or a checkpoint beside them), at most `controlPoolCeiling`. A
+ * migrate-shard pod (containerConcurrency 1) holds at most 4, plan/rollout/verify 10. No transaction
+ * stays open while a handler waits, so a request needs a connection only for milliseconds at a time.
+ */
+export function controlPoolMax(concurrency: number | undefined): number {
+  return concurrency === undefined ? controlPoolCeiling : Math.min(controlPoolCeiling, 2 + 2 * concurrency);
+}
+
 /**
  * Creates the control-store pool. A connection that drops (pg_terminate_backend, a failover) is
  * reported to `onError` once and never crashes the process; see `surviveDroppedConnections`.
@@ -19,7 +33,7 @@ export function createPool(
 ): Pool {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
-    max: options.max ?? 10,
+    max: options.max ?? controlPoolCeiling,
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
     application_name: options.applicationName ?? 'upshift',

@@ -180,4 +180,92 @@ CREATE TRIGGER outbox_notify_changed AFTER INSERT ON upshift.outbox
   FOR EACH ROW EXECUTE FUNCTION upshift.notify_run_changed();
 `,
   },
+  {
+    version: 5,
+    name: 'shard tallies: fan-in and progress counted as shards change, never by reading every shard',
+    sql: `
+-- Per run, kind and migration: kind 'shard' counts the shards migrate-shard planned (shards) and the
+-- progress its workers counted in (done, rows, share: a shard's scanned share of its estimate, 1 when
+-- finished); kinds 'fanin' and 'restored' count the shards verify recorded final (shards, failed, rows).
+-- Each row changes in the transaction that changes the shard, so a fan-in or a progress event reads a
+-- handful of rows however many shards the run has.
+CREATE TABLE upshift.shard_tallies (
+  run_id    text NOT NULL REFERENCES upshift.runs(id) ON DELETE CASCADE,
+  kind      text NOT NULL CHECK (kind IN ('shard', 'fanin', 'restored')),
+  migration text NOT NULL,
+  shards    integer NOT NULL DEFAULT 0,
+  failed    integer NOT NULL DEFAULT 0,
+  rows      bigint NOT NULL DEFAULT 0,
+  done      integer NOT NULL DEFAULT 0,
+  share     double precision NOT NULL DEFAULT 0,
+  PRIMARY KEY (run_id, kind, migration)
+);
+-- New shard, fan-in and restore steps are counted by a statement trigger (one upsert per statement and
+-- migration, whatever inserted them), deleted ones counted out; progress is counted in by migrate-shard
+-- with the checkpoint.
+-- Runs already under way: tallies from their steps (progress counts finished shards; a shard still
+-- running counts its progress in from its next report on). The lock keeps inserts out until the trigger exists.
+LOCK TABLE upshift.steps IN SHARE ROW EXCLUSIVE MODE;
+INSERT INTO upshift.shard_tallies (run_id, kind, migration, shards, failed, rows, done, share)
+SELECT run_id, kind, split_part(key, ':', 2), count(*),
+       count(*) FILTER (WHERE status = 'failed'),
+       coalesce(sum(CASE
+         WHEN kind <> 'shard' AND jsonb_typeof(checkpoint->'rows') = 'number' THEN (checkpoint->>'rows')::numeric::bigint
+         WHEN kind = 'shard' AND status IN ('completed', 'failed') AND jsonb_typeof(checkpoint->'checkpoint'->'changed') = 'number'
+           THEN (checkpoint->'checkpoint'->>'changed')::numeric::bigint
+         ELSE 0 END), 0),
+       count(*) FILTER (WHERE kind = 'shard' AND status IN ('completed', 'failed')),
+       count(*) FILTER (WHERE kind = 'shard' AND status IN ('completed', 'failed'))
+  FROM upshift.steps WHERE kind IN ('shard', 'fanin', 'restored') GROUP BY run_id, kind, split_part(key, ':', 2);
+
+CREATE FUNCTION upshift.tally_new_steps() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO upshift.shard_tallies AS t (run_id, kind, migration, shards, failed, rows)
+  SELECT run_id, kind, split_part(key, ':', 2), count(*),
+         count(*) FILTER (WHERE kind <> 'shard' AND status = 'failed'),
+         coalesce(sum(CASE WHEN kind <> 'shard' AND jsonb_typeof(checkpoint->'rows') = 'number'
+                           THEN (checkpoint->>'rows')::numeric::bigint ELSE 0 END), 0)
+    FROM inserted WHERE kind IN ('shard', 'fanin', 'restored') GROUP BY 1, 2, 3
+  ON CONFLICT (run_id, kind, migration) DO UPDATE
+    SET shards = t.shards + EXCLUDED.shards, failed = t.failed + EXCLUDED.failed, rows = t.rows + EXCLUDED.rows;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER steps_tally AFTER INSERT ON upshift.steps REFERENCING NEW TABLE AS inserted
+  FOR EACH STATEMENT EXECUTE FUNCTION upshift.tally_new_steps();
+-- A step deleted (a retried shard's fan-in record forgotten) is counted out the same way.
+CREATE FUNCTION upshift.untally_deleted_steps() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE upshift.shard_tallies t SET shards = t.shards - d.shards, failed = t.failed - d.failed, rows = t.rows - d.rows
+    FROM (SELECT run_id, kind, split_part(key, ':', 2) AS migration, count(*) AS shards,
+                 count(*) FILTER (WHERE kind <> 'shard' AND status = 'failed') AS failed,
+                 coalesce(sum(CASE WHEN kind <> 'shard' AND jsonb_typeof(checkpoint->'rows') = 'number'
+                                   THEN (checkpoint->>'rows')::numeric::bigint ELSE 0 END), 0) AS rows
+            FROM deleted WHERE kind IN ('shard', 'fanin', 'restored') GROUP BY 1, 2, 3) d
+   WHERE t.run_id = d.run_id AND t.kind = d.kind AND t.migration = d.migration;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER steps_untally AFTER DELETE ON upshift.steps REFERENCING OLD TABLE AS deleted
+  FOR EACH STATEMENT EXECUTE FUNCTION upshift.untally_deleted_steps();
+
+-- A run's events (partition key = the run id, or a shard id '<runId>:…'): read by status and watch
+-- without scanning the whole outbox, however many runs it holds.
+CREATE INDEX outbox_run_events ON upshift.outbox (partition_key text_pattern_ops, seq);
+`,
+  },
+  {
+    version: 6,
+    name: 'per-store throttle budgets shared by every shard of every run',
+    sql: `
+-- One row per data store: a virtual clock for the store's rows/s (every batch reserves its rows) and a
+-- hold that any shard which saw the store over a limit sets for all of them, with why. Only throttle
+-- state: losing it costs a moment of unthrottled pace, nothing else.
+CREATE TABLE upshift.store_budgets (
+  store       text PRIMARY KEY,
+  next_at     timestamptz NOT NULL DEFAULT now(),
+  held_until  timestamptz NOT NULL DEFAULT now(),
+  held_why    text NOT NULL DEFAULT '',
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
 ];

@@ -2,8 +2,8 @@
  * W3C trace context in and out of CloudEvents (Distributed Tracing extension: `traceparent`/`tracestate`
  * attributes). Uses the W3C propagator directly, so it works the same with or without a started SDK.
  */
-import { ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
-import type { Context } from '@opentelemetry/api';
+import { ROOT_CONTEXT, context, isSpanContextValid, trace } from '@opentelemetry/api';
+import type { Context, SpanContext } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 
 const propagator = new W3CTraceContextPropagator();
@@ -40,7 +40,11 @@ export function traceAttributesOf(ctx: Context = context.active()): TraceAttribu
 
 /** The trace id of the current span, for log lines; undefined outside a span. */
 export function currentTraceId(): string | undefined {
-  const span = trace.getSpan(context.active());
-  const id = span?.spanContext().traceId;
-  return id && id !== '00000000000000000000000000000000' ? id : undefined;
+  return currentSpanContext()?.traceId;
+}
+
+/** The context of the current span (trace id, span id, flags), for log correlation; undefined outside a valid span. */
+export function currentSpanContext(): SpanContext | undefined {
+  const spanContext = trace.getSpan(context.active())?.spanContext();
+  return spanContext && isSpanContextValid(spanContext) ? spanContext : undefined;
 }

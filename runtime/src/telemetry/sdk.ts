@@ -1,6 +1,8 @@
 /**
- * Tracing: OTLP/HTTP traces to OTLP_ENDPOINT, http + pg + kafkajs instrumentation. Must run before those
- * modules load: use the `--import` preload (preload.ts).
+ * Tracing: OTLP/HTTP traces (settings.ts: the standard OTEL_* variables), http + pg + mongodb + kafkajs
+ * instrumentation, every span of a run tagged `upshift.run.id`. Must run before those modules load: use
+ * the `--import` preload (preload.ts). The sampler is the SDK's from OTEL_TRACES_SAMPLER/_ARG (default
+ * parentbased_always_on: an event's sampled flag decides for its whole handling).
  *
  * Start-up cost is kept small on purpose (it is paid by every function process): a tracer provider
  * rather than `@opentelemetry/sdk-node` (which loads every exporter, metrics and logs: ~1 s of CPU),
@@ -12,24 +14,27 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
+import { MongoDBInstrumentation } from '@opentelemetry/instrumentation-mongodb';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { register as registerSyncHooks, supportsSyncHooks } from 'import-in-the-middle/register-hooks.mjs';
+import { RunSpanProcessor } from './run-context.ts';
 
 /** Options for startTelemetry. */
 export interface TelemetryOptions {
   readonly serviceName: string;
-  /** OTLP/HTTP base URL, e.g. http://127.0.0.1:4318; traces go to `<endpoint>/v1/traces`. */
-  readonly otlpEndpoint: string;
+  /** The OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces (settings.ts). */
+  readonly tracesUrl: string;
 }
 
 /**
  * The modules the instrumentations below patch when ESM code imports them (CommonJS `require`s are
  * patched through require-in-the-middle either way); no other module goes through the ESM hook.
  */
-const instrumentedModules: readonly string[] = ['http', 'https', 'pg', 'pg-pool', 'kafkajs'];
+const instrumentedModules: readonly string[] = ['http', 'https', 'pg', 'pg-pool', 'mongodb', 'kafkajs'];
 
 /** Registers the import-in-the-middle loader hook for `instrumentedModules` only. */
 function hookInstrumentedModules(): void {
@@ -40,10 +45,16 @@ function hookInstrumentedModules(): void {
 /** Starts tracing and returns a shutdown that flushes pending spans. */
 export function startTelemetry(options: TelemetryOptions): () => Promise<void> {
   hookInstrumentedModules();
-  const exporter = new OTLPTraceExporter({ url: `${options.otlpEndpoint.replace(/\/$/, '')}/v1/traces` });
+  // Headers, timeout and compression come from OTEL_EXPORTER_OTLP_(TRACES_)* through the exporter itself.
+  const exporter = new OTLPTraceExporter({ url: options.tracesUrl });
+  const resource = defaultResource()
+    .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }))
+    .merge(detectResources({ detectors: [envDetector] })); // OTEL_RESOURCE_ATTRIBUTES
+  // A short default delay (spans of a run show up in Jaeger while it runs); OTEL_BSP_* when set.
+  const batching = process.env['OTEL_BSP_SCHEDULE_DELAY'] ? {} : { scheduledDelayMillis: 500 };
   const provider = new NodeTracerProvider({
-    resource: defaultResource().merge(resourceFromAttributes({ 'service.name': options.serviceName })),
-    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 500 })],
+    resource,
+    spanProcessors: [new RunSpanProcessor(), new BatchSpanProcessor(exporter, batching)],
   });
   provider.register();
   const unregister = registerInstrumentations({
@@ -55,6 +66,7 @@ export function startTelemetry(options: TelemetryOptions): () => Promise<void> {
       }),
       // Never record query parameter values: they may carry data or secrets.
       new PgInstrumentation({ enhancedDatabaseReporting: false }),
+      new MongoDBInstrumentation({ enhancedDatabaseReporting: false }),
       new KafkaJsInstrumentation(),
     ],
   });

@@ -5,6 +5,7 @@ import { kafkaCacheDir, kafkaInstalledMarker, kafkaNode } from '../kafka-instanc
 import { runDirFor } from '../paths.ts';
 import { assertPortsFree, daemonStatus } from '../process.ts';
 import { run } from '../run.ts';
+import { installKcat } from '../kcat.ts';
 import { ports, versions } from '../versions.ts';
 
 const name = 'kafka';
@@ -19,6 +20,7 @@ export const kafka: Component = {
   externalEnv: 'KAFKA_BROKERS',
 
   async install() {
+    await installKcat(); // the interop tests' client, wherever the broker comes from
     if (existsSync(kafkaInstalledMarker)) return;
     mkdirSync(kafkaCacheDir, { recursive: true });
     writeFileSync(join(kafkaCacheDir, 'pom.xml'), pom());

@@ -6,3 +6,7 @@ export {
   isAvailable, podReasons, rolloutStatus,
   type ObservedCondition, type ObservedPod, type ObservedWorkload, type RolloutPhase, type TargetPhase,
 } from './rollout-status.ts';
+export {
+  deniedVerbsOf, namespaceQuestions, namespaceReads, questionKey, resourceOf, workloadFacts,
+  type NamespaceQuestion, type NamespaceRead, type SeenWorkload, type WorkloadFacts, type WorkloadKey, type WorkloadKind,
+} from './batched-reads.ts';

@@ -4,8 +4,8 @@
  * use names the checksum the run planned for the entry (`plannedChecksums`): an entry that changed since
  * is refused (CATALOG_CHANGED, permanent), so a run never acts on catalog content nobody planned.
  */
-import { isMigrationError, loadCatalog, openEngine, plannedMigration } from '@upshift/migrations';
-import type { Catalog, Migration, MigrationEngine } from '@upshift/migrations';
+import { isMigrationError, loadCatalog, openEngine, openSignalReader, plannedMigration } from '@upshift/migrations';
+import type { BatchResult, Catalog, Migration, MigrationEngine, StoreSignalReader } from '@upshift/migrations';
 import { loadPlan, redactCredentials, UpshiftError, type Queryable } from '@upshift/runtime';
 
 /** Engines by migration entry (ref and checksum), over one catalog folder. */
@@ -14,10 +14,13 @@ export class EngineRegistry {
   readonly #env: Readonly<Record<string, string | undefined>>;
   readonly #poolSize: number;
   readonly #engines = new Map<string, MigrationEngine>();
+  readonly #readers = new Map<string, StoreSignalReader>();
+  readonly #onBatch: BatchObserver | undefined;
   #catalog: Catalog | undefined;
   #catalogError: Error | undefined;
 
-  constructor(catalogDir: string, env: Readonly<Record<string, string | undefined>>, poolSize: number) {
+  constructor(catalogDir: string, env: Readonly<Record<string, string | undefined>>, poolSize: number, onBatch?: BatchObserver) {
+    this.#onBatch = onBatch;
     this.#dir = catalogDir;
     this.#env = env;
     this.#poolSize = poolSize;
@@ -48,17 +51,47 @@ export class EngineRegistry {
     const key = `${ref} ${migration.checksum}`;
     const open = this.#engines.get(key);
     if (open) return open;
-    const engine = openEngine(migration, this.#env, { poolSize: this.#poolSize });
+    const opened = openEngine(migration, this.#env, { poolSize: this.#poolSize });
+    const engine = this.#onBatch ? observeBatches(opened, migration, this.#onBatch) : opened;
     this.#engines.set(key, engine);
     return engine;
   }
 
-  /** Closes every engine (shutdown). */
+  /** The store signal reader of the entry `ref` (one connection of its own, opened once per process), for the store throttle. */
+  signals(ref: string, planned: string | undefined): StoreSignalReader {
+    const migration = this.migration(ref, planned);
+    const key = `${ref} ${migration.checksum}`;
+    const reader = this.#readers.get(key) ?? openSignalReader(migration, this.#env);
+    this.#readers.set(key, reader);
+    return reader;
+  }
+
+  /** Closes every engine and signal reader (shutdown). */
   async close(): Promise<void> {
-    const engines = [...this.#engines.values()];
+    const engines = [...this.#engines.values(), ...this.#readers.values()];
     this.#engines.clear();
+    this.#readers.clear();
     await Promise.allSettled(engines.map((engine) => engine.close()));
   }
+}
+
+/** Told of every batch an engine ran (metrics: records migrated, batch latency). */
+export type BatchObserver = (migration: Migration, batch: BatchResult) => void;
+
+/** The engine with `runBatch` reporting each finished batch to `onBatch`; every other member is the engine's own. */
+function observeBatches(engine: MigrationEngine, migration: Migration, onBatch: BatchObserver): MigrationEngine {
+  const runBatch: MigrationEngine['runBatch'] = async (request) => {
+    const batch = await engine.runBatch(request);
+    onBatch(migration, batch);
+    return batch;
+  };
+  return new Proxy(engine, {
+    get(target, property) {
+      if (property === 'runBatch') return runBatch;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /** The checksum the run's plan pinned for each migration ref (none for a run planned before they were recorded). */

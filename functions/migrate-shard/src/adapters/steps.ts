@@ -6,10 +6,15 @@ import * as runState from '@upshift/runtime';
 import type { Queryable, StepKey, StepStatus, TxClient } from '@upshift/runtime';
 import { asShardState } from '../core/shard-state.ts';
 import type { ShardState } from '../core/shard-state.ts';
-import type { ShardSeen } from '../core/progress.ts';
 import type { ShardStepSeen } from '../core/restore.ts';
 
 export { cancelPendingShards, claimShard, commitCheckpoint, markRestoring, shardStep } from '@upshift/runtime';
+
+/** A shard of a run as read back: its status and state. */
+export interface ShardSeen {
+  status: string;
+  state: ShardState | null;
+}
 
 /** A shard step as stored. */
 export interface StoredShard {

@@ -3,6 +3,7 @@
  * planned, the engine's checkpoint, how long it has run over all hops, and why it failed.
  */
 import type { KeyRange, ShardCheckpoint } from '@upshift/migrations';
+import type { ThrottleState } from './throttle.ts';
 
 /** Step statuses of a shard, in the order they can happen. */
 export const shardStatuses = ['pending', 'running', 'completed', 'failed', 'cancelled', 'restoring', 'restored'] as const;
@@ -35,7 +36,11 @@ export interface ShardState {
   elapsedMs: number;
   /** When this shard last reported progress (epoch ms), so continuations keep the once-a-second rule. */
   progressAt?: number;
+  /** What this shard has counted into its run's progress tally so far (core/progress.ts). */
+  counted?: { done: number; rows: number; share: number };
   failure?: ShardFailure;
+  /** The store throttle's state and why, as of the last committed batch (progress, `upshift watch`, metrics). */
+  throttle?: ThrottleState;
 }
 
 /** The state of a shard that was planned but not started. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { initialCheckpoint } from '@upshift/migrations';
-import { migrateProgress } from '../../src/core/progress.ts';
+import { countDelta, migrateProgress, shardCount } from '../../src/core/progress.ts';
 import { shardsToRestore } from '../../src/core/restore.ts';
 import { plannedShard } from '../../src/core/shard-state.ts';
 import type { ShardState } from '../../src/core/shard-state.ts';
@@ -11,14 +11,30 @@ function shard(scanned: number, changed: number, estimatedRows = 100): ShardStat
   return { ...state, checkpoint: { ...initialCheckpoint(10), scanned, changed } };
 }
 
-test('run progress counts finished shards whole and running ones by their scanned share', () => {
+test('a shard counts in its part: finished whole, running by its scanned share, rows changed', () => {
   const cases = [
-    { name: 'nothing yet', shards: [], expect: { percent: 100, shardsDone: 0, shardsTotal: 0, rowsMigrated: 0 } },
-    { name: 'one of two done, other half way', shards: [{ status: 'completed', state: shard(100, 90) }, { status: 'running', state: shard(50, 50) }], expect: { percent: 75, shardsDone: 1, shardsTotal: 2, rowsMigrated: 140 } },
-    { name: 'estimate too low never shows 100 before the end', shards: [{ status: 'running', state: shard(500, 500) }], expect: { percent: 99, shardsDone: 0, shardsTotal: 1, rowsMigrated: 500 } },
-    { name: 'failed shards are final', shards: [{ status: 'failed', state: shard(3, 3) }, { status: 'pending', state: null }], expect: { percent: 50, shardsDone: 1, shardsTotal: 2, rowsMigrated: 3 } },
+    { name: 'planned', state: shard(0, 0), finished: false, expect: { done: 0, rows: 0, share: 0 } },
+    { name: 'half way', state: shard(50, 40), finished: false, expect: { done: 0, rows: 40, share: 0.5 } },
+    { name: 'estimate too low never counts a whole shard before the end', state: shard(500, 500), finished: false, expect: { done: 0, rows: 500, share: 0.99 } },
+    { name: 'no estimate', state: shard(5, 5, 0), finished: false, expect: { done: 0, rows: 5, share: 0 } },
+    { name: 'finished', state: shard(100, 90), finished: true, expect: { done: 1, rows: 90, share: 1 } },
   ];
-  for (const c of cases) assert.deepEqual(migrateProgress(c.shards), c.expect, c.name);
+  for (const c of cases) assert.deepEqual(shardCount(c.state, c.finished), c.expect, c.name);
+});
+
+test('a report adds only what changed since the shard last counted in', () => {
+  assert.deepEqual(countDelta({ done: 0, rows: 40, share: 0.5 }, undefined), { done: 0, rows: 40, share: 0.5 });
+  assert.deepEqual(countDelta({ done: 1, rows: 90, share: 1 }, { done: 0, rows: 40, share: 0.5 }), { done: 1, rows: 50, share: 0.5 });
+  assert.deepEqual(countDelta({ done: 0, rows: 0, share: 0 }, { done: 1, rows: 90, share: 1 }), { done: -1, rows: -90, share: -1 }, 'a retried shard takes its finish back');
+});
+
+test('run progress from the tally: percent of shares, shards done, rows', () => {
+  const cases = [
+    { name: 'nothing planned yet', tally: { shards: 0, done: 0, rows: 0, share: 0 }, expect: { percent: 100, shardsDone: 0, shardsTotal: 0, rowsMigrated: 0 } },
+    { name: 'one of two done, other half way', tally: { shards: 2, done: 1, rows: 140, share: 1.5 }, expect: { percent: 75, shardsDone: 1, shardsTotal: 2, rowsMigrated: 140 } },
+    { name: '10,000 shards, a third in', tally: { shards: 10_000, done: 3333, rows: 6666, share: 3333.4 }, expect: { percent: 33.3, shardsDone: 3333, shardsTotal: 10_000, rowsMigrated: 6666 } },
+  ];
+  for (const c of cases) assert.deepEqual(migrateProgress(c.tally), c.expect, c.name);
 });
 
 test('a rollback restores every shard that started, never those that did not', () => {

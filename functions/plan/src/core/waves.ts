@@ -86,17 +86,33 @@ function dependencyLevels(services: ServiceNode[]): Levels {
       };
     }
   }
+  // Unmet dependencies counted per service, and who waits on whom: each edge is visited once (1,000 services stay fast).
   const remaining = new Map(services.map((s) => [s.name, new Set(s.dependsOn)]));
+  const dependents = new Map<string, string[]>();
+  for (const [name, deps] of remaining) {
+    for (const dep of deps) {
+      const waiting = dependents.get(dep);
+      if (waiting) waiting.push(name);
+      else dependents.set(dep, [name]);
+    }
+  }
   const levels: string[][] = [];
+  let ready = [...remaining].filter(([, deps]) => deps.size === 0).map(([name]) => name).sort();
   while (remaining.size > 0) {
-    const ready = [...remaining].filter(([, deps]) => deps.size === 0).map(([name]) => name).sort();
     if (ready.length === 0) {
       const cycle = findCycle(remaining);
       return { ok: false, reason: 'cycle', cycle, message: `dependency cycle: ${cycle.join(' → ')}` };
     }
+    const next: string[] = [];
     for (const name of ready) remaining.delete(name);
-    for (const deps of remaining.values()) for (const name of ready) deps.delete(name);
+    for (const name of ready) {
+      for (const dependent of dependents.get(name) ?? []) {
+        const deps = remaining.get(dependent);
+        if (deps?.delete(name) && deps.size === 0) next.push(dependent);
+      }
+    }
     levels.push(ready);
+    ready = next.sort();
   }
   return { ok: true, levels };
 }

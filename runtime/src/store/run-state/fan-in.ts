@@ -1,7 +1,8 @@
 /**
  * verify's fan-in: every shard's final outcome (kind `fanin`) and restore (kind `restored`) recorded once,
  * a row per shard, under the run row's lock (`lockRun`), so two instances handling the last two shards
- * at once cannot both miss the other's row: exactly one of them sees every shard final.
+ * at once cannot both miss the other's row: exactly one of them sees every shard final. The counts come
+ * from tallies kept by the insert (schema version 5), so a fan-in never reads every shard of the run.
  */
 import type { FanIn } from '../../lifecycle/stages.ts';
 import type { StepStatus } from '../../lifecycle/statuses.ts';
@@ -40,28 +41,37 @@ export async function fanInOf(tx: TxClient, runId: string, kind: 'fanin' | 'rest
 
 /**
  * The fan-in per migration: its `shard` steps (recorded at fan-out, all of one `migration.requested` in
- * one transaction) and those recorded final under `kind`. The migration is the middle part of the shard
- * id `<runId>:<ref>:<index>` (neither run ids nor refs contain ':').
+ * one transaction) and those recorded final under `kind`, as tallied when the steps were inserted
+ * (`upshift.shard_tallies`, schema version 5): a few rows per run, however many shards it has.
  */
 export async function fanInByMigration(tx: TxClient, runId: string, kind: 'fanin' | 'restored'): Promise<Map<string, FanIn>> {
   const { rows } = await tx.query<{ migration: string; total: string; final: string; failed: string }>(
-    `SELECT split_part(key, ':', 2) AS migration,
-            count(*) FILTER (WHERE kind = 'shard') AS total,
-            count(*) FILTER (WHERE kind = $2) AS final,
-            count(*) FILTER (WHERE kind = $2 AND status = 'failed') AS failed
-       FROM upshift.steps WHERE run_id = $1 AND kind IN ('shard', $2) GROUP BY 1`, [runId, kind]);
+    `SELECT migration,
+            coalesce(sum(shards) FILTER (WHERE kind = 'shard'), 0) AS total,
+            coalesce(sum(shards) FILTER (WHERE kind = $2), 0) AS final,
+            coalesce(sum(failed) FILTER (WHERE kind = $2), 0) AS failed
+       FROM upshift.shard_tallies WHERE run_id = $1 AND kind IN ('shard', $2) GROUP BY 1`, [runId, kind]);
   return new Map(rows.map((row) => [row.migration, { total: Number(row.total), final: Number(row.final), failed: Number(row.failed) }]));
 }
 
-/** Per-shard outcomes recorded by the fan-in: failed shards with reasons, and shards and rows per migration. */
+/** The most failed shards `shardOutcomes` lists by name (the count is always whole). */
+export const listedFailedShards = 100;
+
+/**
+ * Per-shard outcomes recorded by the fan-in: failed shards with reasons (at most `listedFailedShards`,
+ * then how many more), and shards and rows per migration (from the tallies).
+ */
 export async function shardOutcomes(tx: TxClient, runId: string): Promise<{ failed: string[]; rows: Map<string, { shards: number; rows: number }> }> {
-  const { rows } = await tx.query<{ key: string; status: string; checkpoint: ShardOutcome }>(
-    `SELECT key, status, checkpoint FROM upshift.steps WHERE run_id = $1 AND kind = 'fanin' ORDER BY key`, [runId]);
-  const failed = rows.filter((r) => r.status === 'failed').map((r) => `${r.key}: ${r.checkpoint.reason ?? 'failed'}`);
-  const perMigration = new Map<string, { shards: number; rows: number }>();
-  for (const row of rows) {
-    const entry = perMigration.get(row.checkpoint.migration) ?? { shards: 0, rows: 0 };
-    perMigration.set(row.checkpoint.migration, { shards: entry.shards + 1, rows: entry.rows + row.checkpoint.rows });
+  const { rows: tallies } = await tx.query<{ migration: string; shards: number; failed: number; rows: string }>(
+    `SELECT migration, shards, failed, rows FROM upshift.shard_tallies WHERE run_id = $1 AND kind = 'fanin' ORDER BY migration`, [runId]);
+  const failedCount = tallies.reduce((sum, t) => sum + t.failed, 0);
+  const failed: string[] = [];
+  if (failedCount > 0) {
+    const { rows } = await tx.query<{ key: string; checkpoint: ShardOutcome }>(
+      `SELECT key, checkpoint FROM upshift.steps WHERE run_id = $1 AND kind = 'fanin' AND status = 'failed' ORDER BY key LIMIT $2`,
+      [runId, listedFailedShards]);
+    failed.push(...rows.map((r) => `${r.key}: ${r.checkpoint.reason ?? 'failed'}`));
+    if (failedCount > rows.length) failed.push(`… and ${failedCount - rows.length} more failed shards`);
   }
-  return { failed, rows: perMigration };
+  return { failed, rows: new Map(tallies.map((t) => [t.migration, { shards: t.shards, rows: Number(t.rows) }])) };
 }

@@ -25,6 +25,8 @@ export async function startRun(tx: TxClient, runId: string, request: unknown, ta
     runId, JSON.stringify(request),
   ]);
   if ((created.rowCount ?? 0) === 0) return false;
+  if (await claimAll(tx, runId, targets)) return true;
+  // Another run holds one of them: claim one by one to name it.
   for (const target of targets) {
     try {
       await tx.query('SAVEPOINT claim_target');
@@ -38,6 +40,25 @@ export async function startRun(tx: TxClient, runId: string, request: unknown, ta
     }
   }
   return true;
+}
+
+/** Claims every target in one statement (2,000 workloads: one round trip, not 6,000); false, with nothing claimed, when another active run holds one. */
+async function claimAll(tx: TxClient, runId: string, targets: readonly RunTarget[]): Promise<boolean> {
+  if (targets.length === 0) return true;
+  try {
+    await tx.query('SAVEPOINT claim_targets');
+    await tx.query(
+      `INSERT INTO upshift.run_targets (run_id, kind, target) SELECT $1, kind, target FROM unnest($2::text[], $3::text[]) AS t(kind, target)
+        ON CONFLICT (run_id, kind, target) DO NOTHING`,
+      [runId, targets.map((t) => t.kind), targets.map((t) => t.target)],
+    );
+    await tx.query('RELEASE SAVEPOINT claim_targets');
+    return true;
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== '23505') throw wrapError(err, { operation: 'run.claim', runId });
+    await tx.query('ROLLBACK TO SAVEPOINT claim_targets');
+    return false;
+  }
 }
 
 function activeRunConflict(err: unknown, runId: string, target: RunTarget): UpshiftError {

@@ -108,3 +108,36 @@ export async function markRestoring(db: Queryable, step: StepKey): Promise<void>
     `UPDATE upshift.steps SET status = 'restoring', updated_at = now()
       WHERE run_id = $1 AND kind = $2 AND key = $3 AND status <> 'restored'`, [step.runId, step.kind, step.key]);
 }
+
+/** Progress one shard adds to (or has added to) its run's tally: finished shards, rows changed, scanned share. */
+export interface ProgressCount {
+  readonly done: number;
+  readonly rows: number;
+  readonly share: number;
+}
+
+/** The migrate progress of a run as tallied, over all its migrations: shards planned and the counts in. */
+export interface ProgressTally extends ProgressCount {
+  readonly shards: number;
+}
+
+/**
+ * Adds a shard's progress since its last report to its migration's tally and returns the run's totals,
+ * in one statement on a few rows (never every shard). Call it in the transaction that saves the
+ * shard's checkpoint with what it has counted in, so each report is counted exactly once.
+ */
+export async function countProgress(tx: TxClient, runId: string, migration: string, delta: ProgressCount): Promise<ProgressTally> {
+  const { rows } = await tx.query<{ shards: string | null; done: string | null; rows: string | null; share: number | null }>(
+    `WITH counted AS (
+       UPDATE upshift.shard_tallies SET done = done + $3, rows = rows + $4, share = share + $5
+        WHERE run_id = $1 AND kind = 'shard' AND migration = $2 RETURNING shards, done, rows, share
+     ), others AS (
+       SELECT shards, done, rows, share FROM upshift.shard_tallies WHERE run_id = $1 AND kind = 'shard' AND migration <> $2
+     )
+     SELECT sum(shards) AS shards, sum(done) AS done, sum(rows) AS rows, sum(share) AS share
+       FROM (SELECT * FROM counted UNION ALL SELECT * FROM others) t`,
+    [runId, migration, delta.done, delta.rows, delta.share],
+  );
+  const row = rows[0];
+  return { shards: Number(row?.shards ?? 0), done: Number(row?.done ?? 0), rows: Number(row?.rows ?? 0), share: Number(row?.share ?? 0) };
+}

@@ -1,0 +1,223 @@
+/**
+ * Online benchmark (issue 20): what an application feels while a table is migrated. An open-loop writer
+ * at BENCH_ONLINE_RATE writes/s (default 200; 80 % single-row updates, 20 % inserts; latency from each
+ * write's scheduled time to its commit) runs (a) alone, (b) during one raw UPDATE of the whole table,
+ * (c) during upshift's backfill with the default policy (auto shards, batch 1000, backup on, the store
+ * throttle's defaults), each on a fresh copy of the table. Printed: writer p99 during (c) ÷ alone (goal
+ * ≤ 1.5×) and (c)'s rows/s ÷ (b)'s rows/s, both with the writer on (goal ≥ 0.8×). BENCH_ONLINE_VARIANTS
+ * adds comparisons (`before`: 200 ms batches, no store throttle — upshift before issue 20; `no-backup`;
+ * `target-<ms>`). Sizes: BENCH_ONLINE_ROWS (default 1,000,000), BENCH_ONLINE_DOCS (MongoDB, default
+ * 20,000), BENCH_ONLINE_BASELINE_SECONDS (default 10), BENCH_ONLINE_STORES (default `postgres,mongodb`).
+ * Shards in flight: BENCH_ONLINE_IN_FLIGHT (default 4, migrate-shard's default slots per process).
+ */
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { defaultStrategyThrottle, type StrategyThrottle } from '@upshift/events/contract';
+import { autoShardCount, defaultBatchSizeLimits, initialCheckpoint, openEngine, openSignalReader, runShard } from '@upshift/migrations';
+import type { Migration, MigrationEngine } from '@upshift/migrations';
+import { forgetStoreBudget } from '@upshift/runtime';
+import { StoreBudget } from '../../functions/migrate-shard/src/adapters/store-budget.ts';
+import { StoreThrottle } from '../../functions/migrate-shard/src/store-throttle.ts';
+import { freshTable, postgresMigration, timed, withBenchDatabase } from './migrations.ts';
+import { benchOnlineMongo } from './online-mongo.ts';
+import { describeWriter, pooledFigures, startWriter, type StoreWriter, type WriterFigures } from './online-writer.ts';
+
+export const onlineRate = Number(process.env.BENCH_ONLINE_RATE ?? 200);
+const rows = Number(process.env.BENCH_ONLINE_ROWS ?? 1_000_000);
+export const baselineSeconds = Number(process.env.BENCH_ONLINE_BASELINE_SECONDS ?? 10);
+export const onlineVariants = (process.env.BENCH_ONLINE_VARIANTS ?? 'upshift,before').split(',').filter(Boolean);
+/** Each phase is repeated this often and the writer's latencies pooled: one backfill of a small table lasts seconds, too few writes for a p99. */
+export const onlineRounds = Number(process.env.BENCH_ONLINE_ROUNDS ?? 1);
+const inFlight = Number(process.env.BENCH_ONLINE_IN_FLIGHT ?? 4);
+let writerRuns = 0;
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+/** How one upshift variant migrates: the store throttle's limits (undefined: none) and backup. */
+export interface Variant {
+  name: string;
+  limits: StrategyThrottle | undefined;
+  backup: boolean;
+}
+
+/** The variants by name: `upshift` (the default policy), `before`, `no-backup`, `target-<ms>`. */
+export function variantOf(name: string): Variant {
+  if (name === 'before') return { name: 'upshift before issue 20 (200 ms batches, no store throttle)', limits: undefined, backup: true };
+  if (name === 'no-backup') return { name: 'upshift default policy, backup off', limits: defaultStrategyThrottle, backup: false };
+  const target = /^target-(\d+)$/.exec(name)?.[1];
+  if (target) return { name: `upshift, ${target} ms batches`, limits: { ...defaultStrategyThrottle, targetBatchMs: Number(target) }, backup: true };
+  return { name: 'upshift default policy (store throttle on, backup on)', limits: defaultStrategyThrottle, backup: true };
+}
+
+/**
+ * Runs the migration of `migration` the way migrate-shard does (auto shards, `inFlight` at once, each
+ * shard's batches through its own store throttle sharing the store's budget in the control store);
+ * returns the rows changed and how often the throttle was not clear.
+ */
+export async function upshiftBackfill(engine: MigrationEngine, migration: Migration, env: Record<string, string>, variant: Variant, controlUrl: string): Promise<{ changed: number; retried: number; states: Map<string, number> }> {
+  const control = new pg.Pool({ connectionString: controlUrl, max: 2 });
+  const reader = openSignalReader(migration, env);
+  const budget = new StoreBudget(control, `${reader.storeKey}#bench${process.pid}`);
+  const states = new Map<string, number>();
+  let changed = 0;
+  let retried = 0;
+  try {
+    await engine.expand();
+    const ranges = await engine.splitShards(autoShardCount(await engine.estimateCount()));
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let range = ranges[next++]; range; range = ranges[next++]) {
+        const limits = variant.limits;
+        const throttle = limits && new StoreThrottle({
+          reader, budget, limits, signal: new AbortController().signal, until: Number.POSITIVE_INFINITY,
+          onChange: (state) => {
+            const key = `${state.state}${state.reason ? ` (${state.reason.replace(/\d+(\.\d+)?/g, 'n')})` : ''}`;
+            states.set(key, (states.get(key) ?? 0) + 1);
+          },
+        });
+        const final = await runShard({
+          engine: throttle ? throttle.wrap(engine) : engine, shard: { range, backup: variant.backup }, checkpoint: initialCheckpoint(1000),
+          limits: { ...defaultBatchSizeLimits, targetMs: limits?.targetBatchMs ?? defaultBatchSizeLimits.targetMs }, onBatch: async () => undefined,
+        });
+        changed += final.changed;
+        retried += final.throttles;
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight }, worker));
+  } finally {
+    await forgetStoreBudget(control, `${reader.storeKey}#bench${process.pid}`).catch(() => undefined);
+    await reader.close();
+    await control.end();
+  }
+  return { changed, retried, states };
+}
+
+/** Runs `work` with the writer on; returns how long the work took and what the writer felt. */
+export async function withWriter(store: StoreWriter, existing: number, work: () => Promise<unknown>): Promise<{ ms: number; writer: WriterFigures }> {
+  writerRuns += 1; // each run inserts keys of its own: a table written twice never sees a duplicate
+  const writer = startWriter(store, { perSecond: onlineRate, existing, firstNewKey: existing + writerRuns * 1_000_000 });
+  const ms = await timed(work);
+  return { ms, writer: await writer.stop() };
+}
+
+/** The writer alone for `baselineSeconds`. */
+export async function writerAlone(store: StoreWriter, existing: number): Promise<WriterFigures> {
+  return (await withWriter(store, existing, () => new Promise((resolve) => setTimeout(resolve, baselineSeconds * 1000)))).writer;
+}
+
+function postgresWriter(pool: pg.Pool, table: string): StoreWriter {
+  return {
+    update: async (key, note) => { await pool.query(`UPDATE ${table} SET note = $2 WHERE id = $1`, [key, note]); },
+    insert: async (key, note) => {
+      await pool.query(`INSERT INTO ${table} (id, customer_id, amount, note, created_at, line, schema_version) VALUES ($1, 1, 1.5, $2, now(), '{}', 1)`, [key, note]);
+    },
+  };
+}
+
+/** One phase's results over its rounds. */
+export interface PhaseRuns {
+  ms: number;
+  changed: number;
+  retried: number;
+  writers: WriterFigures[];
+  states: Map<string, number>;
+}
+
+/** Adds one round of a phase. */
+export function addRound(phases: Map<string, PhaseRuns>, name: string, round: { ms: number; writer: WriterFigures; changed?: number; retried?: number; states?: Map<string, number> }): void {
+  const phase = phases.get(name) ?? { ms: 0, changed: 0, retried: 0, writers: [], states: new Map<string, number>() };
+  phase.ms += round.ms;
+  phase.changed += round.changed ?? 0;
+  phase.retried += round.retried ?? 0;
+  phase.writers.push(round.writer);
+  for (const [state, count] of round.states ?? []) phase.states.set(state, (phase.states.get(state) ?? 0) + count);
+  phases.set(name, phase);
+}
+
+/** Prints the pooled figures of one store's phases (`alone`, `raw`, then each variant). */
+export function printPhases(phases: Map<string, PhaseRuns>, rawName: string): void {
+  const pooled = (name: string) => phases.get(name) ?? { ms: 1, changed: 0, retried: 0, writers: [], states: new Map<string, number>() };
+  const raw = pooled('raw');
+  printFigures(pooledFigures(pooled('alone').writers), { ms: raw.ms, writer: pooledFigures(raw.writers), rows: raw.changed },
+    onlineVariants.map((name) => ({ variant: variantOf(name), ...pooled(name), writer: pooledFigures(pooled(name).writers) })), rawName);
+}
+
+/** Prints the figures of one store: the writer alone, during the raw baseline, during each variant. */
+export function printFigures(alone: WriterFigures, raw: { ms: number; writer: WriterFigures; rows: number }, runs: Array<{ variant: Variant; ms: number; writer: WriterFigures; changed: number; retried: number; states: Map<string, number> }>, rawName: string): void {
+  const rawRate = raw.rows / (raw.ms / 1000);
+  print(`  writer alone:                 ${describeWriter(alone)}`);
+  print(`  during ${rawName}: ${describeWriter(raw.writer)}  = ${(raw.writer.p99 / alone.p99).toFixed(2)}× alone; ${Math.round(rawRate)} rows/s`);
+  for (const run of runs) {
+    const rate = run.changed / (run.ms / 1000);
+    print(`  during ${run.variant.name}:`);
+    print(`    writer ${describeWriter(run.writer)}`);
+    print(`    writer p99 ÷ alone:          ${(run.writer.p99 / alone.p99).toFixed(2)}×   goal ≤ 1.5×`);
+    print(`    rows/s ÷ ${rawName} rows/s: ${(rate / rawRate).toFixed(2)}×   goal ≥ 0.8×   (${Math.round(rate)} rows/s, ${run.changed} rows in ${(run.ms / 1000).toFixed(1)} s; ${run.retried} batches retried smaller after a serialization failure or lock timeout)`);
+    if (run.states.size > 0) print(`    throttle: ${[...run.states].map(([state, count]) => `${state} ×${count}`).join(', ')}`);
+  }
+}
+
+/** One round of every PostgreSQL phase, each on a fresh copy of the table. */
+async function postgresRound(client: pg.Client, pool: pg.Pool, url: URL, controlUrl: string, phases: Map<string, PhaseRuns>): Promise<void> {
+  await freshTable(client, 'online_raw');
+  addRound(phases, 'alone', { ms: 0, writer: await writerAlone(postgresWriter(pool, 'online_raw'), rows) });
+  let changed = 0;
+  const raw = await withWriter(postgresWriter(pool, 'online_raw'), rows, async () => {
+    changed = (await client.query(`UPDATE online_raw SET amount_minor = round(coalesce(amount, 0) * 100)::bigint, currency = coalesce(currency, 'EUR'), schema_version = 2 WHERE schema_version = 1`)).rowCount ?? 0;
+  });
+  addRound(phases, 'raw', { ...raw, changed });
+  await client.query('DROP TABLE online_raw');
+  for (const name of onlineVariants) {
+    const variant = variantOf(name);
+    const table = `online_${name.replaceAll('-', '_')}`;
+    await freshTable(client, table);
+    const migration = postgresMigration(table);
+    const env = { BENCH_DATABASE_URL: url.toString() };
+    const engine = openEngine(migration, env, { poolSize: inFlight + 1 });
+    let result = { changed: 0, retried: 0, states: new Map<string, number>() };
+    const during = await withWriter(postgresWriter(pool, table), rows, async () => { result = await upshiftBackfill(engine, migration, env, variant, controlUrl); });
+    await engine.dropBackups();
+    await engine.close();
+    await client.query(`DROP TABLE ${table}`);
+    addRound(phases, name, { ...during, ...result });
+  }
+}
+
+async function benchOnlinePostgres(adminUrl: string, controlUrl: string): Promise<void> {
+  await withBenchDatabase(adminUrl, 'online', async (url, client) => {
+    await client.query(`CREATE TABLE bench_base AS
+      SELECT g::bigint AS id, (g % 50000)::bigint AS customer_id, ((g * 7919) % 100000) / 100.0 AS amount,
+             'order ' || g || ' ' || repeat(md5(g::text), 3) AS note, timestamptz '2026-01-01' + g * interval '1 second' AS created_at,
+             jsonb_build_object('sku', g % 997, 'qty', g % 7) AS line, 1 AS schema_version, NULL::bigint AS amount_minor, NULL::text AS currency
+        FROM generate_series(1::bigint, $1::bigint) g`, [rows]);
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 32, application_name: 'bench-writer' });
+    try {
+      // Connections made before any write is timed: the writer measures the store, not connection set-up.
+      await Promise.all(Array.from({ length: 32 }, () => pool.query('SELECT 1')));
+      const phases = new Map<string, PhaseRuns>();
+      for (let round = 0; round < onlineRounds; round += 1) await postgresRound(client, pool, url, controlUrl, phases);
+      print(`PostgreSQL, ${rows} rows, writer ${onlineRate}/s (80 % updates, 20 % inserts), ${autoShardCount(rows)} shards, ${inFlight} in flight, ${onlineRounds} round(s) pooled:`);
+      printPhases(phases, 'one raw UPDATE');
+    } finally {
+      await pool.end();
+    }
+  });
+}
+
+/** Runs the online benchmark against the stack (POSTGRES_ADMIN_URL, DATABASE_URL for the shared budget, MONGODB_URL). */
+export async function benchOnline(): Promise<void> {
+  const stores = (process.env.BENCH_ONLINE_STORES ?? 'postgres,mongodb').split(',');
+  const adminUrl = process.env.POSTGRES_ADMIN_URL;
+  const controlUrl = process.env.DATABASE_URL;
+  if (!adminUrl || !controlUrl) throw new Error('bench online: POSTGRES_ADMIN_URL and DATABASE_URL must be set (eval "$(node stack/src/cli.ts env)")');
+  if (stores.includes('postgres')) await benchOnlinePostgres(adminUrl, controlUrl);
+  if (!stores.includes('mongodb')) return;
+  if (process.env.MONGODB_URL) await benchOnlineMongo(process.env.MONGODB_URL, controlUrl);
+  else print('MongoDB: skipped (MONGODB_URL is not set)');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  benchOnline().then(() => process.exit(0), (error: unknown) => {
+    process.stderr.write(`bench online: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
+}

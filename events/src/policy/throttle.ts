@@ -1,0 +1,35 @@
+/**
+ * `spec.strategy.throttle`: how hard a migration may push the store it migrates, judged by the store's
+ * own signals (like gh-ost's `--max-lag-millis`/`--throttle-query` and pt-online-schema-change's
+ * `--max-load`/`--chunk-time`). Every field has a default that protects a busy primary, so a policy
+ * without the section is throttled too; migrate-shard applies the defaults when it reads the policy.
+ */
+import { z } from 'zod';
+
+/** An operator's throttle query: one read-only SELECT returning a number; the shards hold while it is above `max`. */
+export const ThrottleQuery = z.strictObject({
+  sql: z.string().min(1).max(2000)
+    .describe('One read-only SELECT whose first column of the first row is a number (PostgreSQL stores only). Checked by the catalog SQL guard and run in a read-only session with a statement timeout.'),
+  max: z.number().describe('Shards hold while the query returns more than this.'),
+  timeoutMs: z.int().min(10).max(5000).default(500).describe('Statement timeout of the query; a query that times out counts as above max.'),
+});
+export type ThrottleQuery = z.infer<typeof ThrottleQuery>;
+
+/** Limits of the store throttle; defaults protect a busy primary. */
+export const StrategyThrottle = z.strictObject({
+  maxReplicationLagSeconds: z.number().min(0).max(3600).default(5)
+    .describe('Hold while a standby (PostgreSQL pg_stat_replication replay_lag; MongoDB secondaries) lags more than this.'),
+  maxActiveSessions: z.int().min(1).max(100_000).default(25)
+    .describe('Hold while more sessions than this are active in the database (MongoDB: queued operations), upshift\'s own excluded.'),
+  maxBlockedSessions: z.int().min(0).max(100_000).default(0)
+    .describe('Sessions that may wait for a lock on the migrated table (or on rows a batch holds) before shards back off.'),
+  targetBatchMs: z.int().min(5).max(5000).default(100)
+    .describe('Target duration of one batch transaction: how long a batch may hold its row locks.'),
+  storeRowsPerSecond: z.int().min(1).max(10_000_000).optional()
+    .describe('Rows per second over every shard of every run on one store (a shared budget); no cap when omitted.'),
+  query: ThrottleQuery.optional(),
+});
+export type StrategyThrottle = z.infer<typeof StrategyThrottle>;
+
+/** The limits of a policy without `strategy.throttle` (and the defaults of each field). */
+export const defaultStrategyThrottle: StrategyThrottle = StrategyThrottle.parse({});

@@ -1,0 +1,192 @@
+/**
+ * The store throttle around a shard's engine: before each batch it looks at the store (held while the
+ * store is over a limit of `strategy.throttle`, or while another shard of the store holds it) and, with
+ * a `storeRowsPerSecond`, reserves the batch's rows in the store's shared budget; it runs the batch with
+ * one more look while the batch holds its row locks (writers blocked behind it slow the next batch),
+ * then waits what the decision says, sharing a hold with every shard of the store.
+ * Decisions are the pure `core/throttle.ts`; reading is `@upshift/migrations`' signal readers; the
+ * shared budget is `adapters/store-budget.ts`.
+ */
+import type { StrategyThrottle } from '@upshift/events/contract';
+import { MigrationError } from '@upshift/migrations';
+import type { BatchRequest, BatchResult, MigrationEngine, StoreSignalReader, StoreSignalReading } from '@upshift/migrations';
+import { blockedBetweenBatches, decideThrottle, heldLookMs, nextThrottleState } from './core/throttle.ts';
+import type { ThrottleDecision, ThrottleState } from './core/throttle.ts';
+import type { StoreBudget } from './adapters/store-budget.ts';
+
+/** What the throttle works with. */
+export interface StoreThrottleOptions {
+  reader: StoreSignalReader;
+  /** The store's shared budget (undefined: this process alone, e.g. a unit test). */
+  budget: StoreBudget | undefined;
+  limits: StrategyThrottle;
+  signal: AbortSignal;
+  /** The invocation ends then (epoch ms): a hold past it is THROTTLED (the delivery comes back later). */
+  until: number;
+  /** Called whenever the state changes (for logs and metrics). */
+  onChange?: (state: ThrottleState) => void;
+  /**
+   * Awaited when the shard starts holding and every `heldReportMs` while it holds: no batch commits
+   * meanwhile, so this is how its step and progress say that it holds, and why.
+   */
+  onHeld?: (state: ThrottleState) => Promise<void>;
+}
+
+/** How often a holding shard reports that it still holds. */
+export const heldReportMs = 5000;
+
+/** One shard invocation's store throttle. */
+export class StoreThrottle {
+  readonly #options: StoreThrottleOptions;
+  #state: ThrottleState | undefined;
+  #nextCap: number | undefined;
+  #waitUntil = 0;
+  #lastBatchMs = 0;
+  #budgetAt = 0;
+  #heldReportedAt: number | undefined;
+
+  constructor(options: StoreThrottleOptions) {
+    this.#options = options;
+  }
+
+  /** The shard's throttle state and why, as its step and progress show it. */
+  get state(): ThrottleState | undefined {
+    return this.#state;
+  }
+
+  /** The engine with every batch throttled (other calls go straight through). */
+  wrap(engine: MigrationEngine): MigrationEngine {
+    return new Proxy(engine, {
+      get: (target, property) => {
+        if (property === 'runBatch') return (request: BatchRequest) => this.#runBatch(target, request);
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  }
+
+  async #runBatch(engine: MigrationEngine, request: BatchRequest): Promise<BatchResult> {
+    const rate = this.#options.limits.storeRowsPerSecond;
+    const cap = minCap(await this.#beforeBatch(request.batchSize), rate); // a batch never holds more than a second of the store's rate
+    const batchSize = cap === undefined ? request.batchSize : Math.max(1, Math.min(request.batchSize, cap));
+    if (rate !== undefined && this.#options.budget) {
+      // Reserve the batch's rows in the store's budget before it runs; start when the reservation does.
+      const answer = await this.#options.budget.charge(batchSize, rate, undefined);
+      await this.#sleepUntil(Date.now() + Math.max(answer.startAt, answer.heldUntil) - answer.now);
+    }
+    // One look while the batch holds its row locks: writers queued behind it show up only now.
+    let during: Promise<StoreSignalReading | undefined> | undefined;
+    const timer = setTimeout(() => { during = this.#read(); }, Math.max(5, Math.round(this.#options.limits.targetBatchMs / 2)));
+    let result: BatchResult;
+    try {
+      result = await engine.runBatch({ ...request, batchSize });
+    } finally {
+      clearTimeout(timer);
+    }
+    const reading = await during;
+    this.#lastBatchMs = result.durationMs;
+    const decision = reading ? this.#decide(reading, batchSize) : clearDecision;
+    this.#nextCap = decision.batchCap;
+    await this.#settle(decision);
+    return result;
+  }
+
+  /** Waits out the pause, then looks until the store is not held; returns the cap of the batch to run. */
+  async #beforeBatch(batchSize: number): Promise<number | undefined> {
+    for (;;) {
+      await this.#sleepUntil(this.#waitUntil);
+      const reading = await this.#read();
+      const decision = reading ? blockedBetweenBatches(this.#decide(reading, batchSize), reading, this.#options.limits) : clearDecision;
+      if (decision.state === 'clear') {
+        this.#heldReportedAt = undefined;
+        this.#record(decision, reading);
+        return this.#nextCap;
+      }
+      if (decision.state === 'slowed') {
+        this.#record(decision, reading);
+        await this.#sleepUntil(Date.now() + decision.pauseMs);
+        return minCap(this.#nextCap, decision.batchCap);
+      }
+      await this.#settle(decision, reading);
+      await this.#reportHeld();
+      if (this.#waitUntil > this.#options.until) {
+        throw new MigrationError('THROTTLED', `${this.#options.reader.target}: held by the store throttle (${decision.reason})`);
+      }
+    }
+  }
+
+  /** Records the decision, shares a hold through the store's budget (and sees other shards' holds), sets when the next batch may start. */
+  async #settle(decision: ThrottleDecision, reading?: StoreSignalReading): Promise<void> {
+    this.#record(decision, reading);
+    const now = Date.now();
+    let waitUntil = now + decision.pauseMs;
+    const budget = this.#options.budget;
+    const hold = decision.state === 'held' ? { ms: decision.pauseMs, why: decision.reason } : undefined;
+    // The shared row is written when there is a hold to share, else looked at every `budgetLookMs` for
+    // other shards' holds: a clear store costs no control-store write per batch (rates are reserved before each batch).
+    if (budget && (hold || now - this.#budgetAt >= budgetLookMs)) {
+      this.#budgetAt = now;
+      const answer = await budget.charge(0, undefined, hold);
+      const heldByOthers = answer.heldUntil - answer.now;
+      waitUntil = Math.max(waitUntil, now + heldByOthers);
+      if (heldByOthers > 0 && answer.heldWhy !== '' && decision.state !== 'held') {
+        this.#record({ state: 'held', batchCap: undefined, pauseMs: heldByOthers, reason: `store held by another shard: ${answer.heldWhy}` }, reading);
+      }
+    }
+    this.#waitUntil = waitUntil;
+  }
+
+  async #reportHeld(): Promise<void> {
+    const now = Date.now();
+    if (!this.#options.onHeld || !this.#state || (this.#heldReportedAt !== undefined && now - this.#heldReportedAt < heldReportMs)) return;
+    this.#heldReportedAt = now;
+    await this.#options.onHeld(this.#state);
+  }
+
+  #decide(reading: StoreSignalReading, batchSize: number): ThrottleDecision {
+    return decideThrottle({ signals: reading, limits: this.#options.limits, batchSize, lastBatchMs: this.#lastBatchMs, target: this.#options.reader.target });
+  }
+
+  #record(decision: ThrottleDecision, reading: StoreSignalReading | undefined): void {
+    const previous = this.#state;
+    this.#state = nextThrottleState(previous, decision, Date.now(), reading?.unavailable ?? previous?.unavailable ?? []);
+    if (previous?.state !== this.#state.state || previous.reason !== this.#state.reason) this.#options.onChange?.(this.#state);
+  }
+
+  /** One look at the store; a failed look counts as no signal (the batch's own timeouts still protect the store). */
+  async #read(): Promise<StoreSignalReading | undefined> {
+    const query = this.#options.limits.query;
+    return this.#options.reader.read(query ? { sql: query.sql, timeoutMs: query.timeoutMs } : undefined).catch(() => undefined);
+  }
+
+  async #sleepUntil(at: number): Promise<void> {
+    const signal = this.#options.signal;
+    while (!signal.aborted) {
+      const wait = Math.min(at, this.#options.until) - Date.now();
+      if (wait <= 0) return;
+      await sleep(Math.min(wait, heldLookMs), signal);
+    }
+  }
+}
+
+/** How often a shard without a rate or a hold of its own looks for other shards' holds. */
+const budgetLookMs = 250;
+
+const clearDecision: ThrottleDecision = { state: 'clear', batchCap: undefined, pauseMs: 0, reason: '' };
+
+function minCap(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.min(a, b);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

@@ -1,0 +1,149 @@
+/**
+ * The store throttle on the real stack: a session blocked on the table by someone else's lock makes a
+ * shard hold (no batch queues behind the lock) and resume when the lock is released, with the
+ * application's writes all kept; two shards of one store share its rows/s budget; FerretDB's missing
+ * signals are reported, not silently ignored.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import pg from 'pg';
+import { StrategyThrottle } from '@upshift/events/contract';
+import { defaultBatchSizeLimits, initialCheckpoint, loadCatalog, migrationByRef, MongoMigrationFile, openEngine, openSignalReader, runShard } from '@upshift/migrations';
+import type { MigrationEngine, MongoMigration } from '@upshift/migrations';
+import { migrateStore } from '@upshift/runtime';
+import { ordersMigrationYaml, writeCatalog } from '../../../migrations/test/helpers/catalog.ts';
+import { lastWrites, startOrdersWriter } from '../../../migrations/test/helpers/orders-writer.ts';
+import { createTestDatabase, seedOrders, type TestDatabase } from '../../../migrations/test/helpers/postgres.ts';
+import { StoreBudget } from '../src/adapters/store-budget.ts';
+import type { ThrottleState } from '../src/core/throttle.ts';
+import { StoreThrottle } from '../src/store-throttle.ts';
+
+const rows = 4000;
+const catalog = writeCatalog({ 'orders-throttle@1.yaml': ordersMigrationYaml({ name: 'orders-throttle', table: 'orders' }) });
+let db: TestDatabase;
+let control: pg.Pool;
+
+before(async () => {
+  db = await createTestDatabase('throttle');
+  // The shared budget's table lives in a control store: here, the control store's schema in the test's own database.
+  control = new pg.Pool({ connectionString: db.url, max: 2 });
+  await migrateStore(control);
+});
+after(async () => {
+  await control?.end();
+  await db?.drop();
+  catalog.remove();
+});
+
+const migration = () => migrationByRef(loadCatalog(catalog.dir), 'orders-throttle@1');
+
+async function freshOrders(): Promise<MigrationEngine> {
+  await db.client.query('DELETE FROM upshift.store_budgets');
+  await db.client.query('DROP TABLE IF EXISTS orders; DROP SCHEMA IF EXISTS upshift_backup CASCADE');
+  await seedOrders(db.client, rows);
+  const engine = openEngine(migration(), { TEST_DATABASE_URL: db.url });
+  await engine.expand('run-throttle');
+  return engine;
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+test('a session blocked on the table by another lock holds the shard, which resumes when the lock goes; no application write is lost', async () => {
+  const engine = await freshOrders();
+  const reader = openSignalReader(migration(), { TEST_DATABASE_URL: db.url });
+  const blocker = new pg.Client({ connectionString: db.url, application_name: 'blocker' });
+  await blocker.connect();
+  const writer = startOrdersWriter({ url: db.url, perSecond: 100, mix: { note: 4, amount: 4, 'insert-v1': 2 }, existingIds: () => 1 + Math.floor(Math.random() * rows), firstNewId: rows + 1 });
+  const states: ThrottleState[] = [];
+  const batchesAt: number[] = [];
+  try {
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE orders IN SHARE MODE'); // blocks every INSERT/UPDATE, the shard's too
+    await until('the application to be blocked', async () => (await db.client.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'orders-app' AND wait_event_type = 'Lock'`)).rows[0]?.n === 1);
+    const throttle = new StoreThrottle({
+      reader, budget: new StoreBudget(control, reader.storeKey), limits: StrategyThrottle.parse({}), signal: new AbortController().signal,
+      until: Number.POSITIVE_INFINITY, onChange: (state) => states.push(state),
+    });
+    const shard = runShard({
+      engine: throttle.wrap(engine), shard: { range: { start: null, end: null }, backup: true }, checkpoint: initialCheckpoint(500),
+      onBatch: async () => { batchesAt.push(Date.now()); },
+    });
+    await until('the shard to hold', async () => throttle.state?.state === 'held');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(batchesAt.length, 0, 'no batch ran (or queued behind the lock) while the table was blocked');
+    assert.match(throttle.state?.reason ?? '', /1 session waiting for locks on public\.orders.*not ours/);
+    const releasedAt = Date.now();
+    await blocker.query('ROLLBACK');
+    const final = await shard;
+    assert.equal(final.done, true, 'the shard finished after the lock went');
+    assert.ok((batchesAt[0] ?? 0) >= releasedAt, 'its first batch committed after the release');
+    assert.deepEqual(states.map((state) => state.state).slice(0, 1), ['held'], 'it held first');
+    assert.ok(states.some((state) => state.state === 'clear'), `it came back to clear (${states.map((state) => state.state).join(', ')})`);
+  } finally {
+    await blocker.query('ROLLBACK').catch(() => undefined);
+    await blocker.end();
+    await writer.stop();
+    await reader.close();
+  }
+  assert.deepEqual(writer.failures, [], 'no application write failed');
+  const { values, inserted } = lastWrites(writer.ledger);
+  const current = new Map((await db.client.query<{ id: string; note: string; amount: string | null }>('SELECT id, note, amount::text FROM orders')).rows
+    .map((row) => [Number(row.id), row as Record<string, string | null>]));
+  for (const { id, column, value } of values.values()) assert.equal(current.get(id)?.[column], value, `the write of ${column} on row ${id} is kept`);
+  for (const id of inserted.keys()) assert.ok(current.has(id), `row ${id}, inserted by the application, is there`);
+  assert.ok(writer.ledger.length > 50, `the application wrote throughout (${writer.ledger.length} writes)`);
+  const { rows: left } = await db.client.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE id <= $1 AND schema_version <> 2', [rows]);
+  assert.equal(left[0]?.n, 0, 'every row that existed before is migrated');
+  await engine.close();
+});
+
+test('two shards of one store share its rows/s budget: together they stay within it', async () => {
+  const engine = await freshOrders();
+  const reader = openSignalReader(migration(), { TEST_DATABASE_URL: db.url });
+  const limits = StrategyThrottle.parse({ storeRowsPerSecond: 2000 });
+  const budget = new StoreBudget(control, reader.storeKey);
+  try {
+    const started = performance.now();
+    let changed = 0;
+    await Promise.all([{ start: null, end: String(rows / 2 + 1) }, { start: String(rows / 2 + 1), end: null }].map(async (range) => {
+      const throttle = new StoreThrottle({ reader, budget, limits, signal: new AbortController().signal, until: Number.POSITIVE_INFINITY });
+      const final = await runShard({
+        engine: throttle.wrap(engine), shard: { range, backup: true }, checkpoint: initialCheckpoint(250), limits: { ...defaultBatchSizeLimits, max: 500 }, onBatch: async () => undefined,
+      });
+      changed += final.changed;
+    }));
+    const seconds = (performance.now() - started) / 1000;
+    process.stdout.write(`# ${changed} rows in ${seconds.toFixed(2)} s over two shards at a store budget of 2000 rows/s\n`);
+    assert.equal(changed, rows);
+    // Every batch reserves its rows before it runs: the last reservation (≤ 500 rows) starts after all others, (rows - 500) / 2000 s.
+    assert.ok(seconds >= (rows - 500) / 2000, `the two shards together kept to 2000 rows/s (${(changed / seconds).toFixed(0)} rows/s)`);
+  } finally {
+    await reader.close();
+    await engine.close();
+  }
+});
+
+test('FerretDB gives no lock queues or replication lag: the reader says so instead of reporting zero', async () => {
+  const mongoUrl = process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:27117/';
+  const file = MongoMigrationFile.parse({
+    apiVersion: 'upshift.dev/v1alpha1', kind: 'Migration', name: 'customers-throttle', version: 1, store: 'mongodb', connection: 'TEST_MONGODB_URL',
+    database: 'throttle_probe', collection: 'customers', marker: { field: 'schemaVersion', from: 1, to: 2 }, backfill: { set: { tier: 'standard' } },
+  });
+  const mongo: MongoMigration = { ...file, ref: 'customers-throttle@1', file: '(test)', checksum: '' };
+  const reader = openSignalReader(mongo, { TEST_MONGODB_URL: mongoUrl });
+  try {
+    const reading = await reader.read();
+    assert.equal(reading.blockedSessions, undefined);
+    assert.deepEqual(reading.unavailable, ['lock queues', 'replication lag']);
+    assert.equal(reader.storeKey, `mongodb://${new URL(mongoUrl).host}/throttle_probe`);
+  } finally {
+    await reader.close();
+  }
+});

@@ -1,0 +1,99 @@
+/**
+ * The store throttle through migrate-shard's handler: a `shard.requested` whose table is blocked by
+ * another session's lock (an application write waits behind it) holds without running a batch, says so
+ * in its step (`throttle`) and in a `run.progress` message (what `upshift watch` shows), and migrates the
+ * shard once the lock is gone.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { isEventOf, uuidv7 } from '@upshift/events';
+import { shardsOfRun, startRun, withTransaction } from '@upshift/runtime';
+import pg from 'pg';
+import fn from '../src/index.ts';
+import { seedOrders } from './support.ts';
+import { fixtureEvent, startFunction, type FunctionUnderTest } from '../../../test/support/handler.ts';
+import { freshDatabase, stackEnv } from '../../../runtime/test/support/stack.ts';
+
+const ref = 'orders-currency@1';
+const catalogDir = mkdtempSync(join(tmpdir(), 'upshift-ms-throttle-catalog-'));
+let t: FunctionUnderTest;
+let shopDb: Awaited<ReturnType<typeof freshDatabase>>;
+let shop: pg.Client;
+
+before(async () => {
+  writeFileSync(join(catalogDir, `${ref}.yaml`), readFileSync(fileURLToPath(new URL(`../../../examples/catalog/${ref}.yaml`, import.meta.url))));
+  shopDb = await freshDatabase(stackEnv());
+  shop = new pg.Client({ connectionString: shopDb.url });
+  await shop.connect();
+  await seedOrders(shop, 1000);
+  t = await startFunction(fn, { UPSHIFT_CATALOG_DIR: catalogDir, SHOP_DATABASE_URL: shopDb.url });
+});
+
+after(async () => {
+  await t?.stop();
+  await shop?.end();
+  await shopDb?.drop();
+  rmSync(catalogDir, { recursive: true, force: true });
+});
+
+async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await check();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+test('a shard whose table is blocked by another lock holds, says why in its step and progress, and migrates once the lock goes', { timeout: 45_000 }, async () => {
+  const runId = uuidv7();
+  await withTransaction(t.store, async (tx) => void assert.ok(await startRun(tx, runId, {}, [])));
+  const expand = await t.handle(fixtureEvent('migration.expand.requested', (data) => ({ ...data, runId, migrations: [ref] })));
+  assert.equal(expand.statusCode, 200);
+  const fanned = await t.handle(fixtureEvent('migration.requested', (data) => ({ ...data, runId, migrations: data.migrations.map((m) => ({ ...m, ref, shards: 1, batchSize: 200 })) })));
+  const [request] = (await t.outputsOf(fanned)).filter((e) => isEventOf(e, 'shard.requested'));
+  assert.ok(request);
+
+  const blocker = new pg.Client({ connectionString: shopDb.url, application_name: 'blocker' });
+  const app = new pg.Client({ connectionString: shopDb.url, application_name: 'shop-app' });
+  await Promise.all([blocker.connect(), app.connect()]);
+  try {
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE orders IN SHARE MODE');
+    const appWrite = app.query(`UPDATE orders SET note = 'app write while blocked' WHERE id = 7`);
+    await until('the application write to wait', async () => ((await shop.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'shop-app' AND wait_event_type = 'Lock'`)).rows[0]?.n === 1 ? true : undefined));
+    const handling = t.handle(request);
+    const held = await until('the shard step to say it holds', async () => {
+      const [shard] = await shardsOfRun(t.store, runId);
+      const throttle = (shard?.checkpoint as { throttle?: { state: string; reason: string } } | undefined)?.throttle;
+      return throttle?.state === 'held' ? throttle : undefined;
+    });
+    assert.match(held.reason, /1 session waiting for locks on public\.orders \(not ours/);
+    const message = await until('a run.progress saying so', async () => {
+      const { rows } = await t.store.query<{ message: string }>(
+        `SELECT event->'data'->>'message' AS message FROM upshift.outbox WHERE type = 'dev.upshift.run.progress.v1' AND event->'data'->>'runId' = $1`, [runId]);
+      return rows.find((row) => row.message.includes('throttle held'))?.message;
+    });
+    assert.match(message, /: 0 scanned, 0 changed in 0 batches .*; throttle held \d+ s: 1 session waiting for locks on public\.orders/);
+    const { rows: untouched } = await shop.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE schema_version = 2');
+    assert.equal(untouched[0]?.n, 0, 'no batch ran while the table was blocked');
+    await blocker.query('ROLLBACK');
+    await appWrite;
+    const result = await handling;
+    assert.equal(result.statusCode, 200, JSON.stringify(result.body));
+    const [completed] = await t.outputsOf(result);
+    assert.ok(completed && isEventOf(completed, 'shard.completed'), completed?.type);
+    assert.equal(completed.data.rowsMigrated, 1000);
+    const { rows: kept } = await shop.query<{ note: string }>('SELECT note FROM orders WHERE id = 7');
+    assert.equal(kept[0]?.note, 'app write while blocked', 'the application write made while the shard held is kept');
+  } finally {
+    await blocker.query('ROLLBACK').catch(() => undefined);
+    await Promise.all([blocker.end(), app.end()]);
+  }
+});
