@@ -7,18 +7,13 @@
  * old images. Controls a frozen run does not take are answered with what it takes.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
-import { isEventOf, publishRunControl, type ControlAction, type EventData, type RunControlRequested } from '@upshift/events';
-import { brokersOf } from '../runtime/test/support/stack.ts';
+import { isEventOf } from '@upshift/events';
+import { publishControl, runCli } from './support/controls.ts';
 import { frozenAtWave2, frozenCluster as cluster, frozenImage as v, setFailing } from './support/frozen.ts';
 import { freshNamespace, privateKubeconfig, running } from './support/kube.ts';
 import { startHarness, type Harness } from './support/run.ts';
 
-const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 let harness: Harness;
 let kubeconfig: ReturnType<typeof privateKubeconfig>;
 
@@ -32,46 +27,24 @@ after(async () => {
   kubeconfig?.remove();
 });
 
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(what);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function publishControl(runId: string, action: ControlAction, extra: Partial<RunControlRequested> = {}): Promise<EventData<'run.control.applied'>> {
-  const data: RunControlRequested = { runId, controlId: randomUUID(), action, requestedBy: 'test@frozen', ...extra };
-  await publishRunControl({ clientId: 'frozen-test', brokers: brokersOf(harness.env) }, data, { producer: 'cli', topicPrefix: harness.prefix });
-  return until(async () => harness.eventsOf(runId).map((e) => (isEventOf(e, 'run.control.applied') ? e.data : undefined))
-    .find((a) => a?.controlId === data.controlId) as EventData<'run.control.applied'> | undefined, 20_000, `no answer to ${action}`);
-}
-
-async function cli(args: string[]): Promise<{ stdout: string; stderr: string }> {
-  const where = ['--brokers', brokersOf(harness.env).join(','), '--topic-prefix', harness.prefix];
-  return promisify(execFile)(process.execPath, ['cli/src/upshift.ts', ...args, ...where], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ...harness.env } });
-}
-
 test('a run frozen at a failed wave goes on from that wave when the operator retries it, and completes', { timeout: 180_000 }, async () => {
   const ns = await freshNamespace('frozen');
   try {
     const runId = await frozenAtWave2(harness, ns.name);
-    const pause = await publishControl(runId, 'pause');
+    const pause = await publishControl(harness, 'test@frozen', runId, 'pause');
     assert.deepEqual([pause.outcome, pause.message], ['ignored', 'ignored: the run is frozen: `retry` the wave or shard it stopped at to go on, or `abort` to roll it back']);
-    const wrongWave = await publishControl(runId, 'retry', { target: { kind: 'wave', wave: 0 } });
+    const wrongWave = await publishControl(harness, 'test@frozen', runId, 'retry', { target: { kind: 'wave', wave: 0 } });
     assert.deepEqual([wrongWave.outcome, wrongWave.message], ['ignored', 'ignored: wave 1 completed; retry the wave the run stopped at']);
 
     await setFailing(ns.name, 'api', false);
-    const retried = await cli(['retry', runId, '--wave', '2', '--wait', '--as', 'test@frozen', '--reason', 'label fixed']);
+    const retried = await runCli(harness, ['retry', runId, '--wave', '2', '--wait', '--as', 'test@frozen', '--reason', 'label fixed'], { kafka: true });
     assert.match(retried.stdout, /retry applied \(asked by test@frozen\): the frozen run goes on: wave 2 rolls out again/, retried.stdout);
     const end = await harness.waitFor(runId, ['upgrade.completed', 'upgrade.rolled-back'], 90_000);
     assert.ok(isEventOf(end, 'upgrade.completed'), `${end.type}: ${JSON.stringify(end.data)}`);
     assert.equal((await running(cluster, ns.name, 'api')).image, v('api', '2.0.0'));
     const waveRequests = harness.eventsOf(runId).filter((e) => e.type.includes('rollout.wave.completed')).map((e) => (e.data as { wave: number }).wave);
     assert.deepEqual(waveRequests.sort(), [0, 1], 'each wave completed once: wave 1 was not run again');
-    const again = await publishControl(runId, 'retry', { target: { kind: 'wave', wave: 1 } });
+    const again = await publishControl(harness, 'test@frozen', runId, 'retry', { target: { kind: 'wave', wave: 1 } });
     assert.deepEqual([again.outcome, again.message], ['ignored', 'ignored: the run has ended (completed)']);
   } finally {
     await ns.remove();
@@ -83,7 +56,7 @@ test('a frozen run rolls back when the operator asks (upshift rollback): every w
   try {
     const runId = await frozenAtWave2(harness, ns.name);
     await setFailing(ns.name, 'api', false);
-    const rolled = await cli(['rollback', runId, '--wait', '--as', 'test@frozen']);
+    const rolled = await runCli(harness, ['rollback', runId, '--wait', '--as', 'test@frozen'], { kafka: true });
     assert.match(rolled.stdout, /abort applied \(asked by test@frozen\): rolling back the frozen run, as test@frozen asked/, rolled.stdout);
     const end = await harness.waitFor(runId, ['upgrade.rolled-back', 'upgrade.completed'], 90_000);
     assert.ok(isEventOf(end, 'upgrade.rolled-back'), `${end.type}: ${JSON.stringify(end.data)}`);

@@ -6,19 +6,15 @@
  * passes it and the run completes. A gate before wave 1 holds the whole rollout. A gate beyond the last wave is refused by plan with its path.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import { isEventOf, publishRunControl, type ControlAction, type EventData, type RunControlRequested } from '@upshift/events';
-import { brokersOf } from '../runtime/test/support/stack.ts';
+import { isEventOf } from '@upshift/events';
+import { until } from './faults/shard-run.ts';
+import { publishControl, runCli } from './support/controls.ts';
 import { deploy, deployment, freshNamespace, privateKubeconfig, running } from './support/kube.ts';
 import { testPolicy } from './support/policy.ts';
 import { startHarness, type Harness } from './support/run.ts';
 
-const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 const clusters = [{ name: 'upshift-a', context: 'upshift-a' }];
 const v = (service: string, version: string) => `registry.local/gates/${service}:${version}`;
 let harness: Harness;
@@ -38,30 +34,9 @@ after(async () => {
   kubeconfig?.remove();
 });
 
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(what);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 async function gateWave(runId: string): Promise<number | null | undefined> {
   const { rows } = await control.query<{ gate_wave: number | null }>('SELECT gate_wave FROM upshift.run_controls WHERE run_id = $1', [runId]);
   return rows[0]?.gate_wave;
-}
-
-async function publishControl(runId: string, action: ControlAction, extra: Partial<RunControlRequested> = {}): Promise<EventData<'run.control.applied'>> {
-  const data: RunControlRequested = { runId, controlId: randomUUID(), action, requestedBy: 'test@gates', ...extra };
-  await publishRunControl({ clientId: 'gates-test', brokers: brokersOf(harness.env) }, data, { producer: 'cli', topicPrefix: harness.prefix });
-  return until(async () => harness.eventsOf(runId).map((e) => (isEventOf(e, 'run.control.applied') ? e.data : undefined))
-    .find((a) => a?.controlId === data.controlId) as EventData<'run.control.applied'> | undefined, 20_000, `no answer to ${action}`);
-}
-
-async function cli(args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return promisify(execFile)(process.execPath, ['cli/src/upshift.ts', ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ...harness.env } });
 }
 
 test('a run waits at its gate before wave 2: a resume does not pass it, promote does, and the run completes', { timeout: 60_000 }, async () => {
@@ -75,26 +50,26 @@ test('a run waits at its gate before wave 2: a resume does not pass it, promote 
     assert.ok(harness.eventsOf(runId).some((e) => isEventOf(e, 'rollout.wave.completed') && e.data.wave === 0), 'wave 1 completed');
     await new Promise((resolve) => setTimeout(resolve, 3000));
     assert.equal((await running('upshift-a', ns.name, 'api')).image, v('api', '1.0.0'), 'wave 2 waits at its gate');
-    const status = await cli(['status', runId, '--database-url', harness.databaseUrl]);
+    const status = await runCli(harness, ['status', runId, '--database-url', harness.databaseUrl]);
     assert.match(status.stdout, /^ {2}waiting at the gate before wave 2 \(promote to continue\)/m, status.stdout);
 
-    const resume = await publishControl(runId, 'resume');
+    const resume = await publishControl(harness, 'test@gates', runId, 'resume');
     assert.equal(resume.outcome, 'ignored', resume.message);
-    const pause = await publishControl(runId, 'pause');
+    const pause = await publishControl(harness, 'test@gates', runId, 'pause');
     assert.equal(pause.outcome, 'applied', pause.message);
-    const resumed = await publishControl(runId, 'resume');
+    const resumed = await publishControl(harness, 'test@gates', runId, 'resume');
     assert.equal(resumed.outcome, 'applied', resumed.message);
     assert.match(resumed.message, /wave 2 still waits at its gate/);
     const { rows: held } = await control.query<{ n: number }>('SELECT count(*)::int AS n FROM upshift.held_events WHERE run_id = $1', [runId]);
     assert.equal(held[0]?.n, 1, 'the resume released everything but the gated wave\'s request');
-    const wrongWave = await publishControl(runId, 'promote', { target: { kind: 'wave', wave: 0 } });
+    const wrongWave = await publishControl(harness, 'test@gates', runId, 'promote', { target: { kind: 'wave', wave: 0 } });
     assert.equal(wrongWave.outcome, 'ignored');
     assert.match(wrongWave.message, /the gate is before wave 2, not 1/);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     assert.equal((await running('upshift-a', ns.name, 'api')).image, v('api', '1.0.0'), 'neither a resume nor a promote of another wave passes the gate');
     assert.equal(await gateWave(runId), 1);
 
-    const promoted = await cli(['promote', runId, '--wave', '2', '--wait', '--as', 'test@gates', '--brokers', brokersOf(harness.env).join(','), '--topic-prefix', harness.prefix]);
+    const promoted = await runCli(harness, ['promote', runId, '--wave', '2', '--wait', '--as', 'test@gates'], { kafka: true });
     assert.match(promoted.stdout, /promote applied \(asked by test@gates\): promoted by test@gates: wave 2 starts/, promoted.stdout);
     const end = await harness.waitFor(runId, ['upgrade.completed', 'upgrade.failed', 'upgrade.rolled-back'], 40_000);
     assert.ok(isEventOf(end, 'upgrade.completed'), `${end.type}: ${JSON.stringify(end.data)}`);
@@ -102,7 +77,7 @@ test('a run waits at its gate before wave 2: a resume does not pass it, promote 
     assert.equal(await gateWave(runId), null);
     const { rows: gate } = await control.query<{ status: string }>(`SELECT status FROM upshift.steps WHERE run_id = $1 AND kind = 'once' AND key = 'gate-1'`, [runId]);
     assert.deepEqual(gate.map((g) => g.status), ['completed'], 'the passed gate is done');
-    const again = await publishControl(runId, 'promote');
+    const again = await publishControl(harness, 'test@gates', runId, 'promote');
     assert.equal(again.outcome, 'ignored');
   } finally {
     await ns.remove();
@@ -119,7 +94,7 @@ test('a gate before wave 1 holds the whole rollout until the promote', { timeout
     await new Promise((resolve) => setTimeout(resolve, 2000));
     assert.equal((await running('upshift-a', ns.name, 'db')).image, v('db', '1.0.0'), 'nothing rolls out before the promote');
     assert.ok(!harness.eventsOf(runId).some((e) => isEventOf(e, 'rollout.wave.completed')), 'no wave completed');
-    const promoted = await publishControl(runId, 'promote', { target: { kind: 'wave', wave: 0 } });
+    const promoted = await publishControl(harness, 'test@gates', runId, 'promote', { target: { kind: 'wave', wave: 0 } });
     assert.equal(promoted.outcome, 'applied', promoted.message);
     const end = await harness.waitFor(runId, ['upgrade.completed', 'upgrade.failed', 'upgrade.rolled-back'], 40_000);
     assert.ok(isEventOf(end, 'upgrade.completed'), `${end.type}: ${JSON.stringify(end.data)}`);

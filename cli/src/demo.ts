@@ -127,7 +127,7 @@ async function images(workloads: SampleWorkload[]): Promise<DemoReport['images']
 }
 
 function parseOptions(args: string[]): { fail: boolean; rows: number; documents: number; soak: number | undefined; scale: string | undefined } | undefined {
-  const { values } = parseArgs({ args, options: { fail: { type: 'boolean', default: false }, rows: { type: 'string', default: '200000' }, documents: { type: 'string', default: '50000' }, soak: { type: 'string' }, scale: { type: 'string' }, help: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ args, options: { fail: { type: 'boolean', default: false }, rows: { type: 'string', default: '200000' }, documents: { type: 'string', default: '10000' }, soak: { type: 'string' }, scale: { type: 'string' }, help: { type: 'boolean', default: false } } });
   if (values.help) return undefined;
   const soak = values.soak === undefined ? undefined : Number(values.soak);
   const scale = values.scale === undefined ? undefined : parseScale(values.scale);

@@ -10,6 +10,7 @@ import type { Throttle } from '@upshift/events';
 import { shardControlOf, type Queryable } from '@upshift/runtime';
 import type { MigrationEngine } from '@upshift/migrations';
 import { cappedBatchSize, nextBatchAt, shardGate, type ShardGate } from './core/pacing.ts';
+import { abortableSleep } from './abortable-sleep.ts';
 
 /** The step status a worker reports when the run's pause stops it (not a stored status). */
 export const pausedByOperator = 'paused';
@@ -57,7 +58,7 @@ export class ShardControls {
       if (gate.kind === 'stop') return gate.why;
       const wait = Math.min(nextBatchAt(this.#throttle, batch), this.#until) - Date.now();
       if (wait <= 0 || this.#signal.aborted) break;
-      await sleep(Math.min(wait, lookEveryMs), this.#signal);
+      await abortableSleep(Math.min(wait, lookEveryMs), this.#signal);
     }
     this.#batchStartedAt = Date.now();
     return 'running';
@@ -75,16 +76,4 @@ export class ShardControls {
       },
     });
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

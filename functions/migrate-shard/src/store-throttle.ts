@@ -13,6 +13,7 @@ import type { BatchRequest, BatchResult, MigrationEngine, StoreSignalReader, Sto
 import { blockedBetweenBatches, decideThrottle, heldLookMs, nextThrottleState } from './core/throttle.ts';
 import type { ThrottleDecision, ThrottleState } from './core/throttle.ts';
 import type { StoreBudget } from './adapters/store-budget.ts';
+import { abortableSleep } from './abortable-sleep.ts';
 
 /** What the throttle works with. */
 export interface StoreThrottleOptions {
@@ -164,7 +165,7 @@ export class StoreThrottle {
     while (!signal.aborted) {
       const wait = Math.min(at, this.#options.until) - Date.now();
       if (wait <= 0) return;
-      await sleep(Math.min(wait, heldLookMs), signal);
+      await abortableSleep(Math.min(wait, heldLookMs), signal);
     }
   }
 }
@@ -177,16 +178,4 @@ const clearDecision: ThrottleDecision = { state: 'clear', batchCap: undefined, p
 function minCap(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;
   return b === undefined ? a : Math.min(a, b);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { StrategyThrottle } from '@upshift/events/contract';
 import { defaultBatchSizeLimits, initialCheckpoint, loadCatalog, migrationByRef, MongoMigrationFile, openEngine, openSignalReader, runShard } from '@upshift/migrations';
 import type { MigrationEngine, MongoMigration } from '@upshift/migrations';
-import { migrateStore } from '@upshift/runtime';
+import { createPool, migrateStore } from '@upshift/runtime';
 import { ordersMigrationYaml, writeCatalog } from '../../../migrations/test/helpers/catalog.ts';
 import { lastWrites, startOrdersWriter } from '../../../migrations/test/helpers/orders-writer.ts';
 import { createTestDatabase, seedOrders, type TestDatabase } from '../../../migrations/test/helpers/postgres.ts';
@@ -21,12 +21,12 @@ import { StoreThrottle } from '../src/store-throttle.ts';
 const rows = 4000;
 const catalog = writeCatalog({ 'orders-throttle@1.yaml': ordersMigrationYaml({ name: 'orders-throttle', table: 'orders' }) });
 let db: TestDatabase;
-let control: pg.Pool;
+let control: ReturnType<typeof createPool>;
 
 before(async () => {
   db = await createTestDatabase('throttle');
   // The shared budget's table lives in a control store: here, the control store's schema in the test's own database.
-  control = new pg.Pool({ connectionString: db.url, max: 2 });
+  control = createPool(db.url);
   await migrateStore(control);
 });
 after(async () => {

@@ -6,22 +6,10 @@
  * and pause half a batch), `held` (the store is over a limit: start no batch, look again).
  */
 import type { StrategyThrottle } from '@upshift/events/contract';
+import type { StoreSignalReading } from '@upshift/migrations';
 
-/** What the store said, each signal undefined when the store does not tell it (FerretDB, no standbys, no rights). */
-export interface StoreSignals {
-  /** Sessions waiting for a lock on the migrated table or on one an upshift batch holds (MongoDB: queued operations). */
-  blockedSessions?: number;
-  /** Of `blockedSessions`, those waiting behind an upshift session (a batch of any shard). */
-  blockedByUpshift?: number;
-  /** Active sessions of the database other than upshift's (MongoDB: active clients). */
-  activeSessions?: number;
-  /** The largest standby replay lag, seconds. */
-  replicationLagSeconds?: number;
-  /** Checkpoints the server was forced to request (WAL volume) since the previous look. */
-  forcedCheckpoints?: number;
-  /** What the operator's throttle query returned (Infinity when it failed or timed out). */
-  operatorValue?: number;
-}
+/** What the store said (the migrations package's reading, without the list of signals it cannot give). */
+export type StoreSignals = Omit<StoreSignalReading, 'unavailable'>;
 
 /** The throttle's states, mildest first. */
 export const throttleStates = ['clear', 'slowed', 'held'] as const;
