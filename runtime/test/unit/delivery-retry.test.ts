@@ -1,14 +1,13 @@
 /**
- * The dispatcher's retry loop and queue without Kafka or HTTP: a 429 is backpressure (retried without
+ * The dispatcher's retry loop without Kafka or HTTP: a 429 is backpressure (retried without
  * spending the retries, up to a ceiling), other retriable answers spend them with the policy's
- * backoff, and the gate lets a function's concurrency through in arrival order.
+ * backoff.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { deliverWithRetry } from '../../src/dev/deliver.ts';
 import type { AttemptResult, ResolvedRetryPolicy } from '../../src/dev/deliver.ts';
 import { backoffDelay, deliveryPolicy } from '../../src/dev/delivery-policy.ts';
-import { ConcurrencyGate } from '../../src/dev/gate.ts';
 
 const policy: ResolvedRetryPolicy = { ...deliveryPolicy, retries: 2, backoffDelayMs: 100, requestTimeoutMs: 1000 };
 
@@ -67,37 +66,4 @@ test('stopping while waiting for a place or between attempts aborts without a ve
   assert.deepEqual(await deliverWithRetry(async () => undefined, policy, async () => true), { kind: 'aborted', attempts: 0, throttled: 0 });
   const outcome = await deliverWithRetry(async () => ({ status: 503, body: '' }), policy, async () => false);
   assert.deepEqual(outcome, { kind: 'aborted', attempts: 1, throttled: 0 });
-});
-
-test('the gate lets `limit` in at once and the rest in arrival order', async () => {
-  const gate = new ConcurrencyGate(2);
-  const order: number[] = [];
-  assert.equal(await gate.enter(), true);
-  assert.equal(await gate.enter(), true);
-  const waiting = [3, 4, 5].map((n) => gate.enter().then((entered) => { order.push(n); return entered; }));
-  await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual([gate.active, gate.waiting, order.length], [2, 3, 0]);
-  gate.leave();
-  await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(order, [3]);
-  gate.leave();
-  gate.leave();
-  assert.deepEqual(await Promise.all(waiting), [true, true, true]);
-  assert.deepEqual(order, [3, 4, 5]);
-  assert.equal(gate.active, 2);
-});
-
-test('a waiter whose signal aborts leaves the queue without taking a place', async () => {
-  const gate = new ConcurrencyGate(1);
-  await gate.enter();
-  const stop = new AbortController();
-  const first = gate.enter(stop.signal);
-  const second = gate.enter();
-  stop.abort();
-  assert.equal(await first, false);
-  gate.leave();
-  assert.equal(await second, true);
-  assert.deepEqual([gate.active, gate.waiting], [1, 0]);
-  assert.equal(await gate.enter(AbortSignal.abort()), false);
-  assert.throws(() => new ConcurrencyGate(0), RangeError);
 });
