@@ -6,10 +6,11 @@
  */
 import { z } from 'zod';
 
-/** An operator's throttle query: one read-only SELECT returning a number; the shards hold while it is above `max`. */
+/**
+ * The operator's throttle query: the shards hold while it returns more than `max`. Its SQL is the
+ * migration's `throttleQuery` in the catalog (PostgreSQL stores only): a request carries no SQL.
+ */
 export const ThrottleQuery = z.strictObject({
-  sql: z.string().min(1).max(2000)
-    .describe('One read-only SELECT whose first column of the first row is a number (PostgreSQL stores only). Checked by the catalog SQL guard and run in a read-only session with a statement timeout.'),
   max: z.number().describe('Shards hold while the query returns more than this.'),
   timeoutMs: z.int().min(10).max(5000).default(500).describe('Statement timeout of the query; a query that times out counts as above max.'),
 });

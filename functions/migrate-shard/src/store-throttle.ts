@@ -157,7 +157,7 @@ export class StoreThrottle {
   /** One look at the store; a failed look counts as no signal (the batch's own timeouts still protect the store). */
   async #read(): Promise<StoreSignalReading | undefined> {
     const query = this.#options.limits.query;
-    return this.#options.reader.read(query ? { sql: query.sql, timeoutMs: query.timeoutMs } : undefined).catch(() => undefined);
+    return this.#options.reader.read(query ? { timeoutMs: query.timeoutMs } : undefined).catch(() => undefined);
   }
 
   async #sleepUntil(at: number): Promise<void> {

@@ -15,7 +15,7 @@ import { ordersMigrationYaml, writeCatalog } from '../../../migrations/test/help
 import { lastWrites, startOrdersWriter } from '../../../migrations/test/helpers/orders-writer.ts';
 import { createTestDatabase, seedOrders, type TestDatabase } from '../../../migrations/test/helpers/postgres.ts';
 import { StoreBudget } from '../src/adapters/store-budget.ts';
-import type { ThrottleState } from '../src/core/throttle.ts';
+import { decideThrottle, type ThrottleState } from '../src/core/throttle.ts';
 import { StoreThrottle } from '../src/store-throttle.ts';
 
 const rows = 4000;
@@ -127,6 +127,27 @@ test('two shards of one store share its rows/s budget: together they stay within
   } finally {
     await reader.close();
     await engine.close();
+  }
+});
+
+test('the operator\'s throttle query is the catalog migration\'s own SQL, run read-only on the store: its number holds the shard above max', async () => {
+  await freshOrders();
+  const withQuery = { ...migration(), throttleQuery: 'SELECT count(*) FROM orders WHERE id <= 7' } as ReturnType<typeof migration>;
+  const reader = openSignalReader(withQuery, { TEST_DATABASE_URL: db.url });
+  const bare = openSignalReader(migration(), { TEST_DATABASE_URL: db.url });
+  try {
+    const reading = await reader.read({ timeoutMs: 500 });
+    assert.equal(reading.operatorValue, 7, 'the query ran on the migration\'s database');
+    const held = decideThrottle({ signals: reading, limits: StrategyThrottle.parse({ query: { max: 5 } }), lastBatchMs: 10, batchSize: 100, target: 'public.orders' });
+    assert.deepEqual([held.state, held.reason], ['held', 'throttle query 7 > 5']);
+    const clear = decideThrottle({ signals: reading, limits: StrategyThrottle.parse({ query: { max: 7 } }), lastBatchMs: 10, batchSize: 100, target: 'public.orders' });
+    assert.equal(clear.state, 'clear');
+    const missing = await bare.read({ timeoutMs: 500 });
+    assert.equal(missing.operatorValue, undefined, 'no query in the catalog: nothing to hold on');
+    assert.deepEqual(missing.unavailable, ['throttle query (orders-throttle@1 has no throttleQuery in the catalog)']);
+  } finally {
+    await reader.close();
+    await bare.close();
   }
 });
 

@@ -43,6 +43,7 @@ export function sqlFragmentsOf(file: PostgresMigrationFile): Array<{ path: strin
   if (file.backfill.where !== undefined) fragments.push({ path: 'backfill.where', sql: file.backfill.where, kind: 'condition' });
   for (const [column, sql] of Object.entries(file.down.set ?? {})) fragments.push({ path: `down.set.${column}`, sql, kind: 'expression' });
   file.invariants.forEach((invariant, index) => fragments.push({ path: `invariants[${index}].sql`, sql: invariant.sql, kind: 'query' }));
+  if (file.throttleQuery !== undefined) fragments.push({ path: 'throttleQuery', sql: file.throttleQuery, kind: 'query' });
   return fragments;
 }
 

@@ -105,6 +105,13 @@ export const PostgresMigrationFile = z.strictObject({
   }).default({ dropColumns: [], setNotNull: [] }),
   invariants: z.array(PostgresInvariant).default([]),
   /**
+   * The operator's throttle query for this migration's store (like gh-ost's `--throttle-query`): one
+   * read-only SELECT whose first column of the first row is a number. A policy's
+   * `strategy.throttle.query: { max }` holds the shards while it returns more than `max`. The SQL lives
+   * here, reviewed with the migration's other SQL and checked by the same guard, never in a request.
+   */
+  throttleQuery: SqlQuery.optional(),
+  /**
    * Lets this migration's SQL call functions of the deny-list (sql-guard.ts: ending sessions, sleeping,
    * advisory locks, settings, server files, large objects, dblink…). Nothing else: every fragment is still
    * exactly one expression or one read-only SELECT. For an operator who has reviewed why it needs them.

@@ -81,7 +81,8 @@ export function createPostgresSignalReader(migration: PostgresMigration, connect
         ...(forcedCheckpoints === undefined ? {} : { forcedCheckpoints }),
       };
       if (row.standbys > 0 && row.lag === null) reading.unavailable.push('standby lag (needs pg_monitor)');
-      if (query) reading.operatorValue = await operatorValue(client, query);
+      if (query && migration.throttleQuery === undefined) reading.unavailable.push(`throttle query (${migration.ref} has no throttleQuery in the catalog)`);
+      else if (query && migration.throttleQuery !== undefined) reading.operatorValue = await operatorValue(client, migration.throttleQuery, query.timeoutMs);
       return reading;
     } catch (error) {
       broken = true;
@@ -114,12 +115,12 @@ const sharedLookMs = 20;
  * (hold) when it is refused by the guard, fails or times out: an operator who asked to be asked is not
  * ignored silently.
  */
-async function operatorValue(client: pg.PoolClient, query: OperatorThrottleQuery): Promise<number> {
-  if (queryProblem(query.sql) !== null) return Number.POSITIVE_INFINITY;
+async function operatorValue(client: pg.PoolClient, sql: string, timeoutMs: number): Promise<number> {
+  if (queryProblem(sql) !== null) return Number.POSITIVE_INFINITY;
   await client.query('BEGIN READ ONLY');
   try {
-    await client.query(`SELECT set_config('statement_timeout', $1, true)`, [`${query.timeoutMs}ms`]);
-    const result = await client.query({ text: query.sql, rowMode: 'array' });
+    await client.query(`SELECT set_config('statement_timeout', $1, true)`, [`${timeoutMs}ms`]);
+    const result = await client.query({ text: sql, rowMode: 'array' });
     const value = Number((result.rows[0] as unknown[] | undefined)?.[0] ?? Number.NaN);
     return Number.isFinite(value) ? value : Number.POSITIVE_INFINITY;
   } catch {

@@ -25,9 +25,8 @@ export interface StoreSignalReading {
   unavailable: string[];
 }
 
-/** The operator's throttle query (from the policy's `strategy.throttle.query`). */
+/** When the policy asks for the operator's throttle query (`strategy.throttle.query`): its statement timeout. The SQL is the catalog migration's `throttleQuery`. */
 export interface OperatorThrottleQuery {
-  sql: string;
   timeoutMs: number;
 }
 

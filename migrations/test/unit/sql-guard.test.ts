@@ -134,6 +134,21 @@ test('a deny-listed call is refused naming file and field, unless the entry says
   }
 });
 
+test('a throttle query is guarded like every catalog SQL: one read-only SELECT, no deny-listed call, named by its field', () => {
+  const withThrottle = (name: string, sql: string) => `${ordersMigrationYaml({ name, table: 'orders' })}throttleQuery: ${JSON.stringify(sql)}\n`;
+  const catalog = writeCatalog({
+    'lag@1.yaml': withThrottle('lag', "SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"),
+    'writer@1.yaml': withThrottle('writer', 'DELETE FROM orders RETURNING 1'),
+    'sleeper@1.yaml': withThrottle('sleeper', 'SELECT pg_sleep(10)'),
+  });
+  try {
+    const paths = lintCatalog(catalog.dir).map((problem) => `${problem.file.split('/').at(-1)}: ${problem.path}`);
+    assert.deepEqual(paths, ['sleeper@1.yaml: throttleQuery', 'writer@1.yaml: throttleQuery']);
+  } finally {
+    catalog.remove();
+  }
+});
+
 test('the attack strings and pasted column constraints are refused by catalog lint, naming file and field', () => {
   const invariant = `${ordersMigrationYaml({ name: 'invariant', table: 'orders' })}invariants:\n  - { name: harmless, sql: ${JSON.stringify(invariantAttack)} }\n`;
   const catalog = writeCatalog({

@@ -22,12 +22,12 @@ test('signals under every limit leave the adaptive batch alone', () => {
     { name: 'the operator query at its max', signals: { operatorValue: 10 } },
   ];
   for (const c of cases) {
-    assert.deepEqual(decide(c.signals, { query: { sql: 'SELECT 1', max: 10, timeoutMs: 500 } }), { state: 'clear', batchCap: undefined, pauseMs: 0, reason: '' }, c.name);
+    assert.deepEqual(decide(c.signals, { query: { max: 10, timeoutMs: 500 } }), { state: 'clear', batchCap: undefined, pauseMs: 0, reason: '' }, c.name);
   }
 });
 
 test('each crossed limit slows or holds the shard, and says why', () => {
-  const query = { sql: 'SELECT 1', max: 10, timeoutMs: 500 };
+  const query = { max: 10, timeoutMs: 500 };
   const cases: Array<{ name: string; signals: StoreSignals; state: string; pauseMs: number; reason: RegExp }> = [
     { name: 'writers waited for our locks', signals: { blockedSessions: 2 }, state: 'slowed', pauseMs: 20, reason: /^2 sessions waiting for locks on public\.orders$/ },
     { name: 'one blocked session is enough by default', signals: { blockedSessions: 1 }, state: 'slowed', pauseMs: 20, reason: /1 session waiting/ },
@@ -79,5 +79,6 @@ test('the policy section parses with its defaults and rejects nonsense', () => {
   assert.deepEqual(StrategyThrottle.parse({ targetBatchMs: 100 }), { ...limits, targetBatchMs: 100 });
   assert.equal(StrategyThrottle.safeParse({ maxLag: 3 }).success, false, 'unknown fields fail');
   assert.equal(StrategyThrottle.safeParse({ targetBatchMs: 1 }).success, false, 'a batch target under 5 ms');
-  assert.equal(StrategyThrottle.parse({ query: { sql: 'SELECT 1', max: 3 } }).query?.timeoutMs, 500);
+  assert.equal(StrategyThrottle.parse({ query: { max: 3 } }).query?.timeoutMs, 500);
+  assert.equal(StrategyThrottle.safeParse({ query: { sql: 'SELECT 1', max: 3 } }).success, false, 'a request carries no SQL: the query is the catalog\'s');
 });
