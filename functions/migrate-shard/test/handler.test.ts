@@ -5,40 +5,25 @@
  * each shard migrated under its lease into `shard.completed`, and a redelivery that changes nothing.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { isEventOf, shardIdFor, uuidv7, type AnyUpshiftEvent } from '@upshift/events';
 import { shardsOfRun, startRun, viewSteps, withTransaction, type HandleResult } from '@upshift/runtime';
-import pg from 'pg';
-import fn from '../src/index.ts';
-import { expectedOrdersChecksum, migratedOrdersChecksum, seedOrders } from './support.ts';
-import { fixtureEvent, startFunction, type FunctionUnderTest } from '../../../test/support/handler.ts';
-import { freshDatabase, stackEnv } from '../../../runtime/test/support/stack.ts';
+import type pg from 'pg';
+import { expectedOrdersChecksum, migratedOrdersChecksum, startHandlerWithShop, type HandlerWithShop } from './support.ts';
+import { fixtureEvent } from '../../../test/support/handler.ts';
 
 const ref = 'orders-currency@1';
-const catalogDir = mkdtempSync(join(tmpdir(), 'upshift-ms-handler-catalog-'));
-
-let t: FunctionUnderTest;
-let shopDb: Awaited<ReturnType<typeof freshDatabase>>;
+let fixture: HandlerWithShop;
+let t: HandlerWithShop['t'];
 let shop: pg.Client;
 
 before(async () => {
-  writeFileSync(join(catalogDir, `${ref}.yaml`), readFileSync(fileURLToPath(new URL(`../../../examples/catalog/${ref}.yaml`, import.meta.url))));
-  shopDb = await freshDatabase(stackEnv());
-  shop = new pg.Client({ connectionString: shopDb.url });
-  await shop.connect();
-  await seedOrders(shop, 1200);
-  t = await startFunction(fn, { UPSHIFT_CATALOG_DIR: catalogDir, SHOP_DATABASE_URL: shopDb.url });
+  fixture = await startHandlerWithShop(1200);
+  ({ t, shop } = fixture);
 });
 
 after(async () => {
-  await t?.stop();
-  await shop?.end();
-  await shopDb?.drop();
-  rmSync(catalogDir, { recursive: true, force: true });
+  await fixture?.stop();
 });
 
 /** A run row (shard steps reference it). */

@@ -12,8 +12,10 @@ import { derivedId, entryFor, type AnyUpshiftEvent, type EventData, type EventNa
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { cliEvent, publishEvents } from '../../../runtime/test/support/publish.ts';
-import { collect, freshDatabase, uniqueSuffix, type Collector } from '../../../runtime/test/support/stack.ts';
+import { collect, freshDatabase, stackEnv, uniqueSuffix, type Collector } from '../../../runtime/test/support/stack.ts';
+import { startFunction, type FunctionUnderTest } from '../../../test/support/handler.ts';
 import { startHarness, type Harness, type HarnessDevOptions } from '../../../test/support/run.ts';
+import migrateShard from '../src/index.ts';
 
 const exampleCatalog = fileURLToPath(new URL('../../../examples/catalog/', import.meta.url));
 
@@ -152,4 +154,33 @@ export function canonical(value: unknown): unknown {
 /** A deterministic id for a test's own duplicate deliveries. */
 export function testEventId(...parts: string[]): string {
   return derivedId('test', ...parts);
+}
+
+/** migrate-shard's handler over the example catalog's `orders-currency@1` and a fresh shop database of `rows` orders. */
+export interface HandlerWithShop {
+  readonly t: FunctionUnderTest;
+  readonly shop: pg.Client;
+  readonly shopUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Starts migrate-shard's handler (as Knative runs it) on a fresh shop database seeded with `rows` orders. */
+export async function startHandlerWithShop(rows: number): Promise<HandlerWithShop> {
+  const ref = 'orders-currency@1';
+  const catalogDir = mkdtempSync(join(tmpdir(), 'upshift-ms-handler-catalog-'));
+  writeFileSync(join(catalogDir, `${ref}.yaml`), readFileSync(fileURLToPath(new URL(`../../../examples/catalog/${ref}.yaml`, import.meta.url))));
+  const shopDb = await freshDatabase(stackEnv());
+  const shop = new pg.Client({ connectionString: shopDb.url });
+  await shop.connect();
+  await seedOrders(shop, rows);
+  const t = await startFunction(migrateShard, { UPSHIFT_CATALOG_DIR: catalogDir, SHOP_DATABASE_URL: shopDb.url });
+  return {
+    t, shop, shopUrl: shopDb.url,
+    async stop() {
+      await t.stop();
+      await shop.end();
+      await shopDb.drop();
+      rmSync(catalogDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -5,39 +5,25 @@
  * shard once the lock is gone.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { isEventOf, uuidv7 } from '@upshift/events';
 import { shardsOfRun, startRun, withTransaction } from '@upshift/runtime';
 import pg from 'pg';
-import fn from '../src/index.ts';
-import { seedOrders } from './support.ts';
-import { fixtureEvent, startFunction, type FunctionUnderTest } from '../../../test/support/handler.ts';
-import { freshDatabase, stackEnv } from '../../../runtime/test/support/stack.ts';
+import { startHandlerWithShop, type HandlerWithShop } from './support.ts';
+import { fixtureEvent } from '../../../test/support/handler.ts';
 
 const ref = 'orders-currency@1';
-const catalogDir = mkdtempSync(join(tmpdir(), 'upshift-ms-throttle-catalog-'));
-let t: FunctionUnderTest;
-let shopDb: Awaited<ReturnType<typeof freshDatabase>>;
+let fixture: HandlerWithShop;
+let t: HandlerWithShop['t'];
 let shop: pg.Client;
 
 before(async () => {
-  writeFileSync(join(catalogDir, `${ref}.yaml`), readFileSync(fileURLToPath(new URL(`../../../examples/catalog/${ref}.yaml`, import.meta.url))));
-  shopDb = await freshDatabase(stackEnv());
-  shop = new pg.Client({ connectionString: shopDb.url });
-  await shop.connect();
-  await seedOrders(shop, 1000);
-  t = await startFunction(fn, { UPSHIFT_CATALOG_DIR: catalogDir, SHOP_DATABASE_URL: shopDb.url });
+  fixture = await startHandlerWithShop(1000);
+  ({ t, shop } = fixture);
 });
 
 after(async () => {
-  await t?.stop();
-  await shop?.end();
-  await shopDb?.drop();
-  rmSync(catalogDir, { recursive: true, force: true });
+  await fixture?.stop();
 });
 
 async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
@@ -59,8 +45,8 @@ test('a shard whose table is blocked by another lock holds, says why in its step
   const [request] = (await t.outputsOf(fanned)).filter((e) => isEventOf(e, 'shard.requested'));
   assert.ok(request);
 
-  const blocker = new pg.Client({ connectionString: shopDb.url, application_name: 'blocker' });
-  const app = new pg.Client({ connectionString: shopDb.url, application_name: 'shop-app' });
+  const blocker = new pg.Client({ connectionString: fixture.shopUrl, application_name: 'blocker' });
+  const app = new pg.Client({ connectionString: fixture.shopUrl, application_name: 'shop-app' });
   await Promise.all([blocker.connect(), app.connect()]);
   try {
     await blocker.query('BEGIN');
