@@ -4,6 +4,7 @@
  * run's coordinator, applies it — so the functions stay the only writers of run state.
  */
 import { z } from 'zod';
+import { ControlTarget } from '@upshift/events';
 
 /** The controls the dashboard's buttons send. */
 export const DashboardAction = z.enum(['pause', 'resume', 'throttle', 'abort', 'promote', 'retry']);
@@ -20,12 +21,9 @@ export const ThrottleSettings = z.object({
 }).strict();
 export type ThrottleSettings = z.infer<typeof ThrottleSettings>;
 
-/** What a `retry` re-runs: a failed shard (its id as the page lists it), or the wave a frozen run stopped at (0-based). */
-export const RetryTarget = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('shard'), shardId: z.string().min(1).max(400) }).strict(),
-  z.object({ kind: z.literal('wave'), wave: z.number().int().min(0).max(10_000) }).strict(),
-]);
-export type RetryTarget = z.infer<typeof RetryTarget>;
+/** What a `retry` re-runs: a failed shard, or the wave a frozen run stopped at (0-based) — the contract's own target. */
+export const RetryTarget = ControlTarget;
+export type RetryTarget = ControlTarget;
 
 /** The body of `POST /api/runs/<run>/controls`. */
 export const ControlRequestBody = z.object({

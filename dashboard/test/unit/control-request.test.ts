@@ -64,4 +64,6 @@ test('a promote from the page passes the gate the run waits at (no target: verif
   assert.deepEqual(controlRequestData(runId, wave.body, newId).target, { kind: 'wave', wave: 1 });
   assert.equal(parseControlRequest({ action: 'retry', operator: 'carol', target: { kind: 'wave', wave: -1 } }).ok, false);
   assert.equal(parseControlRequest({ action: 'retry', operator: 'carol', target: { kind: 'shard', shardId: 'x', extra: 1 } }).ok, false);
+  const badShard = parseControlRequest({ action: 'retry', operator: 'carol', target: { kind: 'shard', shardId: '<script>alert(1)</script>' } });
+  assert.match(badShard.ok ? '' : badShard.problems.join('; '), /^target\.shardId: must be a shard id/, 'refused here with the contract\'s words, not by the publisher');
 });
