@@ -57,7 +57,8 @@ test(`a run of ${shards} shards completes, its tallies agree with its steps, and
     await control.connect();
     try {
       const { rows: tallies } = await control.query<{ kind: string; shards: number; failed: number; rows: string; done: number; share: number }>(
-        `SELECT kind, shards, failed, rows, done, share FROM upshift.shard_tallies WHERE run_id = $1 ORDER BY kind`, [runId]);
+        `SELECT kind, sum(shards)::integer AS shards, sum(failed)::integer AS failed, sum(rows) AS rows, sum(done)::integer AS done, sum(share) AS share
+           FROM upshift.shard_tallies WHERE run_id = $1 GROUP BY kind ORDER BY kind`, [runId]);
       assert.deepEqual(tallies.map((r) => [r.kind, r.shards, r.failed]), [['fanin', shards, 0], ['shard', shards, 0]], 'each shard counted once at fan-out and once at fan-in');
       const planned = tallies.find((r) => r.kind === 'shard')!;
       assert.deepEqual([planned.done, Number(planned.rows), Math.round(planned.share)], [shards, shards * 2, shards], 'progress counted every shard in once, whole');

@@ -9,7 +9,7 @@ import { shardIdFor } from '@upshift/events';
 import type { Pool } from 'pg';
 import { migrateStore } from '../src/store/migrate.ts';
 import { createPool, withTransaction } from '../src/store/pool.ts';
-import { countProgress, ensureShard, fanInByMigration, recordFinal, recordShards, reopenFailedShard, shardOutcomes, shardStep, startRun } from '../src/store/run-state/index.ts';
+import { countProgress, ensureShard, progressSlots, fanInByMigration, recordFinal, recordShards, reopenFailedShard, shardOutcomes, shardStep, startRun } from '../src/store/run-state/index.ts';
 import { schemaVersions } from '../src/store/schema.ts';
 import { freshDatabase, stackEnv } from './support/stack.ts';
 
@@ -74,11 +74,41 @@ test('progress adds what each report adds and returns the run totals over its mi
     await recordShards(tx, runId, [0, 1].map((i) => ({ shardId: shardIdFor(runId, 'a@1', i), checkpoint: {} })));
     await recordShards(tx, runId, [{ shardId: shardIdFor(runId, 'b@1', 0), checkpoint: {} }]);
   });
-  const first = await withTransaction(pool, (tx) => countProgress(tx, runId, 'a@1', { done: 0, rows: 10, share: 0.5 }));
+  const first = await withTransaction(pool, (tx) => countProgress(tx, runId, { migration: 'a@1', index: 0 }, { done: 0, rows: 10, share: 0.5 }));
   assert.deepEqual(first, { shards: 3, done: 0, rows: 10, share: 0.5 });
-  await withTransaction(pool, (tx) => countProgress(tx, runId, 'b@1', { done: 1, rows: 4, share: 1 }));
-  const last = await withTransaction(pool, (tx) => countProgress(tx, runId, 'a@1', { done: 1, rows: 10, share: 0.5 }));
+  await withTransaction(pool, (tx) => countProgress(tx, runId, { migration: 'b@1', index: 0 }, { done: 1, rows: 4, share: 1 }));
+  const last = await withTransaction(pool, (tx) => countProgress(tx, runId, { migration: 'a@1', index: 1 }, { done: 1, rows: 10, share: 0.5 }));
   assert.deepEqual(last, { shards: 3, done: 2, rows: 24, share: 2 });
+});
+
+test('shards of one migration report at once without waiting for each other, and the totals add up over their tally rows', { timeout: 30_000 }, async () => {
+  const runId = 'tally-run-4';
+  await newRun(pool, runId);
+  const ids = Array.from({ length: progressSlots + 1 }, (_, i) => shardIdFor(runId, 'd@1', i));
+  await withTransaction(pool, (tx) => recordShards(tx, runId, ids.map((shardId) => ({ shardId, checkpoint: {} }))));
+  const holder = await pool.connect();
+  try {
+    // Shard 0's report stays uncommitted (its transaction still saving the checkpoint): it holds its row.
+    await holder.query('BEGIN');
+    await countProgress(holder, runId, { migration: 'd@1', index: 0 }, { done: 1, rows: 2, share: 1 });
+    const others = await Promise.all(Array.from({ length: progressSlots - 1 }, (_, i) => withTransaction(pool, async (tx) => {
+      await tx.query(`SET LOCAL lock_timeout = '2s'`);
+      return countProgress(tx, runId, { migration: 'd@1', index: i + 1 }, { done: 1, rows: 2, share: 1 });
+    })));
+    assert.equal(others.length, progressSlots - 1, 'shards 1–15 counted in while shard 0 held its row');
+    const waiting = withTransaction(pool, async (tx) => {
+      await tx.query(`SET LOCAL lock_timeout = '300ms'`);
+      return countProgress(tx, runId, { migration: 'd@1', index: progressSlots }, { done: 1, rows: 2, share: 1 });
+    });
+    await assert.rejects(waiting, /lock timeout/, `shard ${progressSlots} shares shard 0's row (the test can fail)`);
+    await holder.query('COMMIT');
+  } finally {
+    holder.release();
+  }
+  const total = await withTransaction(pool, (tx) => countProgress(tx, runId, { migration: 'd@1', index: progressSlots }, { done: 1, rows: 2, share: 1 }));
+  assert.deepEqual(total, { shards: progressSlots + 1, done: progressSlots + 1, rows: 2 * (progressSlots + 1), share: progressSlots + 1 });
+  const fanIn = await withTransaction(pool, (tx) => fanInByMigration(tx, runId, 'fanin'));
+  assert.deepEqual(fanIn.get('d@1'), { total: progressSlots + 1, final: 0, failed: 0 }, 'planned shards counted once over the slots');
 });
 
 test('a store migrated with a run under way gets the run\'s tallies from its steps', { timeout: 30_000 }, async () => {
@@ -91,6 +121,6 @@ test('a store migrated with a run under way gets the run\'s tallies from its ste
   await migrateStore(old);
   const fanIn = await withTransaction(old, (tx) => fanInByMigration(tx, runId, 'fanin'));
   assert.deepEqual(Object.fromEntries(fanIn), { 'c@1': { total: 3, final: 1, failed: 1 } });
-  const progress = await withTransaction(old, (tx) => countProgress(tx, runId, 'c@1', { done: 0, rows: 0, share: 0 }));
+  const progress = await withTransaction(old, (tx) => countProgress(tx, runId, { migration: 'c@1', index: 5 }, { done: 0, rows: 0, share: 0 }));
   assert.deepEqual(progress, { shards: 3, done: 3, rows: 9, share: 3 });
 });

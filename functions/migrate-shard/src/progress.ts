@@ -16,7 +16,7 @@ import { throttleNote } from './core/throttle.ts';
  * as the shard's `counted` in the same transaction.
  */
 export async function progressOf(tx: TxClient, runId: string, shardId: string, state: ShardState, counted: ShardCount | undefined): Promise<EventData<'run.progress'>> {
-  const tally = await countProgress(tx, runId, state.migration, countDelta(shardCount(state, false), counted));
+  const tally = await countProgress(tx, runId, state, countDelta(shardCount(state, false), counted));
   const waves = await wavesOfRun(tx, runId);
   const checkpoint = state.checkpoint;
   const message = `${shardId}: ${checkpoint?.scanned ?? 0} scanned, ${checkpoint?.changed ?? 0} changed in ${checkpoint?.batches ?? 0} batches (next batch ${checkpoint?.batchSize ?? state.batchSize} rows)${throttleNote(state.throttle, Date.now())}`;
@@ -26,6 +26,6 @@ export async function progressOf(tx: TxClient, runId: string, shardId: string, s
 /** Counts a shard that ended (completed or failed) into its run's tally: returns the state to save with it. */
 export async function countFinished(tx: TxClient, runId: string, state: ShardState): Promise<ShardState> {
   const finished = shardCount(state, true);
-  await countProgress(tx, runId, state.migration, countDelta(finished, state.counted));
+  await countProgress(tx, runId, state, countDelta(finished, state.counted));
   return { ...state, counted: finished };
 }

@@ -63,7 +63,8 @@ export const listedFailedShards = 100;
  */
 export async function shardOutcomes(tx: TxClient, runId: string): Promise<{ failed: string[]; rows: Map<string, { shards: number; rows: number }> }> {
   const { rows: tallies } = await tx.query<{ migration: string; shards: number; failed: number; rows: string }>(
-    `SELECT migration, shards, failed, rows FROM upshift.shard_tallies WHERE run_id = $1 AND kind = 'fanin' ORDER BY migration`, [runId]);
+    `SELECT migration, sum(shards)::integer AS shards, sum(failed)::integer AS failed, sum(rows) AS rows
+       FROM upshift.shard_tallies WHERE run_id = $1 AND kind = 'fanin' GROUP BY migration ORDER BY migration`, [runId]);
   const failedCount = tallies.reduce((sum, t) => sum + t.failed, 0);
   const failed: string[] = [];
   if (failedCount > 0) {

@@ -121,22 +121,36 @@ export interface ProgressTally extends ProgressCount {
   readonly shards: number;
 }
 
+/** How many rows per migration its shards count their progress into (schema version 7): slot = shard index mod this. */
+export const progressSlots = 16;
+
+/** The shard a progress report is about: its migration and its index in it (which picks its tally row). */
+export interface ProgressShard {
+  readonly migration: string;
+  readonly index: number;
+}
+
 /**
  * Adds a shard's progress since its last report to its migration's tally and returns the run's totals,
  * in one statement on a few rows (never every shard). Call it in the transaction that saves the
- * shard's checkpoint with what it has counted in, so each report is counted exactly once.
+ * shard's checkpoint with what it has counted in, so each report is counted exactly once. The row it
+ * adds to is one of its migration's `progressSlots`, so shards running together seldom wait on each
+ * other's transaction for the row lock.
  */
-export async function countProgress(tx: TxClient, runId: string, migration: string, delta: ProgressCount): Promise<ProgressTally> {
+export async function countProgress(tx: TxClient, runId: string, shard: ProgressShard, delta: ProgressCount): Promise<ProgressTally> {
+  const slot = ((shard.index % progressSlots) + progressSlots) % progressSlots;
   const { rows } = await tx.query<{ shards: string | null; done: string | null; rows: string | null; share: number | null }>(
     `WITH counted AS (
-       UPDATE upshift.shard_tallies SET done = done + $3, rows = rows + $4, share = share + $5
-        WHERE run_id = $1 AND kind = 'shard' AND migration = $2 RETURNING shards, done, rows, share
+       INSERT INTO upshift.shard_tallies AS t (run_id, kind, migration, slot, done, rows, share) VALUES ($1, 'shard', $2, $6, $3, $4, $5)
+       ON CONFLICT (run_id, kind, migration, slot) DO UPDATE SET done = t.done + $3, rows = t.rows + $4, share = t.share + $5
+       RETURNING shards, done, rows, share
      ), others AS (
-       SELECT shards, done, rows, share FROM upshift.shard_tallies WHERE run_id = $1 AND kind = 'shard' AND migration <> $2
+       SELECT shards, done, rows, share FROM upshift.shard_tallies
+        WHERE run_id = $1 AND kind = 'shard' AND (migration <> $2 OR slot <> $6)
      )
      SELECT sum(shards) AS shards, sum(done) AS done, sum(rows) AS rows, sum(share) AS share
        FROM (SELECT * FROM counted UNION ALL SELECT * FROM others) t`,
-    [runId, migration, delta.done, delta.rows, delta.share],
+    [runId, shard.migration, delta.done, delta.rows, delta.share, slot],
   );
   const row = rows[0];
   return { shards: Number(row?.shards ?? 0), done: Number(row?.done ?? 0), rows: Number(row?.rows ?? 0), share: Number(row?.share ?? 0) };
