@@ -7,7 +7,8 @@
  */
 import { MongoClient } from 'mongodb';
 import { MongoMigrationFile, openEngine } from '@upshift/migrations';
-import { addRound, onlineRounds, onlineVariants, printPhases, upshiftBackfill, variantOf, withWriter, writerAlone, type PhaseRuns } from './online.ts';
+import { addRound, onlineRounds, onlineVariants, printPhases, upshiftBackfill, variantOf, withWriter, writerAlone, type BackfillResult, type PhaseRuns } from './online.ts';
+import { newBatchRecord } from './online-batches.ts';
 import type { StoreWriter } from './online-writer.ts';
 
 const docs = Number(process.env.BENCH_ONLINE_DOCS ?? 20_000);
@@ -59,7 +60,7 @@ export async function benchOnlineMongo(mongoUrl: string, controlUrl: string): Pr
         const migration = { ...file, ref: `online-${name}@1`, file: '(bench)', checksum: '' };
         const env = { BENCH_MONGODB_URL: mongoUrl };
         const engine = openEngine(migration, env);
-        let result = { changed: 0, retried: 0, states: new Map<string, number>() };
+        let result: BackfillResult = { changed: 0, retried: 0, states: new Map<string, number>(), batches: newBatchRecord() };
         const during = await withWriter(writer(collection), docs, async () => { result = await upshiftBackfill(engine, migration, env, variantOf(name), controlUrl); });
         await engine.dropBackups();
         await engine.close();

@@ -15,11 +15,13 @@ import pg from 'pg';
 import { defaultStrategyThrottle, type StrategyThrottle } from '@upshift/events/contract';
 import { autoShardCount, defaultBatchSizeLimits, initialCheckpoint, openEngine, openSignalReader, runShard } from '@upshift/migrations';
 import type { Migration, MigrationEngine } from '@upshift/migrations';
-import { forgetStoreBudget } from '@upshift/runtime';
+import { forgetStoreBudget, migrateStore } from '@upshift/runtime';
+import { StoreBatchSlots } from '../../functions/migrate-shard/src/adapters/store-batch-slots.ts';
 import { StoreBudget } from '../../functions/migrate-shard/src/adapters/store-budget.ts';
 import { StoreThrottle } from '../../functions/migrate-shard/src/store-throttle.ts';
 import { freshTable, postgresMigration, timed, withBenchDatabase } from './migrations.ts';
 import { benchOnlineMongo } from './online-mongo.ts';
+import { describeBatches, newBatchRecord, proportionalSizing, recordingBatches, type BatchRecord } from './online-batches.ts';
 import { describeWriter, pooledFigures, startWriter, type StoreWriter, type WriterFigures } from './online-writer.ts';
 
 export const onlineRate = Number(process.env.BENCH_ONLINE_RATE ?? 200);
@@ -32,20 +34,26 @@ const inFlight = Number(process.env.BENCH_ONLINE_IN_FLIGHT ?? 4);
 let writerRuns = 0;
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
-/** How one upshift variant migrates: the store throttle's limits (undefined: none) and backup. */
+/** How one upshift variant migrates: the store throttle's limits (undefined: none), backup, and the batch-size controller. */
 export interface Variant {
   name: string;
   limits: StrategyThrottle | undefined;
   backup: boolean;
+  /** `fitted`: the shard loop's controller; `proportional`: the one before it (time ∝ size). */
+  sizing: 'fitted' | 'proportional';
 }
 
-/** The variants by name: `upshift` (the default policy), `before`, `no-backup`, `target-<ms>`. */
+/** The variants by name: `upshift` (the default policy), `before`, `proportional`, `no-backup`, `target-<ms>`, `in-flight-<n>`. */
 export function variantOf(name: string): Variant {
-  if (name === 'before') return { name: 'upshift before issue 20 (200 ms batches, no store throttle)', limits: undefined, backup: true };
-  if (name === 'no-backup') return { name: 'upshift default policy, backup off', limits: defaultStrategyThrottle, backup: false };
+  const policy = { limits: defaultStrategyThrottle, backup: true, sizing: 'fitted' } as const;
+  if (name === 'before') return { name: 'upshift before issue 20 (200 ms batches, no store throttle, proportional sizing)', limits: undefined, backup: true, sizing: 'proportional' };
+  if (name === 'proportional') return { ...policy, name: 'upshift default policy, batch size ∝ time (before the fitted controller)', sizing: 'proportional' };
+  if (name === 'no-backup') return { ...policy, name: 'upshift default policy, backup off', backup: false };
   const target = /^target-(\d+)$/.exec(name)?.[1];
-  if (target) return { name: `upshift, ${target} ms batches`, limits: { ...defaultStrategyThrottle, targetBatchMs: Number(target) }, backup: true };
-  return { name: 'upshift default policy (store throttle on, backup on)', limits: defaultStrategyThrottle, backup: true };
+  if (target) return { ...policy, name: `upshift, ${target} ms batches`, limits: { ...defaultStrategyThrottle, targetBatchMs: Number(target) } };
+  const inFlight = /^in-flight-(\d+)$/.exec(name)?.[1];
+  if (inFlight) return { ...policy, name: `upshift, at most ${inFlight} batch(es) of the store at once`, limits: { ...defaultStrategyThrottle, storeBatchesInFlight: Number(inFlight) } };
+  return { ...policy, name: 'upshift default policy (store throttle on, backup on)' };
 }
 
 /**
@@ -53,11 +61,14 @@ export function variantOf(name: string): Variant {
  * shard's batches through its own store throttle sharing the store's budget in the control store);
  * returns the rows changed and how often the throttle was not clear.
  */
-export async function upshiftBackfill(engine: MigrationEngine, migration: Migration, env: Record<string, string>, variant: Variant, controlUrl: string): Promise<{ changed: number; retried: number; states: Map<string, number> }> {
-  const control = new pg.Pool({ connectionString: controlUrl, max: 2 });
+export async function upshiftBackfill(engine: MigrationEngine, migration: Migration, env: Record<string, string>, variant: Variant, controlUrl: string): Promise<BackfillResult> {
+  const control = new pg.Pool({ connectionString: controlUrl, max: inFlight + 1 });
   const reader = openSignalReader(migration, env);
-  const budget = new StoreBudget(control, `${reader.storeKey}#bench${process.pid}`);
+  const budgetKey = `${reader.storeKey}#bench${process.pid}`;
+  const budget = new StoreBudget(control, budgetKey);
+  const slots = new StoreBatchSlots(control, budgetKey);
   const states = new Map<string, number>();
+  const batches = newBatchRecord();
   let changed = 0;
   let retried = 0;
   try {
@@ -68,15 +79,18 @@ export async function upshiftBackfill(engine: MigrationEngine, migration: Migrat
       for (let range = ranges[next++]; range; range = ranges[next++]) {
         const limits = variant.limits;
         const throttle = limits && new StoreThrottle({
-          reader, budget, limits, signal: new AbortController().signal, until: Number.POSITIVE_INFINITY,
+          reader, budget, slots, limits, signal: new AbortController().signal, until: Number.POSITIVE_INFINITY,
           onChange: (state) => {
             const key = `${state.state}${state.reason ? ` (${state.reason.replace(/\d+(\.\d+)?/g, 'n')})` : ''}`;
             states.set(key, (states.get(key) ?? 0) + 1);
           },
         });
+        const batchLimits = { ...defaultBatchSizeLimits, targetMs: limits?.targetBatchMs ?? defaultBatchSizeLimits.targetMs };
+        const recorded = recordingBatches(engine, batches);
+        const throttled = throttle ? throttle.wrap(recorded) : recorded;
         const final = await runShard({
-          engine: throttle ? throttle.wrap(engine) : engine, shard: { range, backup: variant.backup }, checkpoint: initialCheckpoint(1000),
-          limits: { ...defaultBatchSizeLimits, targetMs: limits?.targetBatchMs ?? defaultBatchSizeLimits.targetMs }, onBatch: async () => undefined,
+          engine: variant.sizing === 'proportional' ? proportionalSizing(throttled, batchLimits, 1000) : throttled,
+          shard: { range, backup: variant.backup }, checkpoint: initialCheckpoint(1000), limits: batchLimits, onBatch: async () => undefined,
         });
         changed += final.changed;
         retried += final.throttles;
@@ -84,11 +98,19 @@ export async function upshiftBackfill(engine: MigrationEngine, migration: Migrat
     };
     await Promise.all(Array.from({ length: inFlight }, worker));
   } finally {
-    await forgetStoreBudget(control, `${reader.storeKey}#bench${process.pid}`).catch(() => undefined);
+    await forgetStoreBudget(control, budgetKey).catch(() => undefined);
     await reader.close();
     await control.end();
   }
-  return { changed, retried, states };
+  return { changed, retried, states, batches };
+}
+
+/** What one upshift backfill did. */
+export interface BackfillResult {
+  changed: number;
+  retried: number;
+  states: Map<string, number>;
+  batches: BatchRecord;
 }
 
 /** Runs `work` with the writer on; returns how long the work took and what the writer felt. */
@@ -120,29 +142,39 @@ export interface PhaseRuns {
   retried: number;
   writers: WriterFigures[];
   states: Map<string, number>;
+  batches: BatchRecord;
 }
 
 /** Adds one round of a phase. */
-export function addRound(phases: Map<string, PhaseRuns>, name: string, round: { ms: number; writer: WriterFigures; changed?: number; retried?: number; states?: Map<string, number> }): void {
-  const phase = phases.get(name) ?? { ms: 0, changed: 0, retried: 0, writers: [], states: new Map<string, number>() };
+export function addRound(phases: Map<string, PhaseRuns>, name: string, round: { ms: number; writer: WriterFigures; changed?: number; retried?: number; states?: Map<string, number>; batches?: BatchRecord }): void {
+  const phase = phases.get(name) ?? emptyPhase();
   phase.ms += round.ms;
   phase.changed += round.changed ?? 0;
   phase.retried += round.retried ?? 0;
   phase.writers.push(round.writer);
   for (const [state, count] of round.states ?? []) phase.states.set(state, (phase.states.get(state) ?? 0) + count);
+  if (round.batches) {
+    phase.batches.batches += round.batches.batches;
+    phase.batches.rows += round.batches.rows;
+    phase.batches.ms.push(...round.batches.ms);
+  }
   phases.set(name, phase);
+}
+
+function emptyPhase(): PhaseRuns {
+  return { ms: 0, changed: 0, retried: 0, writers: [], states: new Map<string, number>(), batches: newBatchRecord() };
 }
 
 /** Prints the pooled figures of one store's phases (`alone`, `raw`, then each variant). */
 export function printPhases(phases: Map<string, PhaseRuns>, rawName: string): void {
-  const pooled = (name: string) => phases.get(name) ?? { ms: 1, changed: 0, retried: 0, writers: [], states: new Map<string, number>() };
+  const pooled = (name: string) => phases.get(name) ?? { ...emptyPhase(), ms: 1 };
   const raw = pooled('raw');
   printFigures(pooledFigures(pooled('alone').writers), { ms: raw.ms, writer: pooledFigures(raw.writers), rows: raw.changed },
     onlineVariants.map((name) => ({ variant: variantOf(name), ...pooled(name), writer: pooledFigures(pooled(name).writers) })), rawName);
 }
 
 /** Prints the figures of one store: the writer alone, during the raw baseline, during each variant. */
-export function printFigures(alone: WriterFigures, raw: { ms: number; writer: WriterFigures; rows: number }, runs: Array<{ variant: Variant; ms: number; writer: WriterFigures; changed: number; retried: number; states: Map<string, number> }>, rawName: string): void {
+export function printFigures(alone: WriterFigures, raw: { ms: number; writer: WriterFigures; rows: number }, runs: Array<{ variant: Variant; ms: number; writer: WriterFigures; changed: number; retried: number; states: Map<string, number>; batches: BatchRecord }>, rawName: string): void {
   const rawRate = raw.rows / (raw.ms / 1000);
   print(`  writer alone:                 ${describeWriter(alone)}`);
   print(`  during ${rawName}: ${describeWriter(raw.writer)}  = ${(raw.writer.p99 / alone.p99).toFixed(2)}× alone; ${Math.round(rawRate)} rows/s`);
@@ -152,6 +184,7 @@ export function printFigures(alone: WriterFigures, raw: { ms: number; writer: Wr
     print(`    writer ${describeWriter(run.writer)}`);
     print(`    writer p99 ÷ alone:          ${(run.writer.p99 / alone.p99).toFixed(2)}×   goal ≤ 1.5×`);
     print(`    rows/s ÷ ${rawName} rows/s: ${(rate / rawRate).toFixed(2)}×   goal ≥ 0.8×   (${Math.round(rate)} rows/s, ${run.changed} rows in ${(run.ms / 1000).toFixed(1)} s; ${run.retried} batches retried smaller after a serialization failure or lock timeout)`);
+    print(`    ${describeBatches(run.batches)}`);
     if (run.states.size > 0) print(`    throttle: ${[...run.states].map(([state, count]) => `${state} ×${count}`).join(', ')}`);
   }
 }
@@ -173,7 +206,7 @@ async function postgresRound(client: pg.Client, pool: pg.Pool, url: URL, control
     const migration = postgresMigration(table);
     const env = { BENCH_DATABASE_URL: url.toString() };
     const engine = openEngine(migration, env, { poolSize: inFlight + 1 });
-    let result = { changed: 0, retried: 0, states: new Map<string, number>() };
+    let result: BackfillResult = { changed: 0, retried: 0, states: new Map<string, number>(), batches: newBatchRecord() };
     const during = await withWriter(postgresWriter(pool, table), rows, async () => { result = await upshiftBackfill(engine, migration, env, variant, controlUrl); });
     await engine.dropBackups();
     await engine.close();
@@ -203,16 +236,33 @@ async function benchOnlinePostgres(adminUrl: string, controlUrl: string): Promis
   });
 }
 
-/** Runs the online benchmark against the stack (POSTGRES_ADMIN_URL, DATABASE_URL for the shared budget, MONGODB_URL). */
+/**
+ * A control store of the bench's own (a fresh database at the current schema) for the shared budget:
+ * the stack's `upshift` database belongs to whoever runs the functions, and may be at any version.
+ */
+async function withControlStore(adminUrl: string, work: (controlUrl: string) => Promise<void>): Promise<void> {
+  await withBenchDatabase(adminUrl, 'control', async (url) => {
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 1 });
+    try {
+      await migrateStore(pool);
+    } finally {
+      await pool.end();
+    }
+    await work(url.toString());
+  });
+}
+
+/** Runs the online benchmark against the stack (POSTGRES_ADMIN_URL; MONGODB_URL for the MongoDB half). */
 export async function benchOnline(): Promise<void> {
   const stores = (process.env.BENCH_ONLINE_STORES ?? 'postgres,mongodb').split(',');
   const adminUrl = process.env.POSTGRES_ADMIN_URL;
-  const controlUrl = process.env.DATABASE_URL;
-  if (!adminUrl || !controlUrl) throw new Error('bench online: POSTGRES_ADMIN_URL and DATABASE_URL must be set (eval "$(node stack/src/cli.ts env)")');
-  if (stores.includes('postgres')) await benchOnlinePostgres(adminUrl, controlUrl);
-  if (!stores.includes('mongodb')) return;
-  if (process.env.MONGODB_URL) await benchOnlineMongo(process.env.MONGODB_URL, controlUrl);
-  else print('MongoDB: skipped (MONGODB_URL is not set)');
+  if (!adminUrl) throw new Error('bench online: POSTGRES_ADMIN_URL must be set (eval "$(node stack/src/cli.ts env)")');
+  await withControlStore(adminUrl, async (controlUrl) => {
+    if (stores.includes('postgres')) await benchOnlinePostgres(adminUrl, controlUrl);
+    if (!stores.includes('mongodb')) return;
+    if (process.env.MONGODB_URL) await benchOnlineMongo(process.env.MONGODB_URL, controlUrl);
+    else print('MongoDB: skipped (MONGODB_URL is not set)');
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -33,6 +33,15 @@ export interface RestoreScope {
   shardId: string;
 }
 
+/**
+ * Runs one page of a restore through the caller's throttle (migrate-shard's store throttle, as its
+ * backfill batches): it may wait before the page and run it with fewer rows than `pageSize`.
+ */
+export type AroundPage = <T>(pageSize: number, page: (pageSize: number) => Promise<T>) => Promise<T>;
+
+/** A restore page run as it is, with the engine's own size (no throttle). */
+export const unthrottledPage: AroundPage = (pageSize, page) => page(pageSize);
+
 /** How a restore treats a migrated column/field the application changed after the migration (`down.conflicts`). */
 export type ConflictRule = 'keep-current' | 'restore';
 
@@ -109,9 +118,10 @@ export interface MigrationEngine {
    * Puts back what the migration changed in `range`: only the migrated columns/fields, and only where
    * they still hold what the migration wrote; anything else is a finding, decided by `down.conflicts`
    * and recorded under `scope`. Rows the run did not migrate but that are at the new version get
-   * `down.set` when the catalog has one. Idempotent: a resumed restore ends with the same data.
+   * `down.set` when the catalog has one. Idempotent: a resumed restore ends with the same data. Each
+   * page goes through `aroundPage` when given (throttled like the backfill's batches).
    */
-  restoreShard(range: KeyRange, scope: RestoreScope): Promise<RestoreResult>;
+  restoreShard(range: KeyRange, scope: RestoreScope, aroundPage?: AroundPage): Promise<RestoreResult>;
   /** Rows/documents of `range` (all when omitted) still at the old version. */
   countRemaining(range?: KeyRange): Promise<number>;
   /**

@@ -3,8 +3,8 @@
  * to `onBatch` (migrate-shard persists it and heartbeats its lease there), resume from any checkpoint.
  * Storage of checkpoints and leases is the caller's; this loop only decides and calls the engine.
  */
-import { defaultBatchSizeLimits, nextBatchSize, throttleDelayMs, throttledBatchSize } from './core/batch-size.ts';
-import type { BatchSizeLimits } from './core/batch-size.ts';
+import { defaultBatchSizeLimits, nextBatchSize, rememberBatch, throttleDelayMs, throttledBatchSize } from './core/batch-size.ts';
+import type { BatchObservation, BatchSizeLimits } from './core/batch-size.ts';
 import { advanceCheckpoint } from './core/checkpoint.ts';
 import type { ShardCheckpoint } from './core/checkpoint.ts';
 import type { KeyRange } from './core/shards.ts';
@@ -38,6 +38,7 @@ export async function runShard(options: RunShardOptions): Promise<ShardCheckpoin
   const limits = options.limits ?? defaultBatchSizeLimits;
   let checkpoint = await resolveCeiling(engine, shard.range, options.checkpoint);
   let throttlesInARow = 0;
+  let recent: BatchObservation[] = [];
   while (!checkpoint.done && !signal?.aborted) {
     let batch: BatchResult;
     try {
@@ -52,7 +53,8 @@ export async function runShard(options: RunShardOptions): Promise<ShardCheckpoin
       continue;
     }
     throttlesInARow = 0;
-    checkpoint = advanceCheckpoint(checkpoint, batch, nextBatchSize({ batchSize: checkpoint.batchSize, durationMs: batch.durationMs, scanned: batch.scanned }, limits));
+    recent = rememberBatch(recent, { batchSize: checkpoint.batchSize, durationMs: batch.durationMs, scanned: batch.scanned });
+    checkpoint = advanceCheckpoint(checkpoint, batch, nextBatchSize(recent, limits));
     await onBatch(checkpoint, batch);
   }
   return checkpoint;

@@ -1,7 +1,8 @@
 /**
  * Rollback of a run's data: `rollback.requested` cancels shards that never started and fans out one
  * `shard.restore.requested` per shard that did; `shard.restore.requested` takes the shard's lease
- * (so no batch of it runs meanwhile), puts its backed-up rows back and answers `shard.restore.done`.
+ * (so no batch of it runs meanwhile), puts its backed-up rows back — page by page through the same
+ * store throttle as the backfill's batches — and answers `shard.restore.done`.
  */
 import type { DeepReadonly, EventData } from '@upshift/events';
 import type { RestoreResult } from '@upshift/migrations';
@@ -11,6 +12,8 @@ import { plannedChecksums, retryOrMessage } from './adapters/engines.ts';
 import { cancelPendingShards, markRestoring, readShard, shardStep, shardsOfRun } from './adapters/steps.ts';
 import type { MigrateContext, MigrateDeps } from './context.ts';
 import { shardLeaseName } from './shard.ts';
+import { pagesSizedToTarget } from './restore-pages.ts';
+import { shardStoreThrottle } from './shard-throttle.ts';
 
 /** `rollback.requested`: restore every started shard; shards that never ran are answered as restored at once. */
 export async function rollback(ctx: MigrateContext, data: DeepReadonly<EventData<'rollback.requested'>>): Promise<void> {
@@ -31,10 +34,13 @@ export async function rollback(ctx: MigrateContext, data: DeepReadonly<EventData
 
 /**
  * `shard.restore.requested`: stop the shard's worker, take its lease (heartbeated while the engine works),
- * put back what the migration changed. The engine records its progress in the target store with every
- * page, so a redelivery after a crash resumes where it stopped and reports the same totals.
+ * put back what the migration changed, each page sized to the target batch time (`restore-pages.ts`)
+ * and run through the store throttle (held while the store is over a limit, paced by the store's shared
+ * budget and batch slots; a hold past the invocation's budget is THROTTLED and the delivery comes back). The engine records its progress in the target
+ * store with every page, so a redelivery after a crash resumes where it stopped and reports the same totals.
  */
 export async function restoreShard(ctx: MigrateContext, data: DeepReadonly<EventData<'shard.restore.requested'>>, deps: MigrateDeps): Promise<void> {
+  const startedAt = Date.now();
   const step = shardStep(data.runId, data.shardId);
   const stored = await readShard(ctx.store, step);
   if (!stored.state) throw new UpshiftError('CONTRACT_VIOLATION', `shard ${data.shardId} was never planned by migrate-shard`);
@@ -48,7 +54,10 @@ export async function restoreShard(ctx: MigrateContext, data: DeepReadonly<Event
   const heartbeat = startHeartbeat(ctx.store, lease, { ttlMs, onLost: () => undefined });
   let result: RestoreResult;
   try {
-    result = await deps.engines.engine(data.migration, planned).restoreShard(state.range, { runId: data.runId, shardId: data.shardId });
+    const { throttle, batchLimits } = await shardStoreThrottle(ctx, deps, {
+      runId: data.runId, shardId: data.shardId, migration: data.migration, checksum: planned, signal: new AbortController().signal, until: startedAt + ctx.config.UPSHIFT_SHARD_BUDGET_MS,
+    }, async (held) => { ctx.log.info({ shardId: data.shardId, throttle: held.state, why: held.reason }, 'restore held by the store throttle'); });
+    result = await deps.engines.engine(data.migration, planned).restoreShard(state.range, { runId: data.runId, shardId: data.shardId }, pagesSizedToTarget(throttle.aroundPage, batchLimits));
   } catch (error) {
     await heartbeat.stop();
     await releaseLease(ctx.store, lease).catch(() => undefined);

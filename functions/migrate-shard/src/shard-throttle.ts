@@ -4,6 +4,7 @@
  * and the adaptive batch size's target taken from the same limits.
  */
 import { defaultBatchSizeLimits, type BatchSizeLimits } from '@upshift/migrations';
+import { StoreBatchSlots } from './adapters/store-batch-slots.ts';
 import { StoreBudget } from './adapters/store-budget.ts';
 import { throttleLimitsOf } from './adapters/throttle-limits.ts';
 import type { MigrateContext, MigrateDeps } from './context.ts';
@@ -19,7 +20,7 @@ export async function shardStoreThrottle(
   const limits = await throttleLimitsOf(ctx.store, shard.runId);
   const reader = deps.engines.signals(shard.migration, shard.checksum);
   const throttle = new StoreThrottle({
-    reader, budget: new StoreBudget(ctx.store, reader.storeKey), limits, signal: shard.signal, until: shard.until, onHeld,
+    reader, budget: new StoreBudget(ctx.store, reader.storeKey), slots: new StoreBatchSlots(ctx.store, reader.storeKey), limits, signal: shard.signal, until: shard.until, onHeld,
     onChange: (state) => ctx.log.info({ shardId: shard.shardId, throttle: state.state, why: state.reason, unavailable: state.unavailable }, 'store throttle changed'),
   });
   return { throttle, batchLimits: { ...defaultBatchSizeLimits, targetMs: limits.targetBatchMs } };

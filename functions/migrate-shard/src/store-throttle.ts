@@ -3,15 +3,19 @@
  * store is over a limit of `strategy.throttle`, or while another shard of the store holds it) and, with
  * a `storeRowsPerSecond`, reserves the batch's rows in the store's shared budget; it runs the batch with
  * one more look while the batch holds its row locks (writers blocked behind it slow the next batch),
- * then waits what the decision says, sharing a hold with every shard of the store.
+ * then waits what the decision says, sharing a hold with every shard of the store. With
+ * `storeBatchesInFlight`, a batch runs only in one of the store's batch slots (at most that many
+ * batches of the store at once, over every shard, run and instance). Restore pages go through the
+ * same throttle (`aroundPage`) as backfill batches (`wrap`).
  * Decisions are the pure `core/throttle.ts`; reading is `@upshift/migrations`' signal readers; the
- * shared budget is `adapters/store-budget.ts`.
+ * shared budget is `adapters/store-budget.ts`, the slots `adapters/store-batch-slots.ts`.
  */
 import type { StrategyThrottle } from '@upshift/events/contract';
 import { MigrationError } from '@upshift/migrations';
 import type { BatchRequest, BatchResult, MigrationEngine, StoreSignalReader, StoreSignalReading } from '@upshift/migrations';
-import { blockedBetweenBatches, decideThrottle, heldLookMs, nextThrottleState } from './core/throttle.ts';
+import { batchSlotLeaseMs, blockedBetweenBatches, decideThrottle, heldLookMs, nextThrottleState, slotWaitMs } from './core/throttle.ts';
 import type { ThrottleDecision, ThrottleState } from './core/throttle.ts';
+import type { StoreBatchSlots } from './adapters/store-batch-slots.ts';
 import type { StoreBudget } from './adapters/store-budget.ts';
 import { abortableSleep } from './abortable-sleep.ts';
 
@@ -20,6 +24,8 @@ export interface StoreThrottleOptions {
   reader: StoreSignalReader;
   /** The store's shared budget (undefined: this process alone, e.g. a unit test). */
   budget: StoreBudget | undefined;
+  /** The store's batch slots, taken per batch when the limits cap batches in flight (undefined: no cap can be kept). */
+  slots?: StoreBatchSlots | undefined;
   limits: StrategyThrottle;
   signal: AbortSignal;
   /** The invocation ends then (epoch ms): a hold past it is THROTTLED (the delivery comes back later). */
@@ -59,37 +65,67 @@ export class StoreThrottle {
   wrap(engine: MigrationEngine): MigrationEngine {
     return new Proxy(engine, {
       get: (target, property) => {
-        if (property === 'runBatch') return (request: BatchRequest) => this.#runBatch(target, request);
+        if (property === 'runBatch') {
+          return (request: BatchRequest): Promise<BatchResult> => this.aroundPage(request.batchSize, (batchSize) => target.runBatch({ ...request, batchSize }));
+        }
         const value: unknown = Reflect.get(target, property, target);
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
     });
   }
 
-  async #runBatch(engine: MigrationEngine, request: BatchRequest): Promise<BatchResult> {
+  /**
+   * Runs one page of work (a backfill batch, a restore page) of at most `size` rows through the
+   * throttle: waits while the store is held or paced, runs `page` with the size the throttle allows
+   * (in a batch slot when batches in flight are capped), then looks at what the page did to the store.
+   */
+  readonly aroundPage = async <T>(size: number, page: (size: number) => Promise<T>): Promise<T> => {
     const rate = this.#options.limits.storeRowsPerSecond;
-    const cap = minCap(await this.#beforeBatch(request.batchSize), rate); // a batch never holds more than a second of the store's rate
-    const batchSize = cap === undefined ? request.batchSize : Math.max(1, Math.min(request.batchSize, cap));
+    const cap = minCap(await this.#beforeBatch(size), rate); // a batch never holds more than a second of the store's rate
+    const batchSize = cap === undefined ? size : Math.max(1, Math.min(size, cap));
     if (rate !== undefined && this.#options.budget) {
       // Reserve the batch's rows in the store's budget before it runs; start when the reservation does.
       const answer = await this.#options.budget.charge(batchSize, rate, undefined);
       await this.#sleepUntil(Date.now() + Math.max(answer.startAt, answer.heldUntil) - answer.now);
     }
+    const slot = await this.#takeSlot();
     // One look while the batch holds its row locks: writers queued behind it show up only now.
     let during: Promise<StoreSignalReading | undefined> | undefined;
     const timer = setTimeout(() => { during = this.#read(); }, Math.max(5, Math.round(this.#options.limits.targetBatchMs / 2)));
-    let result: BatchResult;
+    const started = performance.now();
+    let result: T;
     try {
-      result = await engine.runBatch({ ...request, batchSize });
+      result = await page(batchSize);
     } finally {
       clearTimeout(timer);
+      if (slot !== undefined) await this.#options.slots?.giveBack(slot);
     }
+    this.#lastBatchMs = performance.now() - started;
     const reading = await during;
-    this.#lastBatchMs = result.durationMs;
     const decision = reading ? this.#decide(reading, batchSize) : clearDecision;
     this.#nextCap = decision.batchCap;
     await this.#settle(decision);
     return result;
+  };
+
+  /**
+   * One of the store's batch slots when the limits cap batches in flight (undefined: no cap, or the
+   * shard stops anyway); waits while every slot is taken, THROTTLED past the invocation's end.
+   */
+  async #takeSlot(): Promise<string | undefined> {
+    const slots = this.#options.slots;
+    const inFlight = this.#options.limits.storeBatchesInFlight;
+    if (!slots || inFlight === undefined) return undefined;
+    const expectedMs = Math.max(this.#lastBatchMs, this.#options.limits.targetBatchMs);
+    while (!this.#options.signal.aborted) {
+      const answer = await slots.take(inFlight, expectedMs, batchSlotLeaseMs);
+      if (answer.slot !== undefined) return answer.slot;
+      if (Date.now() >= this.#options.until) {
+        throw new MigrationError('THROTTLED', `${this.#options.reader.target}: ${inFlight} batch${inFlight === 1 ? '' : 'es'} of the store already in flight`);
+      }
+      await this.#sleepUntil(Date.now() + slotWaitMs(answer.freeAt, answer.now));
+    }
+    return undefined;
   }
 
   /** Waits out the pause, then looks until the store is not held; returns the cap of the batch to run. */

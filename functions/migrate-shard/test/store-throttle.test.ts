@@ -1,19 +1,20 @@
 /**
  * The store throttle on the real stack: a session blocked on the table by someone else's lock makes a
  * shard hold (no batch queues behind the lock) and resume when the lock is released, with the
- * application's writes all kept; two shards of one store share its rows/s budget; FerretDB's missing
- * signals are reported, not silently ignored.
+ * application's writes all kept; two shards of one store share its rows/s budget and its batch slots;
+ * FerretDB's missing signals are reported, not silently ignored.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { StrategyThrottle } from '@upshift/events/contract';
 import { defaultBatchSizeLimits, initialCheckpoint, loadCatalog, migrationByRef, MongoMigrationFile, openEngine, openSignalReader, runShard } from '@upshift/migrations';
-import type { MigrationEngine, MongoMigration } from '@upshift/migrations';
-import { createPool, migrateStore } from '@upshift/runtime';
+import type { BatchRequest, MigrationEngine, MongoMigration } from '@upshift/migrations';
+import { createPool, giveBackStoreBatchSlot, migrateStore, takeStoreBatchSlot } from '@upshift/runtime';
 import { ordersMigrationYaml, writeCatalog } from '../../../migrations/test/helpers/catalog.ts';
 import { lastWrites, startOrdersWriter } from '../../../migrations/test/helpers/orders-writer.ts';
 import { createTestDatabase, seedOrders, type TestDatabase } from '../../../migrations/test/helpers/postgres.ts';
+import { StoreBatchSlots } from '../src/adapters/store-batch-slots.ts';
 import { StoreBudget } from '../src/adapters/store-budget.ts';
 import { decideThrottle, type ThrottleState } from '../src/core/throttle.ts';
 import { StoreThrottle } from '../src/store-throttle.ts';
@@ -128,6 +129,71 @@ test('two shards of one store share its rows/s budget: together they stay within
     await reader.close();
     await engine.close();
   }
+});
+
+/** `engine` with how many of its batches run at once counted (the most at any time in `peak`). */
+function countingInFlight(engine: MigrationEngine): { engine: MigrationEngine; peak: () => number } {
+  let now = 0;
+  let peak = 0;
+  const counted = new Proxy(engine, {
+    get: (target, property) => {
+      if (property === 'runBatch') {
+        return async (request: BatchRequest) => {
+          peak = Math.max(peak, ++now);
+          try {
+            return await target.runBatch(request);
+          } finally {
+            now -= 1;
+          }
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { engine: counted, peak: () => peak };
+}
+
+for (const inFlight of [1, 2]) {
+  test(`four shards of one store run at most storeBatchesInFlight = ${inFlight} batch(es) at once, and migrate every row`, async () => {
+    const engine = await freshOrders();
+    const reader = openSignalReader(migration(), { TEST_DATABASE_URL: db.url });
+    const limits = StrategyThrottle.parse({ storeBatchesInFlight: inFlight });
+    const counting = countingInFlight(engine);
+    const quarter = rows / 4;
+    const ranges = [0, 1, 2, 3].map((i) => ({ start: i === 0 ? null : String(i * quarter + 1), end: i === 3 ? null : String((i + 1) * quarter + 1) }));
+    try {
+      const finals = await Promise.all(ranges.map((range) => {
+        // Each shard has its own throttle and slots holder, as each shard invocation does.
+        const throttle = new StoreThrottle({ reader, budget: new StoreBudget(control, reader.storeKey), slots: new StoreBatchSlots(control, reader.storeKey), limits, signal: new AbortController().signal, until: Number.POSITIVE_INFINITY });
+        return runShard({ engine: throttle.wrap(counting.engine), shard: { range, backup: true }, checkpoint: initialCheckpoint(100), limits: { ...defaultBatchSizeLimits, max: 200 }, onBatch: async () => undefined });
+      }));
+      assert.equal(finals.reduce((sum, final) => sum + final.changed, 0), rows);
+      assert.ok(counting.peak() <= inFlight, `at most ${inFlight} in flight (saw ${counting.peak()})`);
+      const { rows: left } = await db.client.query<{ n: number }>(`SELECT count(*)::int AS n FROM upshift.store_budgets WHERE starts_with(store, $1) AND held_until > clock_timestamp()`, [`${reader.storeKey}#batch:`]);
+      assert.equal(left[0]?.n, 0, 'every slot was given back');
+    } finally {
+      await reader.close();
+      await engine.close();
+    }
+  });
+}
+
+test('a batch slot whose holder died comes back when its lease ends; a holder whose slot was taken over cannot give it back', async () => {
+  await db.client.query('DELETE FROM upshift.store_budgets');
+  const store = 'postgres://slots.test/db';
+  const first = await takeStoreBatchSlot(control, store, 1, 'dead-worker', 50, 300);
+  assert.ok(first.slot, 'the free slot is taken');
+  const refused = await takeStoreBatchSlot(control, store, 1, 'waiting-worker', 50, 300);
+  assert.equal(refused.slot, undefined, 'the only slot is taken');
+  assert.ok(refused.freeAt !== undefined && refused.freeAt - refused.now <= 50, 'the answer says when it is expected back');
+  await new Promise((resolve) => setTimeout(resolve, 350));
+  const taken = await takeStoreBatchSlot(control, store, 1, 'waiting-worker', 50, 30_000);
+  assert.equal(taken.slot, first.slot, 'the lease ended: the slot is free again');
+  await giveBackStoreBatchSlot(control, first.slot, 'dead-worker');
+  assert.equal((await takeStoreBatchSlot(control, store, 1, 'third-worker', 50, 300)).slot, undefined, 'the dead worker\'s late give-back left the new holder\'s slot alone');
+  await giveBackStoreBatchSlot(control, first.slot, 'waiting-worker');
+  assert.ok((await takeStoreBatchSlot(control, store, 1, 'third-worker', 50, 300)).slot, 'given back by its holder: free');
 });
 
 test('the operator\'s throttle query is the catalog migration\'s own SQL, run read-only on the store: its number holds the shard above max', async () => {

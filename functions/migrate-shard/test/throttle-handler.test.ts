@@ -2,7 +2,7 @@
  * The store throttle through migrate-shard's handler: a `shard.requested` whose table is blocked by
  * another session's lock (an application write waits behind it) holds without running a batch, says so
  * in its step (`throttle`) and in a `run.progress` message (what `upshift watch` shows), and migrates the
- * shard once the lock is gone.
+ * shard once the lock is gone; its restore goes through the same throttle.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -78,6 +78,47 @@ test('a shard whose table is blocked by another lock holds, says why in its step
     assert.equal(completed.data.rowsMigrated, 1000);
     const { rows: kept } = await shop.query<{ note: string }>('SELECT note FROM orders WHERE id = 7');
     assert.equal(kept[0]?.note, 'app write while blocked', 'the application write made while the shard held is kept');
+  } finally {
+    await blocker.query('ROLLBACK').catch(() => undefined);
+    await Promise.all([blocker.end(), app.end()]);
+  }
+});
+
+test('a restore goes through the store throttle: it holds while the table is blocked by another lock (no page queues behind it) and restores once the lock goes', { timeout: 45_000 }, async () => {
+  const runId = uuidv7();
+  await withTransaction(t.store, async (tx) => void assert.ok(await startRun(tx, runId, {}, [])));
+  assert.equal((await t.handle(fixtureEvent('migration.expand.requested', (data) => ({ ...data, runId, migrations: [ref] })))).statusCode, 200);
+  const fanned = await t.handle(fixtureEvent('migration.requested', (data) => ({ ...data, runId, migrations: data.migrations.map((m) => ({ ...m, ref, shards: 1, batchSize: 200 })) })));
+  const [request] = (await t.outputsOf(fanned)).filter((e) => isEventOf(e, 'shard.requested'));
+  assert.ok(request && isEventOf(request, 'shard.requested'));
+  assert.equal((await t.handle(request)).statusCode, 200);
+  const migrated = async () => (await shop.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE schema_version = 2')).rows[0]?.n;
+  assert.equal(await migrated(), 1000);
+
+  const blocker = new pg.Client({ connectionString: fixture.shopUrl, application_name: 'blocker' });
+  const app = new pg.Client({ connectionString: fixture.shopUrl, application_name: 'shop-app' });
+  await Promise.all([blocker.connect(), app.connect()]);
+  try {
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE orders IN SHARE MODE');
+    const appWrite = app.query(`UPDATE orders SET note = 'app write while the restore held' WHERE id = 9`);
+    await until('the application write to wait', async () => ((await shop.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'shop-app' AND wait_event_type = 'Lock'`)).rows[0]?.n === 1 ? true : undefined));
+    const restore = fixtureEvent('shard.restore.requested', (data) => ({ ...data, runId, shardId: request.data.shardId, migration: ref, reason: 'test: restore while blocked' }));
+    const handling = t.handle(restore);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const { rows: queued } = await shop.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name <> 'shop-app' AND wait_event_type = 'Lock'`);
+    assert.equal(queued[0]?.n, 0, 'no restore page queued behind the lock (only the application waits)');
+    assert.equal(await migrated(), 1000, 'nothing restored while the table was blocked');
+    await blocker.query('ROLLBACK');
+    await appWrite;
+    const result = await handling;
+    assert.equal(result.statusCode, 200, JSON.stringify(result.body));
+    const [done] = await t.outputsOf(result);
+    assert.ok(done && isEventOf(done, 'shard.restore.done'), done?.type);
+    assert.equal(done.data.outcome, 'restored', JSON.stringify(done.data));
+    assert.equal(await migrated(), 0, 'every row is back at the old version');
   } finally {
     await blocker.query('ROLLBACK').catch(() => undefined);
     await Promise.all([blocker.end(), app.end()]);

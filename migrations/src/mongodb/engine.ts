@@ -117,12 +117,12 @@ export function createMongoEngine(migration: MongoMigration, options: MongoEngin
     runBatch: (request) => guarded('running a batch', async () => runMongoBatch(request, pages, migration, {
       collection, backup: request.backup ? backup : undefined, direction: backfillDirection(migration, await loadedTransform()), hooks,
     })),
-    restoreShard: (range, scope) => guarded('restoring a shard', async () => {
+    restoreShard: (range, scope, aroundPage) => guarded('restoring a shard', async () => {
       const down = downDirection(migration, await loadedTransform('down'));
       return restoreRange({
         ref, collection, backup, conflicts: db.collection(conflictsCollectionName), rule: migration.down.conflicts, hooks,
         ...('field' in migration.marker ? { newVersion: { field: migration.marker.field, to: migration.marker.to } } : {}), ...(down ? { down } : {}),
-      }, range, scope);
+      }, range, scope, aroundPage);
     }),
     countRemaining: (range) => guarded('counting remaining documents', () =>
       collection.countDocuments(withIdCondition(pendingFilter(migration), range ? idCondition(range, null, null) : null))),
@@ -143,9 +143,7 @@ export function createMongoEngine(migration: MongoMigration, options: MongoEngin
       for (const index of migration.contract.dropIndexes) await collection.dropIndex(index).catch(() => undefined);
     }),
     dropBackups: () => guarded('dropping backups', async () => {
-      await backup.drop().catch((error: { code?: number }) => {
-        if (error.code !== 26) throw error; // NamespaceNotFound: already gone
-      });
+      await backup.drop(); // already gone is not an error (the driver answers false since 7.0)
       await db.collection<{ _id: string }>(backupOwnersCollection).deleteOne({ _id: backup.collectionName });
     }),
     close: async () => {

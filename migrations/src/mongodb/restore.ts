@@ -10,7 +10,8 @@ import type { Collection, Document, FindCursor } from 'mongodb';
 import type { KeyRange } from '../core/shards.ts';
 import { valueAtPath } from '../core/document-update.ts';
 import type { MarkerWrite } from '../core/document-update.ts';
-import type { ConflictRule, RestoreResult, RestoreScope } from '../engine.ts';
+import { unthrottledPage } from '../engine.ts';
+import type { AroundPage, ConflictRule, RestoreResult, RestoreScope } from '../engine.ts';
 import { MigrationError } from '../errors.ts';
 import { exactReads, maxWriteAttempts, maxWritesPerCommand, withId, writeChunks } from './batch.ts';
 import type { WriteHooks } from './batch.ts';
@@ -54,8 +55,11 @@ interface ItemPlan {
   tried?: DocumentPlan;
 }
 
-/** Restores `range`; returns the shard's totals over every attempt of this run (see RestoreResult). */
-export async function restoreRange(target: RestoreTarget, range: KeyRange, scope: RestoreScope): Promise<RestoreResult> {
+/**
+ * Restores `range`, each chunk of `maxWritesPerCommand` documents through `aroundPage` (which may wait;
+ * the chunk keeps its size); returns the shard's totals over every attempt of this run (see RestoreResult).
+ */
+export async function restoreRange(target: RestoreTarget, range: KeyRange, scope: RestoreScope, aroundPage: AroundPage = unthrottledPage): Promise<RestoreResult> {
   const filter = withIdCondition({}, idCondition(range, null, null));
   const entries = target.backup.find(filter, exactReads).sort({ _id: 1 }).batchSize(1000);
   const live = target.collection.find(filter, exactReads).sort({ _id: 1 }).batchSize(1000);
@@ -66,10 +70,12 @@ export async function restoreRange(target: RestoreTarget, range: KeyRange, scope
       const item = restoreItem(target, pair.entry, pair.document);
       if (item) chunk.push(item);
       if (chunk.length < maxWritesPerCommand) continue;
-      restored += await restoreChunk(target, scope, chunk);
+      const full = chunk;
+      restored += await aroundPage(full.length, () => restoreChunk(target, scope, full));
       chunk = [];
     }
-    restored += await restoreChunk(target, scope, chunk);
+    const last = chunk;
+    if (last.length > 0) restored += await aroundPage(last.length, () => restoreChunk(target, scope, last));
     return { restored, ...(await shardFindings(target.conflicts, scope, target.ref)) };
   } finally {
     await Promise.all([entries.close(), live.close()]).catch(() => undefined);

@@ -118,10 +118,10 @@ export function createPostgresEngine(migration: PostgresMigration, options: Post
         throw new MigrationError(error.code, `${ref}: row ${key}: ${error.message.replace(`${ref}: running a batch: `, '')}`, { cause: error.cause, migration: ref, key });
       }
     },
-    restoreShard: async (range, scope) => {
+    restoreShard: async (range, scope, aroundPage) => {
       const current = await tableModel(true);
       return withClient('restoring a shard', (client) =>
-        restoreRange(client, migration, current, range, { ...scope, migration: ref }, (work) => inBatchTransaction(client, work)));
+        restoreRange(client, migration, current, range, { ...scope, migration: ref }, (work) => inBatchTransaction(client, work), aroundPage));
     },
     countRemaining: async (range) => {
       const current = await tableModel();

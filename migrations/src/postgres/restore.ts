@@ -9,8 +9,8 @@ import type { PostgresMigration } from '../catalog/load.ts';
 import { advanceRestore, restoreStart } from '../core/restore-progress.ts';
 import type { RestoreProgress } from '../core/restore-progress.ts';
 import type { KeyRange } from '../core/shards.ts';
-import { maxRestoreFindings } from '../engine.ts';
-import type { RestoreFinding, RestoreResult } from '../engine.ts';
+import { maxRestoreFindings, unthrottledPage } from '../engine.ts';
+import type { AroundPage, RestoreFinding, RestoreResult } from '../engine.ts';
 import { isMigrationError, wrapPostgresError } from '../errors.ts';
 import { createdPageStatement, qualifiedConflictsTable, qualifiedProgressTable, restorePageStatement } from './restore-sql.ts';
 import type { FindingOwner } from './restore-sql.ts';
@@ -25,23 +25,27 @@ const maxConflictsInARow = 30;
 
 type InTransaction = <T>(work: () => Promise<T>) => Promise<T>;
 
-/** Restores `range` from where an earlier attempt stopped; returns the totals over every attempt. */
-export async function restoreRange(client: pg.ClientBase, migration: PostgresMigration, model: TableModel, range: KeyRange, owner: FindingOwner, inTransaction: InTransaction): Promise<RestoreResult> {
+/** Restores `range` from where an earlier attempt stopped, each page through `aroundPage`; returns the totals over every attempt. */
+export async function restoreRange(
+  client: pg.ClientBase, migration: PostgresMigration, model: TableModel, range: KeyRange, owner: FindingOwner, inTransaction: InTransaction, aroundPage: AroundPage = unthrottledPage,
+): Promise<RestoreResult> {
   let progress = await readProgress(client, owner);
   let pageSize = firstPageSize;
   let contended = 0;
   while (progress.phase !== 'done') {
     const current = progress;
-    const statement = current.phase === 'backup'
-      ? restorePageStatement(model, migration.down.conflicts, owner, range, current.lastKey, pageSize)
-      : createdPageStatement(migration, model, owner, range, current.lastKey, pageSize);
     try {
-      progress = await inTransaction(async () => {
-        const next = statement === undefined
-          ? { ...current, phase: 'done' as const, lastKey: null }
-          : advanceRestore(current, pageOf((await client.query<PageRow>(statement)).rows[0]), pageSize);
-        await saveProgress(client, owner, next);
-        return next;
+      progress = await aroundPage(pageSize, (size) => {
+        const statement = current.phase === 'backup'
+          ? restorePageStatement(model, migration.down.conflicts, owner, range, current.lastKey, size)
+          : createdPageStatement(migration, model, owner, range, current.lastKey, size);
+        return inTransaction(async () => {
+          const next = statement === undefined
+            ? { ...current, phase: 'done' as const, lastKey: null }
+            : advanceRestore(current, pageOf((await client.query<PageRow>(statement)).rows[0]), size);
+          await saveProgress(client, owner, next);
+          return next;
+        });
       });
       contended = 0;
       pageSize = Math.min(maxPageSize, pageSize * 2);

@@ -2,7 +2,8 @@
  * The per-store throttle budget every shard of every run shares (`upshift.store_budgets`, schema version
  * 6): one atomic upsert per batch reserves the batch's rows on the store's rows/s clock (GCRA: n rows
  * reserve n/rate seconds from the clock or now, whichever is later) and records a hold any shard may set
- * for every shard of that store, with its reason.
+ * for every shard of that store, with its reason. The same table keeps a store's batch slots (rows
+ * `<store>#batch:<i>`, see `takeStoreBatchSlot`), which cap how many batches of the store run at once.
  */
 import type { Queryable } from './leases.ts';
 
@@ -40,7 +41,50 @@ export async function chargeStoreBudget(
   return row ? { nextAt: row.next_at, heldUntil: row.held_until, heldWhy: row.held_why, now: row.now } : undefined;
 }
 
-/** Forgets a store's budget (a bench's or test's own key when it is done). */
+/** Forgets a store's budget and batch slots (a bench's or test's own key when it is done). */
 export async function forgetStoreBudget(db: Queryable, store: string): Promise<void> {
-  await db.query('DELETE FROM upshift.store_budgets WHERE store = $1', [store]);
+  await db.query(`DELETE FROM upshift.store_budgets WHERE store = $1 OR starts_with(store, $1 || '#batch:')`, [store]);
+}
+
+/**
+ * $1 store, $2 slots, $3 ms until the batch is expected to end, $4 lease ms, $5 holder. A slot is a row
+ * `<store>#batch:<i>` (i < slots) of the budgets table: taken while `held_until` (the lease, which
+ * frees the slot of a worker that died mid-batch) lies ahead, by `held_why` (the holder); `next_at` is
+ * when its batch is expected to end, so a shard that finds every slot taken knows how long to wait.
+ * Two shards racing for one free slot: the second one's upsert finds it taken (its WHERE fails) and
+ * claims nothing.
+ */
+const takeSlotStatement = `WITH slots AS (SELECT $1 || '#batch:' || i AS store FROM generate_series(0, $2::int - 1) AS i),
+  taken AS (SELECT b.store, b.next_at FROM upshift.store_budgets b JOIN slots USING (store) WHERE b.held_until > clock_timestamp()),
+  free AS (SELECT store FROM slots WHERE store NOT IN (SELECT store FROM taken) ORDER BY random() LIMIT 1),
+  claimed AS (
+    INSERT INTO upshift.store_budgets AS b (store, next_at, held_until, held_why)
+      SELECT store, clock_timestamp() + $3::float8 * interval '1 millisecond', clock_timestamp() + $4::float8 * interval '1 millisecond', $5 FROM free
+    ON CONFLICT (store) DO UPDATE SET next_at = excluded.next_at, held_until = excluded.held_until, held_why = excluded.held_why, updated_at = clock_timestamp()
+      WHERE b.held_until <= clock_timestamp()
+    RETURNING b.store)
+SELECT (SELECT store FROM claimed) AS slot, (SELECT (extract(epoch FROM min(next_at)) * 1000)::float8 FROM taken) AS free_at,
+       (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now`;
+
+/** A try for a store's batch slot: the slot taken (undefined: all were taken), and when the first taken one is expected back (epoch ms, control store's clock). */
+export interface StoreBatchSlot {
+  readonly slot: string | undefined;
+  readonly freeAt: number | undefined;
+  readonly now: number;
+}
+
+/**
+ * Takes one of `slots` batch slots of `store` for `holder`, expected back in `expectedMs`, lost after
+ * `leaseMs` if never given back; answers without one when all are taken.
+ */
+export async function takeStoreBatchSlot(db: Queryable, store: string, slots: number, holder: string, expectedMs: number, leaseMs: number): Promise<StoreBatchSlot> {
+  const { rows } = await db.query<{ slot: string | null; free_at: number | null; now: number }>(takeSlotStatement, [store, slots, expectedMs, leaseMs, holder]);
+  const row = rows[0];
+  return { slot: row?.slot ?? undefined, freeAt: row?.free_at ?? undefined, now: row?.now ?? Date.now() };
+}
+
+/** Gives a batch slot back (only while `holder` still holds it: a slot lost to its lease is someone else's now). */
+export async function giveBackStoreBatchSlot(db: Queryable, slot: string, holder: string): Promise<void> {
+  await db.query(`UPDATE upshift.store_budgets SET held_until = clock_timestamp(), next_at = clock_timestamp(), updated_at = clock_timestamp()
+    WHERE store = $1 AND held_why = $2`, [slot, holder]);
 }

@@ -43,6 +43,22 @@ export interface ThrottleInput {
 export const heldLookMs = 500;
 /** The smallest batch the throttle shrinks to. */
 export const smallestThrottledBatch = 10;
+/**
+ * A store batch slot (`storeBatchesInFlight`) is lost this long after it was taken when never given
+ * back (its worker died mid-batch): longer than a batch may last (the engines' statement timeout, 30 s).
+ */
+export const batchSlotLeaseMs = 35_000;
+/** The shortest wait before a shard looks for a free batch slot again. */
+export const slotLookMs = 10;
+
+/**
+ * How long a shard that found every batch slot of its store taken waits before it looks again: until
+ * the first taken one is expected back (`freeAt`, epoch ms), between `slotLookMs` and `heldLookMs`.
+ */
+export function slotWaitMs(freeAt: number | undefined, now: number): number {
+  const expected = freeAt === undefined ? slotLookMs : freeAt - now;
+  return Math.min(heldLookMs, Math.max(slotLookMs, Math.round(expected)));
+}
 
 interface Finding {
   state: Exclude<ThrottleStateName, 'clear'>;

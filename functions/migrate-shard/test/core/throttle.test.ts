@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultStrategyThrottle, StrategyThrottle } from '@upshift/events/contract';
-import { blockedBetweenBatches, decideThrottle, describeThrottle, heldLookMs, nextThrottleState, throttleNote } from '../../src/core/throttle.ts';
+import { blockedBetweenBatches, decideThrottle, describeThrottle, heldLookMs, nextThrottleState, slotLookMs, slotWaitMs, throttleNote } from '../../src/core/throttle.ts';
 import type { StoreSignals } from '../../src/core/throttle.ts';
 
 const limits = defaultStrategyThrottle;
@@ -81,4 +81,17 @@ test('the policy section parses with its defaults and rejects nonsense', () => {
   assert.equal(StrategyThrottle.safeParse({ targetBatchMs: 1 }).success, false, 'a batch target under 5 ms');
   assert.equal(StrategyThrottle.parse({ query: { max: 3 } }).query?.timeoutMs, 500);
   assert.equal(StrategyThrottle.safeParse({ query: { sql: 'SELECT 1', max: 3 } }).success, false, 'a request carries no SQL: the query is the catalog\'s');
+  assert.equal(StrategyThrottle.parse({ storeBatchesInFlight: 2 }).storeBatchesInFlight, 2);
+  assert.equal(StrategyThrottle.safeParse({ storeBatchesInFlight: 0 }).success, false, 'at least one batch in flight');
+  assert.equal(defaultStrategyThrottle.storeBatchesInFlight, undefined, 'no cap by default');
 });
+
+const slotWaits: Array<{ name: string; freeAt: number | undefined; expected: number }> = [
+  { name: 'until the first taken slot is expected back', freeAt: 1_080, expected: 80 },
+  { name: 'a slot overdue: look again soon, not at once', freeAt: 900, expected: slotLookMs },
+  { name: 'no slot expected back (lost a race): soon', freeAt: undefined, expected: slotLookMs },
+  { name: 'a long batch: at most the held look', freeAt: 30_000, expected: heldLookMs },
+];
+for (const { name, freeAt, expected } of slotWaits) {
+  test(`every batch slot taken: waits ${name}`, () => assert.equal(slotWaitMs(freeAt, 1_000), expected));
+}
