@@ -2,6 +2,13 @@
  * Eventing objects: one KafkaSource per function over exactly the topics the catalogue routes to it
  * (ordered per partition, retry with exponential backoff, dead letters to a KafkaSink), and that sink.
  * A 400 from a function is not retried by Knative; 409/429/5xx are (DESIGN.md, delivery semantics).
+ *
+ * **Why `ordering: ordered`.** upshift needs the records of one key (a run, a shard) in order — an
+ * operator's pause then resume of a run, a shard's continuation after its previous slice — and nothing
+ * across keys. Knative offers per partition (`ordered`) or none at all (`unordered`: a key's records
+ * overtake one another), so the sources stay ordered and a function scales out by partitions. `upshift
+ * dev` delivers by key (`UPSHIFT_DEV_DELIVERY_ORDER=key`, its default): every order an ordered source can
+ * produce, and more, so what passes locally holds in the cluster; `=partition` delivers exactly as here.
  */
 import { DEAD_LETTER_TOPIC } from '@upshift/events/contract';
 import { deliveryPolicy } from '@upshift/runtime/delivery';
@@ -27,6 +34,9 @@ export const delivery = {
   backoffDelay: isoDuration(deliveryPolicy.backoffDelayMs),
 } as const;
 
+/** A key's records must not overtake one another, and Knative has no per-key mode: see the file's comment. */
+export const sourceOrdering = 'ordered';
+
 /** The sources.knative.dev/v1 KafkaSource feeding a function's Knative Service, authenticated as the install says. */
 export function kafkaSource(fn: FunctionDeployment, kafka: InstallSettings['kafka']) {
   return {
@@ -39,7 +49,7 @@ export function kafkaSource(fn: FunctionDeployment, kafka: InstallSettings['kafk
       topics: [...fn.topics],
       consumerGroup: knativeConsumerGroup(fn.name), // the handling span's messaging.consumer.group.name
       initialOffset: 'earliest',
-      ordering: 'ordered',
+      ordering: sourceOrdering,
       sink: { ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: fn.resourceName } },
       delivery: {
         ...delivery,
@@ -66,7 +76,7 @@ export function deadLetterSource(fn: FunctionDeployment, kafka: InstallSettings[
       topics: [DEAD_LETTER_TOPIC],
       consumerGroup: knativeConsumerGroup(fn.name, true),
       initialOffset: 'earliest',
-      ordering: 'ordered',
+      ordering: sourceOrdering,
       sink: { ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: fn.resourceName } },
       delivery: { ...delivery, timeout: isoDuration(fn.scaling.timeoutSeconds * 1000) },
     },

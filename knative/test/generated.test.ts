@@ -47,6 +47,12 @@ describe('routing follows the catalogue', async () => {
     assert.equal(template.metadata.annotations['autoscaling.knative.dev/max-scale'], String(partitions));
     assert.equal(template.spec.containerConcurrency, 1);
   });
+
+  test('every KafkaSource delivers its partitions in order: a key\'s records never overtake one another (Knative has no per-key order)', () => {
+    const sources = ofKind(built, 'KafkaSource');
+    assert.ok(sources.length > 0);
+    for (const source of sources) assert.equal(specOf<{ ordering?: string }>(source).ordering, 'ordered', source.metadata.name);
+  });
 });
 
 /** Every name a Knative Service or KafkaSource refers to exists in the same build. */

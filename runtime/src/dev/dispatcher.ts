@@ -4,15 +4,17 @@
  * the function's concurrency in flight per instance (the rest wait, as behind a queue-proxy; a function
  * of several instances gets each delivery at its ready instance with the fewest in flight), retried with backoff
  * (`deliveryPolicy`, shared with the Knative manifests), and dead-lettered (with the reason) on 400 or
- * when retries run out. Offsets commit only after a record is delivered or dead-lettered, so nothing
- * is lost. A record of the dead-letter topic is never dead-lettered again: when it cannot be delivered
- * it is logged and committed (Knative's source of the dead-letter topic has no dead-letter sink
- * either). `duplicate` delivers every record twice (fault tests). A broker restart is ridden out:
+ * when retries run out. Records of one Kafka key are delivered one after another, different keys at once
+ * (`order: 'key'`, the default; `'partition'` delivers a partition one record at a time, as the manifests'
+ * ordered KafkaSource does), and a partition's offset commits only up to its lowest record not yet
+ * delivered or dead-lettered, so nothing is lost or skipped (batch-delivery.ts). A record of the
+ * dead-letter topic is never dead-lettered again: when it cannot be delivered it is logged and committed
+ * (Knative's source of the dead-letter topic has no dead-letter sink either). `duplicate` delivers every record twice (fault tests). A broker restart is ridden out:
  * short retry waits, a short session, and a consumer kafkajs gives up on is replaced (SupervisedConsumer).
  */
 import { DEAD_LETTER_TOPIC, deadLetterConsumer, retryWhileRetriable, routesFor } from '@upshift/events';
 import type { FunctionName, Topic } from '@upshift/events';
-import type { EachMessagePayload, Kafka, Producer } from '../transport/kafkajs.ts';
+import type { EachBatchPayload, Kafka, KafkaMessage, Producer } from '../transport/kafkajs.ts';
 import { Partitioners } from '../transport/kafkajs.ts';
 import type { Logger } from '../log.ts';
 import { deadLetterRecord } from './dead-letter.ts';
@@ -22,6 +24,7 @@ import { deliveryPolicy, functionLimits } from './delivery-policy.ts';
 import type { RetryPolicy } from './delivery-policy.ts';
 import { InstanceBalancer } from './balancer.ts';
 import type { BalancedInstance } from './balancer.ts';
+import { deliverBatch } from './batch-delivery.ts';
 import { SupervisedConsumer } from './supervised-consumer.ts';
 
 /** One instance of a function: where it listens and whether it is ready. */
@@ -41,24 +44,45 @@ export interface DispatchTarget {
   readonly topics?: readonly Topic[];
 }
 
+/**
+ * In what order a group delivers its records: `key` — records of one Kafka key one after another, records
+ * of different keys at once, many per partition (upshift's events are keyed by run or shard id, and
+ * Kafka orders nothing across keys); `partition` — one record at a time per partition, as Knative's
+ * ordered KafkaSource.
+ */
+export type DeliveryOrder = 'key' | 'partition';
+
+/** A record of the group's topics, where it came from. */
+interface Delivery {
+  readonly topic: string;
+  readonly partition: number;
+  readonly message: KafkaMessage;
+}
+
 /** A target with what delivering to it needs. */
 interface Route {
   readonly target: DispatchTarget;
   readonly instances: readonly DispatchInstance[];
+  /** Requests in flight per instance (the function's concurrency). */
   readonly gate: InstanceBalancer;
+  /** Records started and not finished, over the group's partitions: the gate's places and as many waiting or between retries. */
+  readonly window: InstanceBalancer;
   readonly policy: ResolvedRetryPolicy;
 }
 
-/** How often a delivery waiting for a place or an answer heartbeats its consumer (kafkajs sends at most one per heartbeatInterval). */
+/** How often a batch heartbeats its consumer while deliveries wait for a place or an answer (kafkajs sends at most one per heartbeatInterval). */
 const keepAliveMs = 1000;
+
+/** How often, at most, a group commits the offsets resolved so far while a batch is still being delivered. */
+const commitEveryMs = 500;
 
 /**
  * Consumer group timings that ride out a broker restart. Waits between retries stay short (at most 2 s)
  * so a consumer is back within seconds of the broker, and many of them keep it from giving up during an
  * outage of half a minute. A member that kafkajs restarts anyway (some calls give up on the first
  * refused connection) joins as a new member, and the group waits for the old one's session to expire
- * before it settles: a short session keeps that wait short. Heartbeats go out at least every
- * heartbeatInterval between records and every second while a delivery waits (keepAliveMs).
+ * before it settles: a short session keeps that wait short. Heartbeats go out every second while a
+ * batch is being delivered (keepAliveMs; kafkajs sends at most one per heartbeatInterval).
  */
 const groupTimings = {
   sessionTimeout: 10_000,
@@ -78,6 +102,8 @@ export interface DispatcherOptions {
   readonly duplicate?: boolean;
   /** Called after each record's delivery ends (tests, metrics). */
   readonly onOutcome?: (target: DispatchTarget, outcome: DeliveryOutcome) => void;
+  /** Default `key`. */
+  readonly order?: DeliveryOrder;
 }
 
 /** Runs one consumer group per target until stopped. */
@@ -104,7 +130,8 @@ export class Dispatcher {
     const overrides = Object.fromEntries(Object.entries(this.#options.retry ?? {}).filter(([, value]) => value !== undefined));
     const policy = { ...deliveryPolicy, requestTimeoutMs: limits.timeoutSeconds * 1000, ...overrides };
     const instances = target.instances?.length ? target.instances : [{ url: target.url, ready: () => true }];
-    return { target, instances, gate: new InstanceBalancer(instances, target.concurrency ?? limits.devConcurrency), policy };
+    const gate = new InstanceBalancer(instances, target.concurrency ?? limits.devConcurrency);
+    return { target, instances, gate, window: new InstanceBalancer([{ ready: () => true }], 2 * gate.limit), policy };
   }
 
   /**
@@ -121,33 +148,49 @@ export class Dispatcher {
       config: { groupId: this.#groupIdOf(target), allowAutoTopicCreation: false, maxWaitTimeInMs: 100, ...groupTimings },
       run: async (consumer) => {
         await retryWhileRetriable(() => consumer.subscribe({ topics, fromBeginning: true }));
-        await consumer.run({ partitionsConsumedConcurrently, eachMessage: (payload) => this.#dispatch(route, payload) });
+        await consumer.run({
+          partitionsConsumedConcurrently, eachBatchAutoResolve: false, autoCommitInterval: commitEveryMs,
+          eachBatch: (payload) => this.#dispatchBatch(route, payload),
+        });
       },
     });
     this.#groups.push(group);
     await group.start();
   }
 
-  async #dispatch(route: Route, payload: EachMessagePayload): Promise<void> {
+  /** A fetched batch of one partition, in the group's delivery order. */
+  async #dispatchBatch(route: Route, payload: EachBatchPayload): Promise<void> {
+    const { topic, partition } = payload.batch;
+    const byPartition = this.#options.order === 'partition';
+    await deliverBatch(payload, {
+      deliver: (message) => this.#dispatch(route, { topic, partition, message }),
+      orderKey: (message) => (byPartition ? '' : message.key?.toString('latin1')),
+      window: route.window, signal: this.#stopping.signal, heartbeatMs: keepAliveMs,
+    });
+  }
+
+  /** Delivers one record (twice with `duplicate`); true once it is finished, false when the dispatcher stopped first. */
+  async #dispatch(route: Route, payload: Delivery): Promise<boolean> {
     const { target } = route;
     const times = this.#options.duplicate ? 2 : 1;
     for (let i = 0; i < times; i++) {
       let outcome = await this.#deliver(route, payload);
       if (outcome.kind === 'dead-letter' && this.#isDeadLetterTopic(payload.topic)) outcome = { ...outcome, kind: 'dropped' };
       this.#options.onOutcome?.(target, outcome);
-      if (outcome.kind === 'aborted') throw new Error('dispatcher stopping; record left for redelivery');
+      if (outcome.kind === 'aborted') return false;
       if (outcome.kind === 'dropped') {
         this.#options.log.error(
           { function: target.functionName, topic: payload.topic, offset: payload.message.offset, status: outcome.status, attempts: outcome.attempts, reason: outcome.reason },
           'dead letter not delivered; committed without dead-lettering it again',
         );
-        return;
+        return true;
       }
       if (outcome.kind === 'dead-letter') {
         await this.#deadLetter(target, payload, outcome);
-        return;
+        return true;
       }
     }
+    return true;
   }
 
   /** The consumer group of a target's topics (also told to the function, for its handling span). */
@@ -159,15 +202,14 @@ export class Dispatcher {
     return topic === `${this.#options.topicPrefix ?? ''}${DEAD_LETTER_TOPIC}`;
   }
 
-  async #deliver(route: Route, payload: EachMessagePayload): Promise<DeliveryOutcome> {
+  async #deliver(route: Route, payload: Delivery): Promise<DeliveryOutcome> {
     let request: DeliveryRequest;
     try {
       request = httpRequestOf(payload.message, { consumerGroup: this.#groupIdOf(route.target), partition: payload.partition, offset: payload.message.offset });
     } catch (err) {
       return { kind: 'dead-letter', attempts: 0, throttled: 0, status: 400, reason: `not a CloudEvent: ${(err as Error).message}` };
     }
-    const attempt = () => this.#keepAlive(payload, this.#attempt(route, request));
-    return deliverWithRetry(attempt, route.policy, (ms) => this.#pause(ms, payload));
+    return deliverWithRetry(() => this.#attempt(route, request), route.policy, (ms) => this.#pause(ms));
   }
 
   /** One attempt: waits for a place at an instance (its concurrency), POSTs, frees the place; undefined when stopping. */
@@ -182,17 +224,7 @@ export class Dispatcher {
     }
   }
 
-  /** Heartbeats the consumer while `work` runs (a wait for a place may outlast the session timeout). */
-  async #keepAlive<T>(payload: EachMessagePayload, work: Promise<T>): Promise<T> {
-    const timer = setInterval(() => { payload.heartbeat().catch(() => undefined); }, keepAliveMs);
-    try {
-      return await work;
-    } finally {
-      clearInterval(timer);
-    }
-  }
-
-  async #deadLetter(target: DispatchTarget, payload: EachMessagePayload, outcome: DeliveryOutcome & { kind: 'dead-letter' }): Promise<void> {
+  async #deadLetter(target: DispatchTarget, payload: Delivery, outcome: DeliveryOutcome & { kind: 'dead-letter' }): Promise<void> {
     const topic = `${this.#options.topicPrefix ?? ''}${DEAD_LETTER_TOPIC}`;
     const record = deadLetterRecord(payload.message, { destination: target.url, status: outcome.status, reason: outcome.reason });
     await this.#producer.send({ topic, acks: -1, messages: [record] });
@@ -202,14 +234,11 @@ export class Dispatcher {
     );
   }
 
-  /** Sleeps `ms` while keeping the group membership alive; false when the dispatcher is stopping. */
-  async #pause(ms: number, payload: EachMessagePayload): Promise<boolean> {
+  /** Sleeps `ms` (the batch heartbeats meanwhile); false when the dispatcher is stopping. */
+  async #pause(ms: number): Promise<boolean> {
     const signal = this.#stopping.signal;
     const until = Date.now() + ms;
-    while (!signal.aborted && Date.now() < until) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, until - Date.now())));
-      await payload.heartbeat().catch(() => undefined);
-    }
+    while (!signal.aborted && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, until - Date.now())));
     return !signal.aborted;
   }
 

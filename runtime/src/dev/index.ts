@@ -10,7 +10,7 @@ export type { DevOptions, DevRunner } from './runner.ts';
 export { freePort } from './functions.ts';
 export type { DevFunctionSpec, StartedFunction } from './functions.ts';
 export { Dispatcher } from './dispatcher.ts';
-export type { DispatchInstance, DispatchTarget, DispatcherOptions } from './dispatcher.ts';
+export type { DeliveryOrder, DispatchInstance, DispatchTarget, DispatcherOptions } from './dispatcher.ts';
 export { InstanceBalancer } from './balancer.ts';
 export { maxInstances, parseScale } from './scale.ts';
 export type { Scale } from './scale.ts';

@@ -14,7 +14,7 @@ import type { DeliveryOutcome } from './deliver.ts';
 import { CONCURRENCY_VARIABLE, functionLimits } from './delivery-policy.ts';
 import type { RetryPolicy } from './delivery-policy.ts';
 import { Dispatcher } from './dispatcher.ts';
-import type { DispatchTarget } from './dispatcher.ts';
+import type { DeliveryOrder, DispatchTarget } from './dispatcher.ts';
 import { startFunction } from './functions.ts';
 import type { DevFunctionSpec, StartedFunction } from './functions.ts';
 import { parseScale } from './scale.ts';
@@ -34,6 +34,11 @@ export const DevConfig = z.object({
     }
     return parsed.scale;
   }),
+  /**
+   * `key` (default): records of one key in order, different keys at once; `partition`: one record at a
+   * time per partition, exactly as the manifests' ordered KafkaSources deliver.
+   */
+  UPSHIFT_DEV_DELIVERY_ORDER: z.enum(['key', 'partition']).default('key'),
   ...KafkaSecurityVariables,
 });
 
@@ -46,6 +51,8 @@ export interface DevOptions {
   readonly duplicate?: boolean;
   /** Instances per function (`--scale`); default UPSHIFT_DEV_SCALE of `env`, else each spec's `instances`. */
   readonly scale?: Scale;
+  /** Delivery order of the dispatcher; default UPSHIFT_DEV_DELIVERY_ORDER of `env`. */
+  readonly order?: DeliveryOrder;
   /** Overrides of the shared `deliveryPolicy` (tests). */
   readonly retry?: Partial<RetryPolicy>;
   /** Silence the functions' stdout (tests). */
@@ -132,6 +139,7 @@ export async function runDev(options: DevOptions): Promise<DevRunner> {
     targets: targetsOf(specs, started),
     ...(options.retry ? { retry: options.retry } : {}),
     duplicate: options.duplicate ?? false,
+    order: options.order ?? config.UPSHIFT_DEV_DELIVERY_ORDER,
     ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
   });
   await dispatcher.start().catch(async (err: unknown) => {

@@ -4,4 +4,4 @@
  * is a change to those two folders.
  */
 export { Partitioners, logLevel } from 'kafkajs';
-export type { Consumer, ConsumerConfig, EachMessagePayload, Kafka, KafkaConfig, KafkaMessage, Message, Producer } from 'kafkajs';
+export type { Consumer, ConsumerConfig, EachBatchPayload, EachMessagePayload, Kafka, KafkaConfig, KafkaMessage, Message, Producer } from 'kafkajs';
