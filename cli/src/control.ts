@@ -6,10 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import type { KafkaConfig } from '@upshift/runtime';
 import {
   brokersFrom, ControlTarget, isEventOf, publishRunControl, RequestedBy, RunId, runControlEvent, Throttle,
-  type AnyUpshiftEvent, type ControlAction, type EventData, type RunControlRequested,
+  type AnyUpshiftEvent, type ControlAction, type EventData, type KafkaConnection, type RunControlRequested,
 } from '@upshift/events';
 import { parseCommand, topicPrefixOption, usageError } from './args.ts';
 import { line } from './escape.ts';
@@ -179,7 +178,7 @@ export function controlSettings(command: ControlCommand, runId: string | undefin
 }
 
 /** Publishes the control and reports it (the control id on stdout). */
-async function publish(config: KafkaConfig, settings: ControlSettings): Promise<void> {
+async function publish(config: KafkaConnection, settings: ControlSettings): Promise<void> {
   const event = await publishRunControl(config, settings.control, { producer: 'cli', topicPrefix: settings.topicPrefix });
   process.stdout.write(line(event.data.controlId));
   const where = settings.topicPrefix ? ` (topics ${settings.topicPrefix}*)` : '';
@@ -187,7 +186,7 @@ async function publish(config: KafkaConfig, settings: ControlSettings): Promise<
 }
 
 /** Follows the lifecycle topic from now, publishes, and waits for the control's answer. */
-async function publishAndWait(config: KafkaConfig, settings: ControlSettings): Promise<number> {
+async function publishAndWait(config: KafkaConnection, settings: ControlSettings): Promise<number> {
   const { control } = settings;
   await ensureTopicsUnder(config, settings.topicPrefix); // followed before the control is published
   let answered: (data: EventData<'run.control.applied'>) => void = () => undefined;

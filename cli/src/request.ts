@@ -5,10 +5,9 @@
  * terminal event (exit 0 completed or dry run planned, 1 otherwise or on timeout).
  */
 import { parseCommand, topicPrefixOption, usageError as commandUsageError } from './args.ts';
-import type { KafkaConfig } from '@upshift/runtime';
 import {
   brokersFrom, isSuccess, isTerminal, nameOf, RunId, uuidv7,
-  type AnyUpshiftEvent, type UpgradePolicy,
+  type AnyUpshiftEvent, type KafkaConnection, type UpgradePolicy,
 } from '@upshift/events';
 import { invalidPolicyText, policyLabel, readPolicy } from './policy-file.ts';
 import { validatePolicyFile } from './validate.ts';
@@ -79,7 +78,7 @@ export function lifecycleDescriber(): (event: AnyUpshiftEvent) => string {
 }
 
 /** Follows the prefix's lifecycle topic from now, publishes, and waits for the run's terminal event. */
-async function waitForEnd(config: KafkaConfig, policy: UpgradePolicy, settings: RequestSettings): Promise<number> {
+async function waitForEnd(config: KafkaConnection, policy: UpgradePolicy, settings: RequestSettings): Promise<number> {
   const { runId, topicPrefix, timeout: timeoutSeconds } = settings;
   await ensureTopicsUnder(config, topicPrefix); // the lifecycle topic is followed before the request exists
   let finish: (event: AnyUpshiftEvent) => void = () => undefined;
@@ -106,7 +105,7 @@ async function waitForEnd(config: KafkaConfig, policy: UpgradePolicy, settings: 
   }
 }
 
-async function publish(config: KafkaConfig, policy: UpgradePolicy, settings: RequestSettings): Promise<void> {
+async function publish(config: KafkaConnection, policy: UpgradePolicy, settings: RequestSettings): Promise<void> {
   const requestedBy = process.env.UPSHIFT_REQUESTED_BY ?? process.env.USER;
   const published = await publishRequest(config, policy, { runId: settings.runId, topicPrefix: settings.topicPrefix, ...(requestedBy ? { requestedBy } : {}) });
   process.stdout.write(line(published.runId));

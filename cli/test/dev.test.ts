@@ -6,8 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { kafkaClient } from '@upshift/events';
-import { deletePrefixedTopics } from '@upshift/runtime';
+import { createKafka, deletePrefixedTopics } from '@upshift/runtime';
 import { freePort } from '@upshift/runtime/dev';
 import { freshDatabase, stackEnv, uniqueSuffix } from '../../runtime/test/support/stack.ts';
 import { portIsFree } from '../src/dev.ts';
@@ -65,7 +64,7 @@ test('upshift dev listens from --port-base on, replaces a port in use by a free 
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
     blocker.close();
-    const admin = kafkaClient({ clientId: 'upshift-cli-test', brokers: (env.KAFKA_BROKERS ?? '').split(',') }).admin();
+    const admin = createKafka((env.KAFKA_BROKERS ?? '').split(','), 'upshift-cli-test').admin();
     await admin.connect();
     await deletePrefixedTopics(admin, prefix).finally(() => admin.disconnect());
     await db.drop();

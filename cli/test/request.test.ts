@@ -1,22 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { logLevel } from 'kafkajs';
 import {
-  brokersFrom, connectProducer, consume, createEvent, encodeKafka, ensureTopics, fixture, kafkaClient, publishEvents, topicEnd,
-  type AnyUpshiftEvent,
+  brokersFrom, connectProducer, consume, createEvent, ensureTopics, fixture, topicEnd, type AnyUpshiftEvent, type KafkaConnection,
 } from '@upshift/events';
-import { deletePrefixedTopics } from '@upshift/runtime';
+import { createKafka, deletePrefixedTopics } from '@upshift/runtime';
 import { examplePolicy, upshift } from './support/run.ts';
 
 const brokers = brokersFrom(process.env.KAFKA_BROKERS);
 const needsKafka = brokers.length === 0 ? 'KAFKA_BROKERS not set: eval "$(node stack/src/cli.ts env)" with the stack up' : false;
-const kafkaConfig = { clientId: 'upshift-cli-test', brokers, logLevel: logLevel.NOTHING };
+const connection: KafkaConnection = { clientId: 'upshift-cli-test', brokers, logs: 'none' };
 
 async function planTopicConsumer(seen: AnyUpshiftEvent[]): Promise<{ stop: () => Promise<void> }> {
-  const admin = kafkaClient(kafkaConfig).admin();
-  await admin.connect();
-  const start = await ensureTopics(admin).then(() => topicEnd(admin, 'upshift.plan')).finally(() => admin.disconnect());
-  return consume(kafkaConfig, { 'upgrade.requested': (_data, event) => void seen.push(event) }, { startOffsets: start });
+  await ensureTopics(connection);
+  const start = await topicEnd(connection, 'upshift.plan');
+  return consume(connection, { 'upgrade.requested': (_data, event) => void seen.push(event) }, { startOffsets: start, maxWaitMs: 200 });
 }
 
 function waitFor<T>(seen: T[], predicate: (value: T) => boolean, ms = 30_000): Promise<T> {
@@ -46,11 +43,11 @@ test('upshift request publishes a request a typed consumer receives with the pri
   }
 });
 
-async function answer(runId: string, name: 'upgrade.completed' | 'upgrade.rolled-back'): Promise<void> {
-  const golden = fixture(name);
-  const event = createEvent(name, { ...golden.data, runId }, { producer: 'verify', id: `${runId}-${name}` });
-  const producer = await connectProducer(kafkaClient(kafkaConfig));
-  await publishEvents(producer, [event]).finally(() => producer.disconnect());
+/** Publishes a terminal event of `runId` to the lifecycle topic (under `prefix`, if given). */
+async function answer(runId: string, name: 'upgrade.completed' | 'upgrade.rolled-back', prefix = ''): Promise<void> {
+  const event = createEvent(name, { ...fixture(name).data, runId }, { producer: 'verify', id: `${runId}-${name}${prefix ? `-${prefix}` : ''}` });
+  const producer = await connectProducer(connection);
+  await producer.publish([event], { topicPrefix: prefix }).finally(() => producer.close());
 }
 
 for (const [terminal, exitCode] of [['upgrade.completed', 0], ['upgrade.rolled-back', 1]] as const) {
@@ -78,19 +75,11 @@ function testPrefix(name: string): { prefix: string; remove: () => Promise<void>
   return {
     prefix,
     remove: async () => {
-      const admin = kafkaClient(kafkaConfig).admin();
+      const admin = createKafka(brokers, 'upshift-cli-test').admin();
       await admin.connect();
       await deletePrefixedTopics(admin, prefix).finally(() => admin.disconnect());
     },
   };
-}
-
-/** Publishes a terminal event of `runId` to the lifecycle topic under `prefix`. */
-async function answerUnder(prefix: string, runId: string, name: 'upgrade.completed' | 'upgrade.rolled-back'): Promise<void> {
-  const record = encodeKafka(createEvent(name, { ...fixture(name).data, runId }, { producer: 'verify', id: `${runId}-${name}-${prefix}` }));
-  const producer = await connectProducer(kafkaClient(kafkaConfig));
-  await producer.send({ topic: `${prefix}${record.topic}`, acks: -1, messages: [{ key: record.key, value: record.value, headers: { ...record.headers } }] })
-    .finally(() => producer.disconnect());
 }
 
 test('request honours UPSHIFT_TOPIC_PREFIX: the request lands on the prefixed plan topic', { skip: needsKafka }, async () => {
@@ -101,7 +90,7 @@ test('request honours UPSHIFT_TOPIC_PREFIX: the request lands on the prefixed pl
     assert.match(stderr, new RegExp(`topics ${topics.prefix.replace(/\./g, '\\.')}\\*`));
     const runId = stdout.trim();
     const seen: AnyUpshiftEvent[] = [];
-    const subscription = await consume(kafkaConfig, { 'upgrade.requested': (_data, event) => void seen.push(event) }, { topicPrefix: topics.prefix, fromBeginning: true });
+    const subscription = await consume(connection, { 'upgrade.requested': (_data, event) => void seen.push(event) }, { topicPrefix: topics.prefix, fromBeginning: true, maxWaitMs: 200 });
     try {
       const received = await waitFor(seen, (e) => e.data.runId === runId);
       assert.equal(received.source, '/upshift/cli');
@@ -120,7 +109,7 @@ test('request --wait --topic-prefix follows the prefixed lifecycle topic, not th
     let answered: Promise<void> | undefined;
     const outcome = await upshift(['request', examplePolicy, '--wait', '--timeout', '60', '--run-id', runId, '--topic-prefix', topics.prefix], process.env, (out) => {
       // A decoy on the unprefixed topic first: a CLI following the wrong topic would end with it.
-      if (out.includes(runId) && answered === undefined) answered = answer(runId, 'upgrade.completed').then(() => answerUnder(topics.prefix, runId, 'upgrade.rolled-back'));
+      if (out.includes(runId) && answered === undefined) answered = answer(runId, 'upgrade.completed').then(() => answer(runId, 'upgrade.rolled-back', topics.prefix));
     });
     await answered;
     assert.equal(outcome.code, 1, outcome.stderr);

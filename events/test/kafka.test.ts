@@ -1,16 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Admin } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import {
-  connectProducer, consume, createEvent, ensureTopics, fixture, kafkaClient, onLifecycle, publishEvents,
-  publishUpgradeRequest, topicEnd, topics, watchRun, type AnyUpshiftEvent, type UpgradePolicy,
+  connectProducer, consume, ContractViolation, createEvent, decodeKafka, ensureTopics, fixture, onLifecycle,
+  publishUpgradeRequest, topicEnd, topics, watchRun, type AnyUpshiftEvent, type ConsumedRecord, type UpgradePolicy,
 } from '../src/index.ts';
-import { eventually, kafkaConfig, kcat, needsKafka, needsKcat, testRunId } from './support/kafka.ts';
+import { brokers, connection, eventually, kcat, needsKafka, needsKcat, testRunId } from './support/kafka.ts';
+
+/** A bare kafkajs client: the tests look at (and write to) the broker without the package under test. */
+const bare = new Kafka({ clientId: 'upshift-events-test', brokers, logLevel: logLevel.NOTHING });
 
 async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafkaClient(kafkaConfig).admin();
+  const admin = bare.admin();
   await admin.connect();
   try { return await work(admin); } finally { await admin.disconnect(); }
+}
+
+/** Publishes `events` with a producer of the package, closing it after. */
+async function publish(events: readonly AnyUpshiftEvent[], topicPrefix?: string) {
+  const producer = await connectProducer(connection);
+  return producer.publish(events, topicPrefix ? { topicPrefix } : {}).finally(() => producer.close());
 }
 
 function completedFor(runId: string): AnyUpshiftEvent {
@@ -21,9 +30,9 @@ function completedFor(runId: string): AnyUpshiftEvent {
 }
 
 test('ensureTopics creates every catalogue topic with its partition count, idempotently', { skip: needsKafka }, async () => {
+  await ensureTopics(connection);
+  assert.deepEqual(await ensureTopics(connection), []);
   await withAdmin(async (admin) => {
-    await ensureTopics(admin);
-    assert.deepEqual(await ensureTopics(admin), []);
     const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
     for (const t of topics) {
       const found = metadata.topics.find((m) => m.name === t.topic);
@@ -34,9 +43,10 @@ test('ensureTopics creates every catalogue topic with its partition count, idemp
 
 test('a binary-mode CloudEvent produced by kcat decodes to the typed event', { skip: needsKcat }, async () => {
   const expected = completedFor(testRunId());
-  const start = await withAdmin(async (admin) => { await ensureTopics(admin); return topicEnd(admin, 'upshift.lifecycle'); });
+  await ensureTopics(connection);
+  const start = await topicEnd(connection, 'upshift.lifecycle');
   const seen: AnyUpshiftEvent[] = [];
-  const subscription = await onLifecycle(kafkaConfig, { 'upgrade.completed': (_data, event) => void seen.push(event) }, { startOffsets: start });
+  const subscription = await onLifecycle(connection, { 'upgrade.completed': (_data, event) => void seen.push(event) }, { startOffsets: start, maxWaitMs: 200 });
   try {
     const headers = {
       ce_specversion: '1.0', ce_id: expected.id, ce_source: expected.source, ce_type: expected.type, ce_time: expected.time,
@@ -53,14 +63,13 @@ test('a binary-mode CloudEvent produced by kcat decodes to the typed event', { s
 
 test('an event we produce is read back by kcat with ce_ headers, key and JSON body', { skip: needsKcat }, async () => {
   const event = fixture('shard.requested');
-  const producer = await connectProducer(kafkaClient(kafkaConfig));
-  const [meta] = await publishEvents(producer, [event]).finally(() => producer.disconnect());
+  const [meta] = await publish([event]);
   assert.ok(meta);
-  const line = kcat(['-C', '-t', meta.topicName, '-p', String(meta.partition), '-o', String(meta.baseOffset ?? meta.offset), '-c', '1', '-e', '-q', '-J']);
+  const line = kcat(['-C', '-t', meta.topic, '-p', String(meta.partition), '-o', meta.offset, '-c', '1', '-e', '-q', '-J']);
   const record = JSON.parse(line) as { key: string; payload: string; headers: string[] };
   const headers = new Map<string, string>();
   for (let i = 0; i + 1 < record.headers.length; i += 2) headers.set(record.headers[i] ?? '', record.headers[i + 1] ?? '');
-  assert.equal(meta.topicName, 'upshift.migrate-shard');
+  assert.equal(meta.topic, 'upshift.migrate-shard');
   assert.equal(record.key, event.data.shardId);
   assert.deepEqual(JSON.parse(record.payload), event.data);
   assert.equal(headers.get('ce_specversion'), '1.0');
@@ -75,12 +84,13 @@ test('an event we produce is read back by kcat with ce_ headers, key and JSON bo
 
 test('publishUpgradeRequest reaches a typed upgrade.requested consumer with the same run id', { skip: needsKafka }, async () => {
   const policy = fixture('upgrade.requested').data.policy as unknown as UpgradePolicy;
-  const start = await withAdmin(async (admin) => { await ensureTopics(admin); return topicEnd(admin, 'upshift.plan'); });
+  await ensureTopics(connection);
+  const start = await topicEnd(connection, 'upshift.plan');
   const seen: AnyUpshiftEvent[] = [];
-  const subscription = await consume(kafkaConfig, { 'upgrade.requested': (_data, event) => void seen.push(event) }, { startOffsets: start });
+  const subscription = await consume(connection, { 'upgrade.requested': (_data, event) => void seen.push(event) }, { startOffsets: start, maxWaitMs: 200 });
   try {
-    const structured = await publishUpgradeRequest(kafkaConfig, policy, { mode: 'structured', runId: testRunId() });
-    const published = await publishUpgradeRequest(kafkaConfig, policy, { requestedBy: 'events-test' });
+    const structured = await publishUpgradeRequest(connection, policy, { mode: 'structured', runId: testRunId() });
+    const published = await publishUpgradeRequest(connection, policy, { requestedBy: 'events-test' });
     const received = await eventually(seen, (e) => e.data.runId === published.runId);
     assert.equal(received.id, published.eventId);
     assert.equal(received.traceparent?.split('-')[1], published.traceId);
@@ -93,13 +103,75 @@ test('publishUpgradeRequest reaches a typed upgrade.requested consumer with the 
 
 test('watchRun resolves with the run\'s terminal lifecycle event and ignores other runs', { skip: needsKafka }, async () => {
   const runId = testRunId();
-  const watch = await watchRun(kafkaConfig, runId);
+  const watch = await watchRun(connection, runId, { maxWaitMs: 200 });
   try {
-    const producer = await connectProducer(kafkaClient(kafkaConfig));
-    await publishEvents(producer, [completedFor(testRunId()), completedFor(runId)]).finally(() => producer.disconnect());
+    await publish([completedFor(testRunId()), completedFor(runId)]);
     const end = await watch.terminal;
     assert.equal(end.data.runId, runId);
   } finally {
     await watch.stop();
+  }
+});
+
+/** A topic prefix of this test only; `remove` deletes the topics created under it. */
+function testPrefix(): { prefix: string; remove: () => Promise<void> } {
+  const prefix = `events-${testRunId()}.`;
+  const remove = () => withAdmin(async (admin) => {
+    const names = (await admin.listTopics()).filter((name) => name.startsWith(prefix));
+    if (names.length > 0) await admin.deleteTopics({ topics: names });
+  });
+  return { prefix, remove };
+}
+
+test('under a topic prefix: ensureTopics, publish, watchRun and a consumer all use the prefixed topics', { skip: needsKafka }, async () => {
+  const { prefix, remove } = testPrefix();
+  try {
+    const created = await ensureTopics(connection, { topicPrefix: prefix });
+    assert.deepEqual([...created].sort(), topics.map((t) => `${prefix}${t.topic}`).sort());
+    const runId = testRunId();
+    const seen: AnyUpshiftEvent[] = [];
+    const watch = await watchRun(connection, runId, { topicPrefix: prefix, onEvent: (event) => void seen.push(event), maxWaitMs: 200 });
+    try {
+      const written = await publish([completedFor(runId)], prefix);
+      assert.deepEqual(written.map((w) => w.topic), [`${prefix}upshift.lifecycle`]);
+      assert.equal((await watch.terminal).data.runId, runId);
+      assert.deepEqual(seen.map((e) => e.id), [`${runId}-completed`]);
+    } finally {
+      await watch.stop();
+    }
+  } finally {
+    await remove();
+  }
+});
+
+test('a message that breaks the contract reaches onInvalid as a ConsumedRecord, and the consumer goes on', { skip: needsKafka }, async () => {
+  const { prefix, remove } = testPrefix();
+  try {
+    await ensureTopics(connection, { topicPrefix: prefix });
+    const invalid: { error: ContractViolation; record: ConsumedRecord }[] = [];
+    const seen: AnyUpshiftEvent[] = [];
+    const subscription = await onLifecycle(connection, { 'upgrade.completed': (_data, event) => void seen.push(event) }, {
+      topicPrefix: prefix, fromBeginning: true, maxWaitMs: 200, onInvalid: (error, record) => void invalid.push({ error, record }),
+    });
+    try {
+      const producer = bare.producer();
+      await producer.connect();
+      await producer.send({ topic: `${prefix}upshift.lifecycle`, messages: [{ key: 'not-an-event', value: '{}', headers: { origin: 'test' } }] })
+        .finally(() => producer.disconnect());
+      const runId = testRunId();
+      await publish([completedFor(runId)], prefix);
+      await eventually(seen, (e) => e.data.runId === runId);
+      const first = await eventually(invalid, (i) => i.record.key?.toString() === 'not-an-event');
+      assert.equal(first.record.topic, `${prefix}upshift.lifecycle`);
+      assert.equal(typeof first.record.partition, 'number');
+      assert.match(first.record.offset, /^\d+$/);
+      assert.equal(first.record.key?.toString(), 'not-an-event');
+      assert.equal(first.record.headers['origin']?.toString(), 'test');
+      assert.throws(() => decodeKafka(first.record), ContractViolation);
+    } finally {
+      await subscription.stop();
+    }
+  } finally {
+    await remove();
   }
 });

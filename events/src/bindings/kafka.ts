@@ -9,7 +9,7 @@ import { ContractViolation } from '../errors.ts';
 import type { AnyUpshiftEvent } from '../event.ts';
 import { fromSdkEvent, guardSdk, toSdkEvent, typeHint, type ContentMode } from './sdk.ts';
 
-/** A record ready for kafkajs `producer.send({ topic, messages: [{ key, value, headers, timestamp }] })`. */
+/** A record ready for any Kafka producer: a topic, and a message's key, value, headers and timestamp. */
 export interface KafkaRecord {
   readonly topic: Topic;
   readonly key: string;
@@ -18,7 +18,7 @@ export interface KafkaRecord {
   readonly timestamp?: string;
 }
 
-/** A consumed Kafka message, as kafkajs (or any client) delivers it. */
+/** A consumed Kafka message, as a client delivers it (key, value and headers as strings or bytes). */
 export interface IncomingKafkaMessage {
   readonly key?: Buffer | string | null;
   readonly value: Buffer | string | null;

@@ -1,13 +1,37 @@
-/** Small kafkajs factories with upshift's defaults (quiet logs, Java-compatible key partitioner). */
-import { Kafka, Partitioners, logLevel, type Admin, type KafkaConfig, type Producer } from 'kafkajs';
+/**
+ * The kafkajs side of events/src/kafka, kept private to this folder: a client from upshift's
+ * KafkaConnection (quiet logs, Java-compatible key partitioner), and connected producers and admins.
+ */
+import { Kafka, Partitioners, logLevel, type Admin, type KafkaConfig, type Producer, type SASLOptions } from 'kafkajs';
+import type { KafkaConnection, KafkaSasl } from './connection.ts';
 
-/** A kafkajs client; logs only errors unless the config says otherwise. */
-export function kafkaClient(config: KafkaConfig): Kafka {
-  return new Kafka({ clientId: 'upshift', logLevel: logLevel.ERROR, ...config });
+/** kafkajs' SASL options, a union per mechanism (a mechanism held in a variable does not narrow it). */
+function saslOptions({ mechanism, username, password }: KafkaSasl): SASLOptions {
+  return mechanism === 'plain' ? { mechanism, username, password }
+    : mechanism === 'scram-sha-256' ? { mechanism, username, password } : { mechanism, username, password };
+}
+
+/** The kafkajs options of a connection: only what it sets, so kafkajs' defaults hold for the rest. */
+export function kafkaConfigOf(connection: KafkaConnection): KafkaConfig {
+  const { brokers, clientId, ssl, sasl, connectionTimeoutMs, retries, logs } = connection;
+  return {
+    clientId: clientId ?? 'upshift',
+    brokers: [...brokers],
+    logLevel: logs === 'none' ? logLevel.NOTHING : logLevel.ERROR,
+    ...(ssl === undefined ? {} : { ssl }),
+    ...(sasl === undefined ? {} : { sasl: saslOptions(sasl) }),
+    ...(connectionTimeoutMs === undefined ? {} : { connectionTimeout: connectionTimeoutMs }),
+    ...(retries === undefined ? {} : { retry: { retries } }),
+  };
+}
+
+/** A kafkajs client for `connection`. */
+export function kafkaClient(connection: KafkaConnection): Kafka {
+  return new Kafka(kafkaConfigOf(connection));
 }
 
 /** A connected producer that waits for all in-sync replicas and partitions by key (murmur2). */
-export async function connectProducer(kafka: Kafka): Promise<Producer> {
+export async function openProducer(kafka: Kafka): Promise<Producer> {
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
   return producer;

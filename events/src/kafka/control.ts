@@ -3,12 +3,11 @@
  * is the control id, so the same control published twice is one event to verify's inbox; verify also
  * acts once per control id whatever the event id.
  */
-import type { KafkaConfig } from 'kafkajs';
-import { encodeKafka } from '../bindings/kafka.ts';
 import { createEvent, type UpshiftEvent } from '../event.ts';
 import type { RunControlRequested } from '../schemas/control.ts';
 import { newTraceparent } from '../trace.ts';
-import { connectProducer, kafkaClient } from './client.ts';
+import type { KafkaConnection } from './connection.ts';
+import { connectProducer } from './produce.ts';
 
 /** Who publishes a control. */
 export type ControlProducer = 'cli' | 'dashboard';
@@ -23,15 +22,14 @@ export function runControlEvent(data: RunControlRequested, producer: ControlProd
  * by all in-sync replicas) and returns the event sent.
  */
 export async function publishRunControl(
-  kafkaConfig: KafkaConfig, data: RunControlRequested, options: { readonly producer: ControlProducer; readonly topicPrefix?: string },
+  connection: KafkaConnection, data: RunControlRequested, options: { readonly producer: ControlProducer; readonly topicPrefix?: string },
 ): Promise<UpshiftEvent<'run.control.requested'>> {
   const event = runControlEvent(data, options.producer);
-  const record = encodeKafka(event);
-  const producer = await connectProducer(kafkaClient(kafkaConfig));
+  const producer = await connectProducer(connection);
   try {
-    await producer.send({ topic: `${options.topicPrefix ?? ''}${record.topic}`, acks: -1, messages: [{ key: record.key, value: record.value, headers: { ...record.headers } }] });
+    await producer.publish([event], options.topicPrefix ? { topicPrefix: options.topicPrefix } : {});
   } finally {
-    await producer.disconnect();
+    await producer.close();
   }
   return event;
 }

@@ -1,8 +1,8 @@
 /**
- * Typed producing: `publishEvents` for functions (through the outbox relay) and
- * `publishUpgradeRequest` for users (CLI, CI). Everything goes through `encodeKafka`.
+ * Typed producing: `connectProducer` for tools and tests that send events, and `publishUpgradeRequest`
+ * for users (CLI, CI). Everything goes through `encodeKafka`.
  */
-import type { KafkaConfig, Producer, RecordMetadata } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import type { z } from 'zod';
 import { encodeKafka } from '../bindings/kafka.ts';
 import type { ContentMode } from '../bindings/sdk.ts';
@@ -12,19 +12,50 @@ import { parsePolicy, PolicyInvalid } from '../policy/parse.ts';
 import type { UpgradePolicy } from '../policy/schema.ts';
 import { activeTraceContext } from '../otel.ts';
 import { newTraceparent, traceIdOf } from '../trace.ts';
-import { connectProducer, kafkaClient, withAdmin } from './client.ts';
-import { ensureTopics } from './topics.ts';
+import { kafkaClient, openProducer, withAdmin } from './client.ts';
+import type { KafkaConnection } from './connection.ts';
+import { createMissingTopics } from './topics.ts';
 
-/** Sends events to their catalogue topics, keyed by partition key, acknowledged by all in-sync replicas. */
-export async function publishEvents(producer: Producer, events: readonly AnyUpshiftEvent[], options: { readonly mode?: ContentMode } = {}): Promise<RecordMetadata[]> {
+/** Options of EventProducer.publish. */
+export interface PublishOptions {
+  /** Kafka content mode; binary by default. */
+  readonly mode?: ContentMode;
+  /** Prepended to the topic names, as the functions' UPSHIFT_TOPIC_PREFIX (an isolated deployment or test). */
+  readonly topicPrefix?: string;
+}
+
+/** Where a publish landed: one per partition written, at the offset of the first event written there. */
+export interface PublishedRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/** A connected producer of upshift events; `close` it when done. */
+export interface EventProducer {
+  /** Sends events to their catalogue topics, keyed by partition key, acknowledged by all in-sync replicas. */
+  readonly publish: (events: readonly AnyUpshiftEvent[], options?: PublishOptions) => Promise<PublishedRecord[]>;
+  /** Disconnects the producer. */
+  readonly close: () => Promise<void>;
+}
+
+async function sendEvents(producer: Producer, events: readonly AnyUpshiftEvent[], options: PublishOptions): Promise<PublishedRecord[]> {
   const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string>; timestamp?: string }[]>();
   for (const event of events) {
-    const record = encodeKafka(event, options);
-    const messages = byTopic.get(record.topic) ?? [];
+    const record = encodeKafka(event, options.mode ? { mode: options.mode } : {});
+    const topic = `${options.topicPrefix ?? ''}${record.topic}`;
+    const messages = byTopic.get(topic) ?? [];
     messages.push({ key: record.key, value: record.value, headers: { ...record.headers }, ...(record.timestamp ? { timestamp: record.timestamp } : {}) });
-    byTopic.set(record.topic, messages);
+    byTopic.set(topic, messages);
   }
-  return producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+  const written = await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+  return written.map((m) => ({ topic: m.topicName, partition: m.partition, offset: m.baseOffset ?? m.offset ?? '-1' }));
+}
+
+/** A connected EventProducer (acks from all in-sync replicas, key-partitioned like the Java client). */
+export async function connectProducer(connection: KafkaConnection): Promise<EventProducer> {
+  const producer = await openProducer(kafkaClient(connection));
+  return { publish: (events, options = {}) => sendEvents(producer, events, options), close: () => producer.disconnect() };
 }
 
 /** Options of publishUpgradeRequest. */
@@ -40,6 +71,8 @@ export interface PublishRequestOptions {
   readonly mode?: ContentMode;
   /** Create missing topics first (default true). */
   readonly ensureTopics?: boolean;
+  /** Prepended to the topic names, as the functions' UPSHIFT_TOPIC_PREFIX (an isolated deployment, a demo or a test). */
+  readonly topicPrefix?: string;
 }
 
 /** What publishUpgradeRequest sent: the run to follow, the event id and the run's trace id. */
@@ -50,7 +83,7 @@ export interface PublishedRequest {
 }
 
 /** Validates a policy and publishes `upgrade.requested` for it; throws PolicyInvalid with every field problem. */
-export async function publishUpgradeRequest(kafkaConfig: KafkaConfig, policy: z.input<typeof UpgradePolicy>, options: PublishRequestOptions = {}): Promise<PublishedRequest> {
+export async function publishUpgradeRequest(connection: KafkaConnection, policy: z.input<typeof UpgradePolicy>, options: PublishRequestOptions = {}): Promise<PublishedRequest> {
   const parsed = parsePolicy(policy);
   if (!parsed.ok) throw new PolicyInvalid(parsed.problems);
   const runId = options.runId ?? uuidv7();
@@ -58,11 +91,12 @@ export async function publishUpgradeRequest(kafkaConfig: KafkaConfig, policy: z.
   const event = createEvent('upgrade.requested', {
     runId, policy: parsed.policy, ...(options.requestedBy ? { requestedBy: options.requestedBy } : {}),
   }, { producer: 'cli', id: derivedId('upgrade.requested', runId), ...trace });
-  const kafka = kafkaClient(kafkaConfig);
-  if (options.ensureTopics !== false) await withAdmin(kafka, (admin) => ensureTopics(admin));
-  const producer = await connectProducer(kafka);
+  const kafka = kafkaClient(connection);
+  const topicPrefix = options.topicPrefix ? { topicPrefix: options.topicPrefix } : {};
+  if (options.ensureTopics !== false) await withAdmin(kafka, (admin) => createMissingTopics(admin, topicPrefix));
+  const producer = await openProducer(kafka);
   try {
-    await publishEvents(producer, [event], options.mode ? { mode: options.mode } : {});
+    await sendEvents(producer, [event], { ...(options.mode ? { mode: options.mode } : {}), ...topicPrefix });
   } finally {
     await producer.disconnect();
   }

@@ -1,8 +1,7 @@
 /** Test support for the real-Kafka tests: brokers from the stack env, kcat, unique ids. */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { logLevel, type KafkaConfig } from 'kafkajs';
-import { brokersFrom } from '../../src/index.ts';
+import { brokersFrom, type KafkaConnection } from '../../src/index.ts';
 
 /** Brokers from KAFKA_BROKERS (`eval "$(node stack/src/cli.ts env)"`). */
 export const brokers = brokersFrom(process.env.KAFKA_BROKERS);
@@ -16,8 +15,8 @@ export const needsKafka: string | false = brokers.length === 0 ? 'KAFKA_BROKERS 
  */
 export const needsKcat: string | false = needsKafka;
 
-/** A kafkajs config for tests (quiet). */
-export const kafkaConfig: KafkaConfig = { clientId: 'upshift-events-test', brokers, logLevel: logLevel.NOTHING };
+/** The connection of the tests (quiet). */
+export const connection: KafkaConnection = { clientId: 'upshift-events-test', brokers, logs: 'none' };
 
 /** A fresh run id for one test (DNS-label shaped). */
 export function testRunId(): string {
