@@ -83,7 +83,7 @@ export function wrapPostgresError(error: unknown, what: string, migration: strin
  */
 const unavailableMongoCodes = new Set([6, 7, 43, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436]);
 /** Labels the driver or server puts on an error a retry can fix. */
-const unavailableMongoLabels = ['RetryableWriteError', 'ResetPool', 'TransientTransactionError', 'InterruptInUseConnections', 'PoolRequstedRetry'];
+const unavailableMongoLabels = ['RetryableWriteError', 'ResetPool', 'TransientTransactionError', 'InterruptInUseConnections', 'PoolRequestedRetry'];
 
 /** Wraps a MongoDB driver error: network, selection and shutdown errors are UNAVAILABLE, the rest rejected. */
 export function wrapMongoError(error: unknown, what: string, migration: string): MigrationError {

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanKind } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resources, tracing } from '@opentelemetry/sdk-node';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 
 interface JaegerSpan {
   traceID: string;
@@ -26,9 +27,9 @@ const serviceName = `stack-test-${process.pid}-${Date.now()}`;
 /** Exports one span over OTLP/HTTP and returns its trace id. */
 async function exportOneSpan(): Promise<string> {
   const exporter = new OTLPTraceExporter({ url: `${otlpEndpoint}/v1/traces` });
-  const provider = new tracing.BasicTracerProvider({
-    resource: resources.resourceFromAttributes({ 'service.name': serviceName }),
-    spanProcessors: [new tracing.SimpleSpanProcessor(exporter)],
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ 'service.name': serviceName }),
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
   });
   const span = provider.getTracer('upshift-stack-test').startSpan('stack.probe', {
     kind: SpanKind.INTERNAL,

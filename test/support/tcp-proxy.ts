@@ -8,6 +8,8 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 /** A running proxy: its port and how to cut it. */
 export interface TcpProxy {
   port: number;
+  /** How many connections clients opened through it so far. */
+  accepted(): number;
   cut(mode: 'refuse' | 'blackhole'): Promise<void>;
   close(): Promise<void>;
 }
@@ -16,6 +18,7 @@ export interface TcpProxy {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const open = new Set<Socket>();
   let mode: 'forward' | 'blackhole' = 'forward';
+  let accepted = 0;
   const track = (socket: Socket) => {
     open.add(socket);
     socket.on('error', () => socket.destroy());
@@ -23,6 +26,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   };
   const server = createServer((client) => {
     track(client);
+    accepted += 1;
     if (mode === 'blackhole') return; // held open, never answered
     const upstream = connect(target.port, target.host);
     track(upstream);
@@ -37,6 +41,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   };
   return {
     port,
+    accepted: () => accepted,
     async cut(to) {
       mode = 'blackhole';
       // close() stops listening at once and calls back when the last connection is gone.

@@ -14,7 +14,7 @@ import {
   deniedVerbsOf, namespaceQuestions, namespaceReads, questionKey, resourceOf, workloadFacts,
   type NamespaceQuestion, type NamespaceRead, type SeenWorkload, type WorkloadFacts,
 } from './core/batched-reads.ts';
-import { isNotFound } from './kubernetes-errors.ts';
+import { isNotFound, networkReason } from './kubernetes-errors.ts';
 import type { WorkloadRef } from './workload.ts';
 
 /** The verbs rollout needs on each workload it upgrades. */
@@ -149,7 +149,7 @@ function imagesOf(workload: Workload): SeenWorkload {
 
 /** A failed list as an error naming the cluster, verb, resource and namespace (retried: the cluster answered badly or not at all). */
 function listFailure(clients: ClusterClients, read: NamespaceRead, error: unknown): UpshiftError {
-  const answer = error instanceof ApiException ? `answered ${error.code}` : `did not answer (${error instanceof Error ? error.message : String(error)})`;
+  const answer = error instanceof ApiException ? `answered ${error.code}` : `did not answer (${networkReason(error)})`;
   return new UpshiftError('UNAVAILABLE', `cluster ${clients.cluster} ${answer} to list ${resourceOf(read.kind)} in namespace ${read.namespace}`, {
     cause: error, context: { cluster: clients.cluster, namespace: read.namespace },
   });

@@ -33,8 +33,28 @@ const secretsDir = (): string => process.env.UPSHIFT_CLUSTER_SECRETS_DIR ?? '/va
  */
 const requestTimeoutMs = (): number => Number(process.env.UPSHIFT_KUBE_REQUEST_TIMEOUT_MS ?? '') || 10_000;
 
-/** An API client of `config`'s current cluster whose every request is aborted after the request timeout. */
-function apiClient<T>(config: KubeConfig, api: new (configuration: ReturnType<typeof createConfiguration>) => T): T {
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+
+/**
+ * Keeps the connections of one cluster's clients. client-node 2 builds a new undici Agent from the
+ * kubeconfig's TLS settings for every request, so none is reused: each request paid a TCP and TLS
+ * handshake (about 3× the time of a read on a kwok API server) and left its socket open until keep-alive
+ * ran out. The first request's Agent (same cluster, same credentials) serves every later one, as
+ * client-node 1's agent cache did.
+ */
+function connectionKeeper(): (request: RequestContext) => void {
+  let dispatcher: Dispatcher | undefined;
+  return (request) => {
+    dispatcher ??= request.getDispatcher();
+    if (dispatcher) request.setDispatcher(dispatcher);
+  };
+}
+
+/**
+ * An API client of `config`'s current cluster whose every request is aborted after the request timeout
+ * and goes over the connections `keep` holds.
+ */
+function apiClient<T>(config: KubeConfig, keep: (request: RequestContext) => void, api: new (configuration: ReturnType<typeof createConfiguration>) => T): T {
   const cluster = config.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current cluster');
   const timeoutMs = requestTimeoutMs();
@@ -43,6 +63,7 @@ function apiClient<T>(config: KubeConfig, api: new (configuration: ReturnType<ty
     authMethods: { default: config },
     promiseMiddleware: [{
       pre: (request: RequestContext) => {
+        keep(request); // runs after the kubeconfig set this request's credentials and Agent
         request.setSignal(AbortSignal.timeout(timeoutMs));
         return Promise.resolve(request);
       },
@@ -64,12 +85,13 @@ export function clusterClients(access: ClusterAccess): ClusterClients {
     }
     config.setCurrentContext(context);
   }
+  const keep = connectionKeeper();
   return {
     cluster: access.name,
     config,
-    apps: apiClient(config, AppsV1Api),
-    core: apiClient(config, CoreV1Api),
-    authorization: apiClient(config, AuthorizationV1Api),
+    apps: apiClient(config, keep, AppsV1Api),
+    core: apiClient(config, keep, CoreV1Api),
+    authorization: apiClient(config, keep, AuthorizationV1Api),
     health: new Health(config),
   };
 }

@@ -23,8 +23,25 @@ export function classifyKubernetesError(error: unknown, verb: string, ref: Workl
     if (code === 422 || code === 400) return { retriable: false, status: code, message: `invalid ${verb} of ${where}: ${apiMessage(error)}` };
     return { retriable: true, status: code, message: `cluster ${ref.cluster} answered ${code} to ${verb} ${where}: ${apiMessage(error)}` };
   }
-  const reason = error instanceof Error ? error.message : String(error);
-  return { retriable: true, unreachable: true, message: `cluster ${ref.cluster} unreachable during ${verb} of ${where}: ${reason}` };
+  return { retriable: true, unreachable: true, message: `cluster ${ref.cluster} unreachable during ${verb} of ${where}: ${networkReason(error)}` };
+}
+
+type NetworkCause = Error & { code?: string; errors?: unknown[] };
+
+/**
+ * Why a request got no answer, with its network cause. client-node's fetch (undici) throws "fetch failed"
+ * and keeps the reason in `cause` ("connect ECONNREFUSED 127.0.0.1:6443", a certificate error; an
+ * AggregateError with one error per address tried): "fetch failed: connect ECONNREFUSED 127.0.0.1:6443".
+ */
+export function networkReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (!(cause instanceof Error)) return message;
+  const { code, errors } = cause as NetworkCause;
+  const reasons = errors?.length ? errors.map((e) => (e instanceof Error ? e.message : String(e))) : [cause.message];
+  const reason = [...new Set(reasons)].join('; ');
+  const coded = code && !reason.includes(code) ? `${reason} (${code})` : reason;
+  return coded && coded !== message ? `${message}: ${coded}` : message;
 }
 
 /** True when the API answered 404: the object does not exist (as opposed to an unreachable cluster). */

@@ -2,8 +2,8 @@
  * Planning hundreds of workloads on the stack's two kwok clusters through plan's handler: the plan is
  * right (every service in every cluster, with the image it runs now), a missing workload or container is
  * still named by cluster, namespace and name, and the Kubernetes requests preflight makes grow with the
- * namespaces a policy names, not with its workloads (counted from Node's `http.client.request.start`
- * diagnostics channel for the two API servers). Timings are the bench's (bench/src/plan.ts), not asserted.
+ * namespaces a policy names, not with its workloads (counted from undici's `undici:request:create`
+ * diagnostics channel for the two API servers: client-node 2 sends its requests with undici's fetch). Timings are the bench's (bench/src/plan.ts), not asserted.
  */
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -51,14 +51,14 @@ async function kubernetesRequests(work: () => Promise<unknown>): Promise<string[
   const servers = new Set(clusterNames.map((c) => { const { host, port } = apiServerOf(c); return `${host}:${port}`; }));
   const seen: string[] = [];
   const listener = (message: unknown) => {
-    const { request } = message as { request: { method: string; path: string; getHeader(name: string): unknown } };
-    if (servers.has(String(request.getHeader('host')))) seen.push(`${request.method} ${request.path}`);
+    const { request } = message as { request: { method: string; path: string; origin: string | URL } };
+    if (servers.has(new URL(String(request.origin)).host)) seen.push(`${request.method} ${request.path}`);
   };
-  subscribe('http.client.request.start', listener);
+  subscribe('undici:request:create', listener);
   try {
     await work();
   } finally {
-    unsubscribe('http.client.request.start', listener);
+    unsubscribe('undici:request:create', listener);
   }
   return seen;
 }

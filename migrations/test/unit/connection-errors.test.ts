@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
+import { MongoErrorLabel, MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
 import { wrapMongoError, wrapPostgresError } from '../../src/errors.ts';
 
 const sqlError = (code: string, message = `server said ${code}`) => Object.assign(new Error(message), { code, severity: 'FATAL' });
@@ -47,6 +47,7 @@ const mongo: [string, unknown, string][] = [
   ['the server shutting down (InterruptedAtShutdown)', serverError(11600), 'UNAVAILABLE'],
   ['a cursor the server forgot (CursorNotFound)', serverError(43), 'UNAVAILABLE'],
   ['an error labelled retryable by the server', serverError(1, ['RetryableWriteError']), 'UNAVAILABLE'],
+  ['an operation whose pool was cleared (the driver\'s PoolRequestedRetry label)', serverError(1, [MongoErrorLabel.PoolRequestedRetry]), 'UNAVAILABLE'],
   ['a validation failure', serverError(121), 'STORE_REJECTED'],
 ];
 

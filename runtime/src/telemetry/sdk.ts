@@ -1,15 +1,19 @@
 /**
  * Tracing: OTLP/HTTP traces (settings.ts: the standard OTEL_* variables), http + pg + mongodb + kafkajs
  * instrumentation, every span of a run tagged `upshift.run.id`. Must run before those modules load: use
- * the `--import` preload (preload.ts). The sampler is the SDK's from OTEL_TRACES_SAMPLER/_ARG (default
- * parentbased_always_on: an event's sampled flag decides for its whole handling).
+ * the `--import` preload (preload.ts). Sampler, span limits and batching come from tracer-settings.ts
+ * (OTEL_TRACES_SAMPLER/_ARG, default parentbased_always_on: an event's sampled flag decides for its whole
+ * handling; OTEL_SPAN_*_LIMIT; OTEL_BSP_*), since SDK 3.x no longer reads them from the environment.
  *
- * Start-up cost is kept small on purpose (it is paid by every function process): a tracer provider
+ * Start-up cost is kept small on purpose (it is paid by every function process): the trace SDK alone
  * rather than `@opentelemetry/sdk-node` (which loads every exporter, metrics and logs: ~1 s of CPU),
  * and the ESM loader hook only intercepts the modules instrumented here, in-thread (`registerHooks`),
  * instead of wrapping every module of the process off-thread (~2.5 s of CPU per start).
  */
 import { register as registerHooks } from 'node:module';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -18,16 +22,21 @@ import { MongoDBInstrumentation } from '@opentelemetry/instrumentation-mongodb';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import {
+  AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import type { Sampler } from '@opentelemetry/sdk-trace';
 import { register as registerSyncHooks, supportsSyncHooks } from 'import-in-the-middle/register-hooks.mjs';
 import { RunSpanProcessor } from './run-context.ts';
+import type { SamplerSetting, TracerSettings } from './tracer-settings.ts';
 
 /** Options for startTelemetry. */
 export interface TelemetryOptions {
   readonly serviceName: string;
   /** The OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces (settings.ts). */
   readonly tracesUrl: string;
+  /** Sampler, span limits and batching (tracer-settings.ts). */
+  readonly tracer: TracerSettings;
 }
 
 /**
@@ -42,6 +51,28 @@ function hookInstrumentedModules(): void {
   else registerHooks('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: [...instrumentedModules] } });
 }
 
+/** The SDK sampler `setting` names. */
+function samplerOf(setting: SamplerSetting): Sampler {
+  switch (setting.name) {
+    case 'always_on': return new AlwaysOnSampler();
+    case 'always_off': return new AlwaysOffSampler();
+    case 'traceidratio': return new TraceIdRatioBasedSampler(setting.ratio);
+    case 'parentbased_always_on': return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off': return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio': return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(setting.ratio) });
+  }
+}
+
+/**
+ * What `NodeTracerProvider#register()` did before SDK 3.x: the AsyncLocalStorage context manager,
+ * W3C trace context + baggage propagation (http and kafkajs headers), and `provider` as the global one.
+ */
+function registerGlobally(provider: TracerProvider): void {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  trace.setGlobalTracerProvider(provider);
+}
+
 /** Starts tracing and returns a shutdown that flushes pending spans. */
 export function startTelemetry(options: TelemetryOptions): () => Promise<void> {
   hookInstrumentedModules();
@@ -50,13 +81,13 @@ export function startTelemetry(options: TelemetryOptions): () => Promise<void> {
   const resource = defaultResource()
     .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }))
     .merge(detectResources({ detectors: [envDetector] })); // OTEL_RESOURCE_ATTRIBUTES
-  // A short default delay (spans of a run show up in Jaeger while it runs); OTEL_BSP_* when set.
-  const batching = process.env['OTEL_BSP_SCHEDULE_DELAY'] ? {} : { scheduledDelayMillis: 500 };
-  const provider = new NodeTracerProvider({
+  const provider = new TracerProvider({
     resource,
-    spanProcessors: [new RunSpanProcessor(), new BatchSpanProcessor(exporter, batching)],
+    sampler: samplerOf(options.tracer.sampler),
+    spanLimits: { ...options.tracer.spanLimits },
+    spanProcessors: [new RunSpanProcessor(), new BatchSpanProcessor({ exporter, ...options.tracer.batching })],
   });
-  provider.register();
+  registerGlobally(provider);
   const unregister = registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [

@@ -7,8 +7,9 @@
  *   and loads nothing (the SDK would default to localhost:4318; a function pays ~0.5 s to start it).
  * - Service name: `OTEL_SERVICE_NAME`, else `UPSHIFT_FUNCTION`, else "upshift"; `OTEL_RESOURCE_ATTRIBUTES`
  *   adds resource attributes.
- * The SDK reads the rest itself: `OTEL_TRACES_SAMPLER`/`OTEL_TRACES_SAMPLER_ARG` (sampling),
- * `OTEL_EXPORTER_OTLP_(TRACES_)HEADERS`/`TIMEOUT`/`COMPRESSION`, `OTEL_BSP_*`, `OTEL_SPAN_*_LIMIT`.
+ * Sampling (`OTEL_TRACES_SAMPLER`/`_ARG`), `OTEL_BSP_*` and `OTEL_SPAN_*_LIMIT` are read by
+ * tracer-settings.ts (SDK 3.x no longer reads them); the exporter reads
+ * `OTEL_EXPORTER_OTLP_(TRACES_)HEADERS`/`TIMEOUT`/`COMPRESSION` itself.
  * Only the OTLP/HTTP protocol is exported (`OTEL_EXPORTER_OTLP_PROTOCOL=grpc` is refused by name).
  */
 

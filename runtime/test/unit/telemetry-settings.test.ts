@@ -1,4 +1,4 @@
-/** Tracing settings from the standard OpenTelemetry variables (table-driven), and log lines correlated by trace_id/span_id. */
+/** Tracing and tracer settings from the standard OpenTelemetry variables (table-driven), and log lines correlated by trace_id/span_id. */
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
@@ -7,6 +7,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { createLogger } from '../../src/log.ts';
 import { deliveryOrigin, knativeConsumerGroup } from '../../src/telemetry/messaging.ts';
 import { tracingSettings } from '../../src/telemetry/settings.ts';
+import { DEFAULT_SCHEDULE_DELAY_MS, tracerSettings } from '../../src/telemetry/tracer-settings.ts';
 
 const cases: { name: string; env: Record<string, string>; expected: ReturnType<typeof tracingSettings> }[] = [
   { name: 'nothing set: off', env: {}, expected: { enabled: false, why: 'no OTEL_EXPORTER_OTLP_ENDPOINT (or OTLP_ENDPOINT) set' } },
@@ -25,6 +26,34 @@ for (const { name, env, expected } of cases) {
 
 test('an OTLP protocol the exporter cannot speak is refused by name, not silently untraced', () => {
   assert.throws(() => tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), /OTEL_EXPORTER_OTLP_PROTOCOL=grpc/);
+});
+
+const tracerCases: { name: string; env: Record<string, string>; expected: ReturnType<typeof tracerSettings> }[] = [
+  { name: 'nothing set: parent-based always-on, SDK limits, 500 ms batches', env: {}, expected: { sampler: { name: 'parentbased_always_on' }, spanLimits: {}, batching: { scheduledDelayMillis: DEFAULT_SCHEDULE_DELAY_MS } } },
+  { name: 'always_off (any case)', env: { OTEL_TRACES_SAMPLER: ' Always_Off ' }, expected: { sampler: { name: 'always_off' }, spanLimits: {}, batching: { scheduledDelayMillis: DEFAULT_SCHEDULE_DELAY_MS } } },
+  { name: 'a ratio sampler takes OTEL_TRACES_SAMPLER_ARG', env: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }, expected: { sampler: { name: 'parentbased_traceidratio', ratio: 0.25 }, spanLimits: {}, batching: { scheduledDelayMillis: DEFAULT_SCHEDULE_DELAY_MS } } },
+  { name: 'a ratio sampler without its argument samples everything', env: { OTEL_TRACES_SAMPLER: 'traceidratio' }, expected: { sampler: { name: 'traceidratio', ratio: 1 }, spanLimits: {}, batching: { scheduledDelayMillis: DEFAULT_SCHEDULE_DELAY_MS } } },
+  {
+    name: 'span limits: the span-specific variable wins over the general one',
+    env: { OTEL_ATTRIBUTE_COUNT_LIMIT: '64', OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: '32', OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '4096', OTEL_SPAN_EVENT_COUNT_LIMIT: '8', OTEL_LINK_ATTRIBUTE_COUNT_LIMIT: '4', OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT: '16' },
+    expected: { sampler: { name: 'parentbased_always_on' }, spanLimits: { attributeCountLimit: 32, attributeValueLengthLimit: 4096, eventCountLimit: 8, attributePerLinkCountLimit: 4, attributePerEventCountLimit: 16 }, batching: { scheduledDelayMillis: DEFAULT_SCHEDULE_DELAY_MS } },
+  },
+  {
+    name: 'OTEL_BSP_* set the batching',
+    env: { OTEL_BSP_SCHEDULE_DELAY: '5000', OTEL_BSP_EXPORT_TIMEOUT: '10000', OTEL_BSP_MAX_QUEUE_SIZE: '4096', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '256' },
+    expected: { sampler: { name: 'parentbased_always_on' }, spanLimits: {}, batching: { scheduledDelayMillis: 5000, exportTimeoutMillis: 10000, maxQueueSize: 4096, maxExportBatchSize: 256 } },
+  },
+];
+
+for (const { name, env, expected } of tracerCases) {
+  test(`tracer settings: ${name}`, () => assert.deepEqual(tracerSettings(env), expected));
+}
+
+test('a sampler, ratio or limit that cannot be honoured is refused by name, not replaced by a default', () => {
+  assert.throws(() => tracerSettings({ OTEL_TRACES_SAMPLER: 'always_of' }), /OTEL_TRACES_SAMPLER=always_of/);
+  assert.throws(() => tracerSettings({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.5' }), /OTEL_TRACES_SAMPLER_ARG=1.5/);
+  assert.throws(() => tracerSettings({ OTEL_BSP_SCHEDULE_DELAY: '1s' }), /OTEL_BSP_SCHEDULE_DELAY=1s/);
+  assert.throws(() => tracerSettings({ OTEL_SPAN_LINK_COUNT_LIMIT: '-1' }), /OTEL_SPAN_LINK_COUNT_LIMIT=-1/);
 });
 
 test('the delivery states its consumer group and partition; without it the group is the manifests\'', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiException } from '@kubernetes/client-node';
-import { classifyKubernetesError } from '../../src/kubernetes-errors.ts';
+import { classifyKubernetesError, networkReason } from '../../src/kubernetes-errors.ts';
 import type { WorkloadRef } from '../../src/workload.ts';
 
 const ref: WorkloadRef = { cluster: 'upshift-b', namespace: 'shop', kind: 'Deployment', name: 'web', container: 'app' };
@@ -24,4 +24,22 @@ for (const c of cases) {
     assert.equal(failure.retriable, c.retriable);
     assert.match(failure.message, c.message);
   });
+}
+
+const refused = (port: number) => Object.assign(new Error(`connect ECONNREFUSED 127.0.0.1:${port}`), { code: 'ECONNREFUSED' });
+
+test('kubernetes errors: an unanswered request names its network cause, not just "fetch failed"', () => {
+  const failure = classifyKubernetesError(new TypeError('fetch failed', { cause: refused(56452) }), 'patch', ref);
+  assert.equal(failure.message, 'cluster upshift-b unreachable during patch of Deployment shop/web in cluster upshift-b: fetch failed: connect ECONNREFUSED 127.0.0.1:56452');
+});
+
+const reasons: Array<{ name: string; error: unknown; reason: string }> = [
+  { name: 'a plain error', error: new Error('The operation was aborted due to timeout'), reason: 'The operation was aborted due to timeout' },
+  { name: 'a code the cause message lacks', error: new TypeError('fetch failed', { cause: Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }) }), reason: 'fetch failed: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)' },
+  { name: 'every address tried', error: new TypeError('fetch failed', { cause: Object.assign(new AggregateError([refused(1), refused(2)], ''), { code: 'ECONNREFUSED' }) }), reason: 'fetch failed: connect ECONNREFUSED 127.0.0.1:1; connect ECONNREFUSED 127.0.0.1:2' },
+  { name: 'not an error', error: 'boom', reason: 'boom' },
+];
+
+for (const c of reasons) {
+  test(`network reason: ${c.name}`, () => assert.equal(networkReason(c.error), c.reason));
 }
