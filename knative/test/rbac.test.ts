@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AuthorizationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { apiClientMaker } from '@upshift/workloads';
 import { stringify } from 'yaml';
 import { loadInstallSettings } from '../src/install.ts';
 import { deployments, NAMESPACE } from '../src/spec.ts';
@@ -89,7 +90,7 @@ function authorization(context: string): AuthorizationV1Api {
   const config = new KubeConfig();
   config.loadFromDefault();
   config.setCurrentContext(context);
-  return config.makeApiClient(AuthorizationV1Api);
+  return apiClientMaker(config)(AuthorizationV1Api);
 }
 
 /** Whether the ServiceAccount may do `question` in `target` (undefined: cluster-wide, for any namespace). */

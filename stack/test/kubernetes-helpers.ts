@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { AppsV1Api, AuthorizationV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import type { V1Deployment } from '@kubernetes/client-node';
+import { apiClientMaker } from '@upshift/workloads';
 
 const execFileAsync = promisify(execFile);
 
@@ -29,15 +30,16 @@ export function clientsFor(context: string): ClusterClients {
   return clientsFromConfig(context, kubeConfig);
 }
 
-/** Clients for an already loaded kubeconfig. */
+/** Clients for an already loaded kubeconfig, sharing their connections as upshift's cluster clients do. */
 export function clientsFromConfig(context: string, kubeConfig: KubeConfig): ClusterClients {
+  const makeClient = apiClientMaker(kubeConfig);
   return {
     context,
     kubeConfig,
-    core: kubeConfig.makeApiClient(CoreV1Api),
-    apps: kubeConfig.makeApiClient(AppsV1Api),
-    rbac: kubeConfig.makeApiClient(RbacAuthorizationV1Api),
-    authz: kubeConfig.makeApiClient(AuthorizationV1Api),
+    core: makeClient(CoreV1Api),
+    apps: makeClient(AppsV1Api),
+    rbac: makeClient(RbacAuthorizationV1Api),
+    authz: makeClient(AuthorizationV1Api),
   };
 }
 

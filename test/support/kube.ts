@@ -2,7 +2,8 @@
  * Kubernetes test support on the stack's two clusters: a fresh namespace per test in both clusters,
  * sample Deployments/StatefulSets, and reads of what actually runs.
  */
-import { AppsV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1Deployment } from '@kubernetes/client-node';
+import { AppsV1Api, AuthorizationV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1Deployment } from '@kubernetes/client-node';
+import { apiClientMaker } from '@upshift/workloads';
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -12,12 +13,29 @@ import { join } from 'node:path';
 /** The stack's cluster (context) names. */
 export const clusterNames = ['upshift-a', 'upshift-b'] as const;
 
-/** Clients for one context of $KUBECONFIG. */
-export function kube(context: string) {
-  const config = new KubeConfig();
-  config.loadFromDefault();
-  config.setCurrentContext(context);
-  return { config, apps: config.makeApiClient(AppsV1Api), core: config.makeApiClient(CoreV1Api), rbac: config.makeApiClient(RbacAuthorizationV1Api) };
+/** Clients of one kubeconfig context. */
+export interface Kube { config: KubeConfig; apps: AppsV1Api; core: CoreV1Api; rbac: RbacAuthorizationV1Api; authorization: AuthorizationV1Api }
+
+const kubes = new Map<string, Kube>();
+
+/**
+ * Clients for one context of $KUBECONFIG, made once per (file, context) so that a test's requests share
+ * their connections as upshift's do (see apiClientMaker) instead of a TLS handshake each.
+ */
+export function kube(context: string): Kube {
+  const key = `${process.env.KUBECONFIG ?? ''}|${context}`;
+  let clients = kubes.get(key);
+  if (!clients) {
+    const config = new KubeConfig();
+    config.loadFromDefault();
+    config.setCurrentContext(context);
+    const makeClient = apiClientMaker(config);
+    clients = {
+      config, apps: makeClient(AppsV1Api), core: makeClient(CoreV1Api), rbac: makeClient(RbacAuthorizationV1Api), authorization: makeClient(AuthorizationV1Api),
+    };
+    kubes.set(key, clients);
+  }
+  return clients;
 }
 
 /** A namespace created in every cluster, with a delete. */

@@ -50,26 +50,34 @@ function connectionKeeper(): (request: RequestContext) => void {
   };
 }
 
+/** A generated API class of client-node (`CoreV1Api`, `AppsV1Api`, …). */
+export type ApiClass<T> = new (configuration: ReturnType<typeof createConfiguration>) => T;
+
 /**
- * An API client of `config`'s current cluster whose every request is aborted after the request timeout
- * and goes over the connections `keep` holds.
+ * What `config.makeApiClient` is for `config`'s current cluster, except that every client it makes sends
+ * its requests over the connections of that one cluster (the first request's Agent) and aborts each after
+ * the request timeout. Cluster clients are made by it; so are tests' and benchmarks' clients, so they pay
+ * the same connections as upshift does.
  */
-function apiClient<T>(config: KubeConfig, keep: (request: RequestContext) => void, api: new (configuration: ReturnType<typeof createConfiguration>) => T): T {
+export function apiClientMaker(config: KubeConfig): <T>(api: ApiClass<T>) => T {
   const cluster = config.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current cluster');
-  const timeoutMs = requestTimeoutMs();
-  return new api(createConfiguration({
-    baseServer: new ServerConfiguration(cluster.server, {}),
-    authMethods: { default: config },
-    promiseMiddleware: [{
-      pre: (request: RequestContext) => {
-        keep(request); // runs after the kubeconfig set this request's credentials and Agent
-        request.setSignal(AbortSignal.timeout(timeoutMs));
-        return Promise.resolve(request);
-      },
-      post: (response) => Promise.resolve(response),
-    }],
-  }));
+  const keep = connectionKeeper();
+  return (api) => {
+    const timeoutMs = requestTimeoutMs();
+    return new api(createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: config },
+      promiseMiddleware: [{
+        pre: (request: RequestContext) => {
+          keep(request); // runs after the kubeconfig set this request's credentials and Agent
+          request.setSignal(AbortSignal.timeout(timeoutMs));
+          return Promise.resolve(request);
+        },
+        post: (response) => Promise.resolve(response),
+      }],
+    }));
+  };
 }
 
 /** Loads the kubeconfig for a cluster of the policy and builds its clients. */
@@ -85,13 +93,13 @@ export function clusterClients(access: ClusterAccess): ClusterClients {
     }
     config.setCurrentContext(context);
   }
-  const keep = connectionKeeper();
+  const makeClient = apiClientMaker(config);
   return {
     cluster: access.name,
     config,
-    apps: apiClient(config, keep, AppsV1Api),
-    core: apiClient(config, keep, CoreV1Api),
-    authorization: apiClient(config, keep, AuthorizationV1Api),
+    apps: makeClient(AppsV1Api),
+    core: makeClient(CoreV1Api),
+    authorization: makeClient(AuthorizationV1Api),
     health: new Health(config),
   };
 }

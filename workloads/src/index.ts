@@ -3,7 +3,7 @@
  * rollout (patch and watch), verify (availability) and the demo. The pure rules are also exported alone
  * as `@upshift/workloads/core`, the only part a function's `src/core/` may import.
  */
-export { ClusterRegistry, clusterClients, type ClusterAccess, type ClusterClients } from './clusters.ts';
+export { apiClientMaker, ClusterRegistry, clusterClients, type ApiClass, type ClusterAccess, type ClusterClients } from './clusters.ts';
 export {
   annotations, currentImage, fieldManager, observePods, observeWorkload, patchImage, workloadAvailability, type WorkloadRef,
 } from './workload.ts';

@@ -36,24 +36,43 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, timeo
   }
 }
 
-test('a shard whose table is blocked by another lock holds, says why in its step and progress, and migrates once the lock goes', { timeout: 45_000 }, async () => {
-  const runId = uuidv7();
+/** Starts a run and fans its migration out to one shard of 200-row batches: that shard's request. */
+async function oneShardRequest(runId: string) {
   await withTransaction(t.store, async (tx) => void assert.ok(await startRun(tx, runId, {}, [])));
-  const expand = await t.handle(fixtureEvent('migration.expand.requested', (data) => ({ ...data, runId, migrations: [ref] })));
-  assert.equal(expand.statusCode, 200);
+  assert.equal((await t.handle(fixtureEvent('migration.expand.requested', (data) => ({ ...data, runId, migrations: [ref] })))).statusCode, 200);
   const fanned = await t.handle(fixtureEvent('migration.requested', (data) => ({ ...data, runId, migrations: data.migrations.map((m) => ({ ...m, ref, shards: 1, batchSize: 200 })) })));
   const [request] = (await t.outputsOf(fanned)).filter((e) => isEventOf(e, 'shard.requested'));
-  assert.ok(request);
+  assert.ok(request && isEventOf(request, 'shard.requested'));
+  return request;
+}
 
+/**
+ * Another session holds SHARE on the orders table and the application's update of order `id` waits
+ * behind it; `release` lets both go, `close` ends both sessions.
+ */
+async function blockOrders(id: number, note: string) {
   const blocker = new pg.Client({ connectionString: fixture.shopUrl, application_name: 'blocker' });
   const app = new pg.Client({ connectionString: fixture.shopUrl, application_name: 'shop-app' });
   await Promise.all([blocker.connect(), app.connect()]);
+  await blocker.query('BEGIN');
+  await blocker.query('LOCK TABLE orders IN SHARE MODE');
+  const appWrite = app.query('UPDATE orders SET note = $1 WHERE id = $2', [note, id]);
+  appWrite.catch(() => undefined); // awaited by release; a session closed first must not fail the run
+  const close = async () => {
+    await blocker.query('ROLLBACK').catch(() => undefined);
+    await Promise.all([blocker.end(), app.end()]);
+  };
+  await until('the application write to wait', async () => ((await shop.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'shop-app' AND wait_event_type = 'Lock'`)).rows[0]?.n === 1 ? true : undefined))
+    .catch(async (error: unknown) => { await close(); throw error; });
+  return { release: async () => { await blocker.query('ROLLBACK'); await appWrite; }, close };
+}
+
+test('a shard whose table is blocked by another lock holds, says why in its step and progress, and migrates once the lock goes', { timeout: 45_000 }, async () => {
+  const runId = uuidv7();
+  const request = await oneShardRequest(runId);
+  const blocked = await blockOrders(7, 'app write while blocked');
   try {
-    await blocker.query('BEGIN');
-    await blocker.query('LOCK TABLE orders IN SHARE MODE');
-    const appWrite = app.query(`UPDATE orders SET note = 'app write while blocked' WHERE id = 7`);
-    await until('the application write to wait', async () => ((await shop.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'shop-app' AND wait_event_type = 'Lock'`)).rows[0]?.n === 1 ? true : undefined));
     const handling = t.handle(request);
     const held = await until('the shard step to say it holds', async () => {
       const [shard] = await shardsOfRun(t.store, runId);
@@ -69,8 +88,7 @@ test('a shard whose table is blocked by another lock holds, says why in its step
     assert.match(message, /: 0 scanned, 0 changed in 0 batches .*; throttle held \d+ s: 1 session waiting for locks on public\.orders/);
     const { rows: untouched } = await shop.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE schema_version = 2');
     assert.equal(untouched[0]?.n, 0, 'no batch ran while the table was blocked');
-    await blocker.query('ROLLBACK');
-    await appWrite;
+    await blocked.release();
     const result = await handling;
     assert.equal(result.statusCode, 200, JSON.stringify(result.body));
     const [completed] = await t.outputsOf(result);
@@ -79,31 +97,19 @@ test('a shard whose table is blocked by another lock holds, says why in its step
     const { rows: kept } = await shop.query<{ note: string }>('SELECT note FROM orders WHERE id = 7');
     assert.equal(kept[0]?.note, 'app write while blocked', 'the application write made while the shard held is kept');
   } finally {
-    await blocker.query('ROLLBACK').catch(() => undefined);
-    await Promise.all([blocker.end(), app.end()]);
+    await blocked.close();
   }
 });
 
 test('a restore goes through the store throttle: it holds while the table is blocked by another lock (no page queues behind it) and restores once the lock goes', { timeout: 45_000 }, async () => {
   const runId = uuidv7();
-  await withTransaction(t.store, async (tx) => void assert.ok(await startRun(tx, runId, {}, [])));
-  assert.equal((await t.handle(fixtureEvent('migration.expand.requested', (data) => ({ ...data, runId, migrations: [ref] })))).statusCode, 200);
-  const fanned = await t.handle(fixtureEvent('migration.requested', (data) => ({ ...data, runId, migrations: data.migrations.map((m) => ({ ...m, ref, shards: 1, batchSize: 200 })) })));
-  const [request] = (await t.outputsOf(fanned)).filter((e) => isEventOf(e, 'shard.requested'));
-  assert.ok(request && isEventOf(request, 'shard.requested'));
+  const request = await oneShardRequest(runId);
   assert.equal((await t.handle(request)).statusCode, 200);
   const migrated = async () => (await shop.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE schema_version = 2')).rows[0]?.n;
   assert.equal(await migrated(), 1000);
 
-  const blocker = new pg.Client({ connectionString: fixture.shopUrl, application_name: 'blocker' });
-  const app = new pg.Client({ connectionString: fixture.shopUrl, application_name: 'shop-app' });
-  await Promise.all([blocker.connect(), app.connect()]);
+  const blocked = await blockOrders(9, 'app write while the restore held');
   try {
-    await blocker.query('BEGIN');
-    await blocker.query('LOCK TABLE orders IN SHARE MODE');
-    const appWrite = app.query(`UPDATE orders SET note = 'app write while the restore held' WHERE id = 9`);
-    await until('the application write to wait', async () => ((await shop.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'shop-app' AND wait_event_type = 'Lock'`)).rows[0]?.n === 1 ? true : undefined));
     const restore = fixtureEvent('shard.restore.requested', (data) => ({ ...data, runId, shardId: request.data.shardId, migration: ref, reason: 'test: restore while blocked' }));
     const handling = t.handle(restore);
     await new Promise((resolve) => setTimeout(resolve, 2500));
@@ -111,8 +117,7 @@ test('a restore goes through the store throttle: it holds while the table is blo
       `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name <> 'shop-app' AND wait_event_type = 'Lock'`);
     assert.equal(queued[0]?.n, 0, 'no restore page queued behind the lock (only the application waits)');
     assert.equal(await migrated(), 1000, 'nothing restored while the table was blocked');
-    await blocker.query('ROLLBACK');
-    await appWrite;
+    await blocked.release();
     const result = await handling;
     assert.equal(result.statusCode, 200, JSON.stringify(result.body));
     const [done] = await t.outputsOf(result);
@@ -120,7 +125,6 @@ test('a restore goes through the store throttle: it holds while the table is blo
     assert.equal(done.data.outcome, 'restored', JSON.stringify(done.data));
     assert.equal(await migrated(), 0, 'every row is back at the old version');
   } finally {
-    await blocker.query('ROLLBACK').catch(() => undefined);
-    await Promise.all([blocker.end(), app.end()]);
+    await blocked.close();
   }
 });
