@@ -6,7 +6,7 @@
  * throttle says so and falls back to batch time and the shared budget.
  */
 import { MongoClient } from 'mongodb';
-import { MongoMigrationFile, openEngine } from '@upshift/migrations';
+import { createMongoEngine, MongoMigrationFile } from '@upshift/migrations';
 import { addRound, onlineRounds, onlineVariants, printPhases, upshiftBackfill, variantOf, withWriter, writerAlone, type BackfillResult, type PhaseRuns } from './online.ts';
 import { newBatchRecord } from './online-batches.ts';
 import type { StoreWriter } from './online-writer.ts';
@@ -59,9 +59,10 @@ export async function benchOnlineMongo(mongoUrl: string, controlUrl: string): Pr
         });
         const migration = { ...file, ref: `online-${name}@1`, file: '(bench)', checksum: '' };
         const env = { BENCH_MONGODB_URL: mongoUrl };
-        const engine = openEngine(migration, env);
+        const variant = variantOf(name);
+        const engine = createMongoEngine(migration, { connectionString: mongoUrl, ...(variant.writesPerCommand === undefined ? {} : { writesPerCommand: variant.writesPerCommand }) });
         let result: BackfillResult = { changed: 0, retried: 0, states: new Map<string, number>(), batches: newBatchRecord() };
-        const during = await withWriter(writer(collection), docs, async () => { result = await upshiftBackfill(engine, migration, env, variantOf(name), controlUrl); });
+        const during = await withWriter(writer(collection), docs, async () => { result = await upshiftBackfill(engine, migration, env, variant, controlUrl); });
         await engine.dropBackups();
         await engine.close();
         addRound(phases, name, { ...during, ...result });

@@ -6,7 +6,7 @@
  * throttle's defaults), each on a fresh copy of the table. Printed: writer p99 during (c) ÷ alone (goal
  * ≤ 1.5×) and (c)'s rows/s ÷ (b)'s rows/s, both with the writer on (goal ≥ 0.8×). BENCH_ONLINE_VARIANTS
  * adds comparisons (`before`: 200 ms batches, no store throttle — upshift before issue 20; `no-backup`;
- * `target-<ms>`). Sizes: BENCH_ONLINE_ROWS (default 1,000,000), BENCH_ONLINE_DOCS (MongoDB, default
+ * `target-<ms>`; `mongo-cmd-<n>`: n writes per MongoDB command). Sizes: BENCH_ONLINE_ROWS (default 1,000,000), BENCH_ONLINE_DOCS (MongoDB, default
  * 20,000), BENCH_ONLINE_BASELINE_SECONDS (default 10), BENCH_ONLINE_STORES (default `postgres,mongodb`).
  * Shards in flight: BENCH_ONLINE_IN_FLIGHT (default 4, migrate-shard's default slots per process).
  */
@@ -41,9 +41,11 @@ export interface Variant {
   backup: boolean;
   /** `fitted`: the shard loop's controller; `proportional`: the one before it (time ∝ size). */
   sizing: 'fitted' | 'proportional';
+  /** MongoDB: writes per command of a backfill batch (undefined: the engine's default). */
+  writesPerCommand?: number;
 }
 
-/** The variants by name: `upshift` (the default policy), `before`, `proportional`, `no-backup`, `target-<ms>`, `in-flight-<n>`. */
+/** The variants by name: `upshift` (the default policy), `before`, `proportional`, `no-backup`, `target-<ms>`, `in-flight-<n>`, `mongo-cmd-<n>`. */
 export function variantOf(name: string): Variant {
   const policy = { limits: defaultStrategyThrottle, backup: true, sizing: 'fitted' } as const;
   if (name === 'before') return { name: 'upshift before issue 20 (200 ms batches, no store throttle, proportional sizing)', limits: undefined, backup: true, sizing: 'proportional' };
@@ -53,6 +55,8 @@ export function variantOf(name: string): Variant {
   if (target) return { ...policy, name: `upshift, ${target} ms batches`, limits: { ...defaultStrategyThrottle, targetBatchMs: Number(target) } };
   const inFlight = /^in-flight-(\d+)$/.exec(name)?.[1];
   if (inFlight) return { ...policy, name: `upshift, at most ${inFlight} batch(es) of the store at once`, limits: { ...defaultStrategyThrottle, storeBatchesInFlight: Number(inFlight) } };
+  const perCommand = /^mongo-cmd-(\d+)$/.exec(name)?.[1];
+  if (perCommand) return { ...policy, name: `upshift, ${perCommand} writes per MongoDB command`, writesPerCommand: Number(perCommand) };
   return { ...policy, name: 'upshift default policy (store throttle on, backup on)' };
 }
 

@@ -40,11 +40,16 @@ after(async () => {
 const byId = (index: number) => ({ _id: customerId(index) } as unknown as Document);
 const exact = { promoteValues: false } as const;
 
-/** A fresh collection of `count` customers (overrides by index) and an engine whose writes `race` can interleave. */
-async function setUp(count: number, overrides: Record<number, Document>, race: (phase: string) => Promise<void>, misses: string[] = []): Promise<MigrationEngine> {
+/**
+ * A fresh collection of `count` customers (overrides by index) and an engine whose writes `race` can
+ * interleave, writing `writesPerCommand` per command (undefined: the engine's default).
+ */
+async function setUp(count: number, overrides: Record<number, Document>, race: (phase: string) => Promise<void>, misses: string[] = [], writesPerCommand?: number): Promise<MigrationEngine> {
   await db.dropDatabase();
   await customers.insertMany(Array.from({ length: count }, (_, index) => ({ ...customer(index + 1), ...overrides[index + 1] })));
-  const engine = createMongoEngine(migration, { connectionString: process.env.MONGODB_URL ?? '', hooks: { beforeWrite: race, onCasMiss: (key) => misses.push(key) } });
+  const engine = createMongoEngine(migration, {
+    connectionString: process.env.MONGODB_URL ?? '', hooks: { beforeWrite: race, onCasMiss: (key) => misses.push(key) }, ...(writesPerCommand === undefined ? {} : { writesPerCommand }),
+  });
   await engine.expand('run-race');
   return engine;
 }
@@ -68,7 +73,7 @@ test('precondition: the server applies concurrent updates of one document atomic
     + '(stock FerretDB 1.24 reads, modifies and writes back a whole document without a lock; see migrations/README "What a rollback keeps")');
 });
 
-test('a write made between a batch read and its write is kept: the document is planned again from a fresh read and its backup entry replaced', async () => {
+for (const writesPerCommand of [undefined, 3]) test(`a write made between a batch read and its write is kept: the document is planned again from a fresh read and its backup entry replaced (${writesPerCommand ?? 'default'} writes per command)`, async () => {
   const misses: string[] = [];
   let raced = false;
   const engine = await setUp(20, { 6: { phone: null }, 7: { phone: new BSON.Int32(5) }, 8: { phone: 'x' } }, async (phase) => {
@@ -82,7 +87,7 @@ test('a write made between a batch read and its write is kept: the document is p
     await customers.updateOne(byId(6), { $unset: { phone: '' } }); // null → missing: {$eq: null} would still match
     await customers.updateOne(byId(7), { $set: { phone: new BSON.Double(5) } }); // int 5 → double 5: $eq alone would still match
     await customers.updateOne(byId(8), { $set: { phone: ['x', 'y'] } }); // 'x' → ['x', 'y']: $eq alone would still match
-  }, misses);
+  }, misses, writesPerCommand);
   try {
     const result = await engine.runBatch({ range: whole, after: null, ceiling: null, batchSize: 100, backup: true });
     assert.equal(result.changed, 18, 'all but the document the application migrated and the one it deleted');
@@ -101,6 +106,21 @@ test('a write made between a batch read and its write is kept: the document is p
     assert.equal(entries.size, 18, 'no entry for documents this run did not migrate');
     assert.deepEqual(entries.get(customerId(1))?.find((change) => change.path === 'phone'), { path: 'phone', before: 'raced phone' }, 'the entry holds the pre-image of the write that happened');
     assert.equal(entries.has(customerId(4)) || entries.has(customerId(5)), false);
+  } finally {
+    await engine.close();
+  }
+});
+
+test('a batch resumed after a crash replaces the backup entries already there by its own, in commands of 3, before writing', async () => {
+  const engine = await setUp(10, {}, async () => undefined, [], 3);
+  try {
+    await backup.insertMany([4, 5, 9].map((index) => ({ _id: customerId(index) as unknown as Document['_id'], changes: [{ path: 'stale', before: 'from the crashed run' }] })));
+    const result = await engine.runBatch({ range: whole, after: null, ceiling: null, batchSize: 100, backup: true });
+    assert.equal(result.changed, 10);
+    const entries = await backup.find({}).toArray();
+    assert.equal(entries.length, 10);
+    for (const entry of entries) assert.equal((entry.changes as Document[]).some((change) => change.path === 'stale'), false, `the entry of ${String(entry._id)} is this run's`);
+    assert.deepEqual(((await backup.findOne(byId(5)))?.changes as Document[]).find((change) => change.path === 'phone'), { path: 'phone', before: '+49 30 1005' }, 'a replaced entry holds this run\'s pre-image');
   } finally {
     await engine.close();
   }

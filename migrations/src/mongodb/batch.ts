@@ -1,6 +1,6 @@
 /**
  * One MongoDB batch without transactions: plan every document's compare-and-set write (a throwing
- * transform leaves no trace), back up what each write changes, then write 50 per command. A write that
+ * transform leaves no trace), back up what each write changes, then write `writesPerCommand` per command. A write that
  * matched nothing met a document the application changed since the read: it is read again and, while
  * still pending, planned and written again (its backup entry replaced first); one that is no longer
  * pending was migrated or deleted by the application and is left alone.
@@ -15,11 +15,19 @@ import { planDocument } from './plan.ts';
 import type { Direction, DocumentPlan } from './plan.ts';
 
 /**
- * Writes per command. Stock FerretDB 1.24 never answers an `update` command of 100 or more statements
- * (it holds a pooled connection per statement until the command ends; the stack's build is patched,
- * see stack/src/components/ferretdb.ts), so writes go in commands of 50 — harmless on MongoDB.
+ * Writes per command at most. Stock FerretDB 1.24 never answers an `update` command of 100 or more
+ * statements (it holds a pooled connection per statement until the command ends; the stack's build is
+ * patched, see stack/src/components/ferretdb.ts), so writes go in commands of 50 at most — harmless on MongoDB.
  */
 export const maxWritesPerCommand = 50;
+
+/**
+ * Writes per command of a backfill (its backup inserts and its compare-and-set updates) by default.
+ * Measured on the stack's FerretDB (bench/README.md, `src/online.ts`): commands of 2–20 cost throughput
+ * (0.27–0.64× `updateMany` against 0.61–0.67× at 50) and did not lower an application writer's p99,
+ * which FerretDB's per-statement update lock and SQLite's write lock set, not the command size.
+ */
+export const defaultWritesPerCommand = maxWritesPerCommand;
 
 /** Attempts of one document's write within a batch before the batch gives way (THROTTLED). */
 export const maxWriteAttempts = 5;
@@ -55,6 +63,14 @@ export interface BatchTarget {
   backup: Collection<Document> | undefined;
   direction: Direction;
   hooks: WriteHooks;
+  /** Writes per command, 1 to `maxWritesPerCommand` (default `defaultWritesPerCommand`). */
+  writesPerCommand?: number;
+}
+
+/** The writes per command a batch of `target` uses: its own setting, kept within 1 and `maxWritesPerCommand`. */
+export function writesPerCommandOf(target: { writesPerCommand?: number }): number {
+  const asked = Math.floor(target.writesPerCommand ?? defaultWritesPerCommand);
+  return Math.min(maxWritesPerCommand, Math.max(1, Number.isFinite(asked) ? asked : defaultWritesPerCommand));
 }
 
 /** Plans, backs up and writes the documents of a page; returns how many this batch changed. */
@@ -62,11 +78,12 @@ export async function migrateDocuments(target: BatchTarget, documents: Document[
   const plans: DocumentPlan[] = [];
   for (const document of documents) plans.push(await planDocument(document, target.direction));
   let todo = plans.filter((plan) => plan.write !== undefined);
-  if (target.backup) await backUp(target.backup, todo);
+  const perCommand = writesPerCommandOf(target);
+  if (target.backup) await backUp(target.backup, todo, perCommand);
   let changed = 0;
   for (let attempt = 1; todo.length > 0; attempt += 1) {
     await target.hooks.beforeWrite?.('backfill', todo.map((plan) => plan.key));
-    const outcome = await writeChunks(target.collection, target.direction.ref, todo);
+    const outcome = await writeChunks(target.collection, target.direction.ref, todo, perCommand);
     changed += outcome.matched;
     const retry: DocumentPlan[] = [];
     for (const chunk of outcome.missed) retry.push(...(await resolveMisses(target, chunk.plans, chunk.plans.length - chunk.matched)));
@@ -75,7 +92,7 @@ export async function migrateDocuments(target: BatchTarget, documents: Document[
     if (first && attempt >= maxWriteAttempts) {
       throw new MigrationError('THROTTLED', `${target.direction.ref}: document ${first.key} kept changing during the backfill (${maxWriteAttempts} attempts)`, { migration: target.direction.ref, key: first.key });
     }
-    if (target.backup) await replaceBackups(target.backup, retry);
+    if (target.backup) await replaceBackups(target.backup, retry, perCommand);
     todo = retry;
   }
   return changed;
@@ -87,12 +104,11 @@ export interface ChunkOutcome<T> {
   matched: number;
 }
 
-/** Runs writes 50 per command; returns the total matched and the chunks where some write matched nothing. */
-export async function writeChunks<T extends { key: string; write?: { filter: Document; update: Document } }>(collection: Collection<Document>, ref: string, plans: T[]): Promise<{ matched: number; missed: ChunkOutcome<T>[] }> {
+/** Runs writes `perCommand` per command; returns the total matched and the chunks where some write matched nothing. */
+export async function writeChunks<T extends { key: string; write?: { filter: Document; update: Document } }>(collection: Collection<Document>, ref: string, plans: T[], perCommand = maxWritesPerCommand): Promise<{ matched: number; missed: ChunkOutcome<T>[] }> {
   let matched = 0;
   const missed: ChunkOutcome<T>[] = [];
-  for (let start = 0; start < plans.length; start += maxWritesPerCommand) {
-    const chunk = plans.slice(start, start + maxWritesPerCommand);
+  for (const chunk of chunksOf(plans, perCommand)) {
     const operations: AnyBulkWriteOperation<Document>[] = chunk.map((plan) => ({ updateOne: { filter: plan.write?.filter ?? {}, update: plan.write?.update ?? {} } }));
     try {
       const result = await collection.bulkWrite(operations, { ordered: false });
@@ -126,7 +142,7 @@ async function resolveMisses(target: BatchTarget, plans: DocumentPlan[], misses:
   const unwritten = replanned.filter((plan) => plan.write === undefined);
   if (target.backup) {
     const gone = states.filter((state) => state.pending).length + notOurs.length === misses ? [...notOurs, ...unwritten] : unwritten;
-    await deleteBackups(target.backup, gone);
+    await deleteBackups(target.backup, gone, writesPerCommandOf(target));
   }
   return replanned.filter((plan) => plan.write !== undefined);
 }
@@ -136,31 +152,41 @@ function backupEntry(plan: DocumentPlan): Document {
   return { _id: plan.id, changes: plan.changes };
 }
 
-/** Inserts the backup entries; one already there (a batch resumed after a crash) is replaced by this plan's, before the write. */
-async function backUp(backup: Collection<Document>, plans: DocumentPlan[]): Promise<void> {
-  if (plans.length === 0) return;
-  try {
-    await backup.insertMany(plans.map(backupEntry), { ordered: false });
-  } catch (error) {
-    const list = writeErrorsOf(error);
-    const onlyDuplicates = list.length > 0 && list.every((item) => item.code === 11000);
-    if (!onlyDuplicates) throw error;
-    await replaceBackups(backup, list.map((item) => plans[item.index ?? -1]).filter((plan): plan is DocumentPlan => plan !== undefined));
+/** `items` in consecutive chunks of `size` (the last one shorter). */
+export function chunksOf<T>(items: T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
+}
+
+/**
+ * Inserts the backup entries `perCommand` per command; one already there (a batch resumed after a crash)
+ * is replaced by this plan's, before the write.
+ */
+async function backUp(backup: Collection<Document>, plans: DocumentPlan[], perCommand: number): Promise<void> {
+  for (const chunk of chunksOf(plans, perCommand)) {
+    try {
+      await backup.insertMany(chunk.map(backupEntry), { ordered: false });
+    } catch (error) {
+      const list = writeErrorsOf(error);
+      const onlyDuplicates = list.length > 0 && list.every((item) => item.code === 11000);
+      if (!onlyDuplicates) throw error;
+      await replaceBackups(backup, list.map((item) => chunk[item.index ?? -1]).filter((plan): plan is DocumentPlan => plan !== undefined), perCommand);
+    }
   }
 }
 
 /** Replaces (or inserts) the backup entries of `plans` with their newest pre-image and write. */
-async function replaceBackups(backup: Collection<Document>, plans: DocumentPlan[]): Promise<void> {
-  for (let start = 0; start < plans.length; start += maxWritesPerCommand) {
-    const chunk = plans.slice(start, start + maxWritesPerCommand);
+async function replaceBackups(backup: Collection<Document>, plans: DocumentPlan[], perCommand: number): Promise<void> {
+  for (const chunk of chunksOf(plans, perCommand)) {
     await backup.bulkWrite(chunk.map((plan) => ({ replaceOne: { filter: withId({}, plan.id), replacement: { changes: plan.changes }, upsert: true } })), { ordered: false });
   }
 }
 
 /** Deletes the backup entries of documents this run did not migrate. */
-async function deleteBackups(backup: Collection<Document>, plans: DocumentPlan[]): Promise<void> {
-  for (let start = 0; start < plans.length; start += maxWritesPerCommand) {
-    await backup.bulkWrite(plans.slice(start, start + maxWritesPerCommand).map((plan) => ({ deleteOne: { filter: withId({}, plan.id) } })), { ordered: false });
+async function deleteBackups(backup: Collection<Document>, plans: DocumentPlan[], perCommand: number): Promise<void> {
+  for (const chunk of chunksOf(plans, perCommand)) {
+    await backup.bulkWrite(chunk.map((plan) => ({ deleteOne: { filter: withId({}, plan.id) } })), { ordered: false });
   }
 }
 

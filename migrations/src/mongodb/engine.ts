@@ -27,6 +27,8 @@ export interface MongoEngineOptions {
   statementTimeoutMs?: number;
   /** Observers of compare-and-set writes (misses for metrics; tests race writes through them). */
   hooks?: WriteHooks;
+  /** Writes per command of a backfill batch (default `defaultWritesPerCommand`; bench/src/online.ts compares sizes). */
+  writesPerCommand?: number;
 }
 
 /** The backup collection of a migration: `upshift_backup__<collection>__<name>__v<version>`. */
@@ -116,6 +118,7 @@ export function createMongoEngine(migration: MongoMigration, options: MongoEngin
     }),
     runBatch: (request) => guarded('running a batch', async () => runMongoBatch(request, pages, migration, {
       collection, backup: request.backup ? backup : undefined, direction: backfillDirection(migration, await loadedTransform()), hooks,
+      ...(options.writesPerCommand === undefined ? {} : { writesPerCommand: options.writesPerCommand }),
     })),
     restoreShard: (range, scope, aroundPage) => guarded('restoring a shard', async () => {
       const down = downDirection(migration, await loadedTransform('down'));
