@@ -47,7 +47,9 @@ test('a run waits at its gate before wave 2: a resume does not pass it, promote 
     const runId = await harness.request({ ...policy, spec: { ...policy.spec, strategy: { ...policy.spec.strategy, gates: [{ beforeWave: 2 }] } } });
     await until(async () => ((await gateWave(runId)) === 1 ? true : undefined), 30_000, 'the run never reached the gate before wave 2');
     assert.equal((await running('upshift-a', ns.name, 'db')).image, v('db', '2.0.0'), 'wave 1 rolled out before the gate');
-    assert.ok(harness.eventsOf(runId).some((e) => isEventOf(e, 'rollout.wave.completed') && e.data.wave === 0), 'wave 1 completed');
+    // The gate row can be visible before wave 1's completion event has been relayed to Kafka and collected.
+    const waveDone = await harness.waitFor(runId, ['rollout.wave.completed'], 10_000);
+    assert.ok(isEventOf(waveDone, 'rollout.wave.completed') && waveDone.data.wave === 0, 'wave 1 completed');
     await new Promise((resolve) => setTimeout(resolve, 3000));
     assert.equal((await running('upshift-a', ns.name, 'api')).image, v('api', '1.0.0'), 'wave 2 waits at its gate');
     const status = await runCli(harness, ['status', runId, '--database-url', harness.databaseUrl]);
