@@ -66,9 +66,12 @@ test('expands, fans out one shard.requested per shard and migrates every row and
       const shardId = String((e.data as { message?: string }).message).split(': ')[0] ?? '';
       perShard.set(shardId, [...(perShard.get(shardId) ?? []), Date.parse(e.time)]);
     }
+    // Reports are decided at least UPSHIFT_PROGRESS_INTERVAL_MS (1 s) apart; an event's time is taken a
+    // little later, after the run's tally is read in the checkpoint's transaction, and that read can wait
+    // on a loaded machine. Without the interval, reports would come once per batch, milliseconds apart.
     for (const [shardId, times] of perShard) {
       const sorted = times.sort((a, b) => a - b);
-      for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i]! - sorted[i - 1]! >= 990, `${shardId}: progress ${sorted[i]! - sorted[i - 1]!} ms apart`);
+      for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i]! - sorted[i - 1]! >= 750, `${shardId}: progress ${sorted[i]! - sorted[i - 1]!} ms apart`);
     }
   } finally {
     await rollout.stop();
