@@ -5,8 +5,9 @@
  * migrate stage per shard, and how long `upshift status <run>` takes on the finished run; the per-shard
  * cost of the largest size is printed as a ratio to the smallest's, measured in the same run (aim:
  * within 1.5×: nothing per shard reads every shard). Sizes: BENCH_MANY_SHARDS (default `1000,10000`);
- * BENCH_MANY_SHARDS_CONCURRENCY shards at once (default 8). One migration takes at most 4,096 shards
- * (the published events bound it), so a bigger run has several migrations, each on its own table.
+ * BENCH_MANY_SHARDS_CONCURRENCY shards at once (default 8). Each size is one migration on one table (up
+ * to 100,000 shards); past 4,096 shards the run announces it with the v2 events (`upgrade.planned.v2`,
+ * `migration.requested.v2`), and the `events` column says which version the run emitted.
  */
 import { rmSync } from 'node:fs';
 import { createEvent, entryFor, isEventOf, uuidv7, type AnyUpshiftEvent, type EventName } from '@upshift/events';
@@ -40,6 +41,8 @@ async function statusInProcess(runId: string, databaseUrl: string): Promise<{ ms
 interface SizeFigures {
   readonly shards: number;
   readonly migrations: number;
+  /** The version of the run's `upgrade.planned` (`v1`, or `v2` past 4,096 shards in a migration). */
+  readonly events: string;
   readonly totalMs: number;
   readonly migrateMs: number;
   readonly statusMs: number;
@@ -74,9 +77,10 @@ async function measure(shards: number): Promise<SizeFigures> {
     if (migrated !== shards) throw new Error(`upgrade.completed counts ${migrated} shards, expected ${shards}`);
     const at = (name: EventName) => Date.parse(t.harness.eventsOf(runId).filter((e) => e.type === entryFor(name).type).map((e) => e.time).sort().pop() ?? '') - started;
     const migrateMs = at('verify.results') - at('rollout.wave.completed');
+    const events = t.harness.eventsOf(runId).find((e) => isEventOf(e, 'upgrade.planned'))?.type.replace(/^.*\./, '') ?? '?';
     const status = await statusInProcess(runId, t.harness.databaseUrl);
     const statusProcess = await upshiftStatus([runId], t.harness.databaseUrl);
-    return { shards, migrations: split.length, totalMs, migrateMs, statusMs: status.ms, statusLines: status.lines, statusProcessMs: statusProcess.ms };
+    return { shards, migrations: split.length, events, totalMs, migrateMs, statusMs: status.ms, statusLines: status.lines, statusProcessMs: statusProcess.ms };
   } finally {
     await ns.remove();
     await t.stop();
@@ -95,9 +99,9 @@ export async function benchManyShards(): Promise<void> {
   }
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   process.stdout.write(`many shards: shards of 2 rows, ${concurrency} shards at a time, 1 workload already at target in 2 clusters (PostgreSQL as started by the stack)\n`);
-  process.stdout.write(`  shards  migrations  publish→completed  migrate stage  per shard   upshift status (in process; as a command, Node start-up included)\n`);
+  process.stdout.write(`  shards  migrations  events  publish→completed  migrate stage  per shard   upshift status (in process; as a command, Node start-up included)\n`);
   for (const f of figures) {
-    process.stdout.write(`  ${String(f.shards).padStart(6)}  ${String(f.migrations).padStart(10)}  ${s(f.totalMs).padStart(17)}  ${s(f.migrateMs).padStart(13)}  ${`${(f.migrateMs / f.shards).toFixed(2)} ms`.padStart(9)}   ${s(f.statusMs)} (${f.statusLines} lines; ${s(f.statusProcessMs)})\n`);
+    process.stdout.write(`  ${String(f.shards).padStart(6)}  ${String(f.migrations).padStart(10)}  ${f.events.padStart(6)}  ${s(f.totalMs).padStart(17)}  ${s(f.migrateMs).padStart(13)}  ${`${(f.migrateMs / f.shards).toFixed(2)} ms`.padStart(9)}   ${s(f.statusMs)} (${f.statusLines} lines; ${s(f.statusProcessMs)})\n`);
   }
   const small = figures[0];
   const large = figures.at(-1);

@@ -2,14 +2,16 @@
  * The catalogue: one entry per CloudEvent type upshift produces or consumes — its schema, version,
  * Kafka topic, partition key and consuming function. The dispatcher's routing, the knative
  * manifests, the generated JSON Schemas and the AsyncAPI document all derive from this table.
+ * A name may have several versions (`versionsOf`): producers emit the oldest that carries the data,
+ * consumers accept them all.
  */
 import type { z } from 'zod';
 import type { FunctionName } from './schemas/common.ts';
 import { RunControlApplied, RunControlRequested } from './schemas/control.ts';
-import { MigrationContractRequested, MigrationExpandDone, MigrationExpandRequested, MigrationRequested, RollbackRequested, ShardCompleted, ShardFailed, ShardRequested, ShardRestoreDone, ShardRestoreRequested } from './schemas/migration.ts';
+import { MigrationContractRequested, MigrationExpandDone, MigrationExpandRequested, MigrationRequested, MigrationRequestedV2, RollbackRequested, ShardCompleted, ShardFailed, ShardRequested, ShardRestoreDone, ShardRestoreRequested } from './schemas/migration.ts';
 import { RunProgress, VerifyRequested, VerifyResults } from './schemas/observe.ts';
 import { ImageRevertCheck, ImageRevertRequested, RolloutWaveCheck, RolloutWaveCompleted, RolloutWaveFailed, RolloutWaveRequested } from './schemas/rollout.ts';
-import { UpgradeCompleted, UpgradeFailed, UpgradePlanned, UpgradeRejected, UpgradeRequested, UpgradeRolledBack } from './schemas/upgrade.ts';
+import { UpgradeCompleted, UpgradeFailed, UpgradePlanned, UpgradePlannedV2, UpgradeRejected, UpgradeRequested, UpgradeRolledBack } from './schemas/upgrade.ts';
 
 /** Prefix of every upshift CloudEvent type (reverse DNS of upshift.dev). */
 export const TYPE_PREFIX = 'dev.upshift.';
@@ -66,7 +68,10 @@ function entry<const N extends string, const V extends number, S extends z.ZodTy
 
 const lifecycle = { lifecycle: true } as const;
 
-/** The catalogue, keyed by short name. */
+/**
+ * The catalogue, keyed by short name: each name's base version, the oldest upshift still emits and
+ * accepts (later versions are in `laterVersions`).
+ */
 export const catalogue = Object.freeze({
   'upgrade.requested': entry('upgrade.requested', 1, UpgradeRequested, { consumer: 'plan' }, 'A user asks for an upgrade run (upshift request, CI).'),
   'upgrade.planned': entry('upgrade.planned', 1, UpgradePlanned, lifecycle, 'The plan: waves and migration shards; last event of a dry run.'),
@@ -101,18 +106,41 @@ export const catalogue = Object.freeze({
 export type Catalogue = typeof catalogue;
 /** Short name of an event, e.g. `shard.requested`. */
 export type EventName = keyof Catalogue;
-/** Versioned CloudEvents type of a short name. */
-export type EventType<N extends EventName = EventName> = Catalogue[N]['type'];
-/** Parsed data of a short name. */
-export type EventData<N extends EventName> = z.infer<Catalogue[N]['schema']>;
+
+/**
+ * Later versions of a name, oldest first. A later version reads every event of the earlier ones (it
+ * widens a bound or adds an optional field); it is a type of its own (`…v2`), so the published schema
+ * of the earlier one never changes. `createEvent` emits the oldest version that carries the data as
+ * the newest reads it, so users' consumers of an earlier type keep working until a run needs the later
+ * one; upshift's consumers accept every version (`isEventOf` matches the name).
+ */
+export const laterVersions = Object.freeze({
+  'upgrade.planned': Object.freeze([entry('upgrade.planned', 2, UpgradePlannedV2, lifecycle, 'The plan, when a migration has more than 4,096 shards (else v1); last event of a dry run.')] as const),
+  'migration.requested': Object.freeze([entry('migration.requested', 2, MigrationRequestedV2, { consumer: 'migrate-shard' }, 'Backfill data, when a migration has more than 4,096 shards (else v1); fans out shard.requested.')] as const),
+} satisfies { readonly [N in EventName]?: readonly CatalogueEntry<N>[] });
+
+type LaterVersions = typeof laterVersions;
+/** Every catalogue entry of a short name (the union of its versions). */
+export type VersionOf<N extends EventName> = Catalogue[N] | (N extends keyof LaterVersions ? LaterVersions[N][number] : never);
+/** Versioned CloudEvents types of a short name (`dev.upshift.upgrade.planned.v1` | `….v2`). */
+export type EventType<N extends EventName = EventName> = VersionOf<N>['type'];
+/** Parsed data of a short name, whichever version carried it. */
+export type EventData<N extends EventName> = z.infer<VersionOf<N>['schema']>;
 /** Short names of public lifecycle events. */
 export type LifecycleEventName = { [N in EventName]: Catalogue[N]['lifecycle'] extends true ? N : never }[EventName];
 
-/** All entries, in catalogue order. */
-export const entries: readonly CatalogueEntry[] = Object.freeze(Object.values(catalogue));
+const later: { readonly [N in EventName]?: readonly CatalogueEntry[] } = laterVersions;
+
+/** The versions of a short name, oldest first. */
+export function versionsOf(name: EventName): readonly CatalogueEntry[] {
+  return [catalogue[name], ...(later[name] ?? [])];
+}
 
 /** All short names, in catalogue order. */
 export const eventNames = Object.freeze(Object.keys(catalogue)) as readonly EventName[];
+
+/** All entries, every version: in catalogue order, each name's versions oldest first. */
+export const entries: readonly CatalogueEntry[] = Object.freeze(eventNames.flatMap((name) => versionsOf(name)));
 
 const byType = new Map<string, CatalogueEntry>(entries.map((e) => [e.type, e]));
 

@@ -4,8 +4,9 @@
  * any CloudEvent-shaped value (e.g. what faas-js-runtime hands a function) against the catalogue.
  */
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
-import { catalogue, entryForType, type EventData, type EventName, type EventType, type CatalogueEntry } from './catalogue.ts';
+import { entryForType, versionsOf, type EventData, type EventName, type EventType, type CatalogueEntry } from './catalogue.ts';
 import { dataSchemaOf } from './dataschema.ts';
 import { ContractViolation, issuesFrom } from './errors.ts';
 import { Producer } from './schemas/common.ts';
@@ -115,9 +116,28 @@ export function toUpshiftEvent(value: unknown): AnyUpshiftEvent {
   return assemble(entry, envelope.data, checkData(entry, envelope.data.data));
 }
 
-/** Builds a valid event of short name N; throws ContractViolation when data breaks the schema. */
+/**
+ * The version a producer emits: the oldest of the name's versions whose schema takes the data exactly as
+ * the newest reads it (nothing dropped), so consumers of an older type keep getting every event whose
+ * data that type can carry. Throws the newest version's ContractViolation when no version takes it.
+ */
+export function emittedVersion(name: EventName, data: unknown): { readonly entry: CatalogueEntry; readonly data: Record<string, unknown> } {
+  const versions = versionsOf(name);
+  const newest = versions[versions.length - 1] as CatalogueEntry;
+  const widest = checkData(newest, data);
+  for (const entry of versions.slice(0, -1)) {
+    const parsed = entry.schema.safeParse(data);
+    if (parsed.success && isDeepStrictEqual(parsed.data, widest)) return { entry, data: widest };
+  }
+  return { entry: newest, data: widest };
+}
+
+/**
+ * Builds a valid event of short name N, of the oldest version that carries `data` (`emittedVersion`);
+ * throws ContractViolation when data breaks the schema.
+ */
 export function createEvent<N extends EventName>(name: N, data: EventData<N> | DeepReadonly<EventData<N>>, options: CreateEventOptions): EventOf<N> {
-  const entry: CatalogueEntry = catalogue[name];
+  const { entry, data: checked } = emittedVersion(name, data);
   const time = options.time === undefined ? new Date() : new Date(options.time);
   const envelope = Envelope.safeParse({
     specversion: '1.0', id: options.id ?? randomUUID(), source: `/upshift/${Producer.parse(options.producer)}`,
@@ -125,12 +145,12 @@ export function createEvent<N extends EventName>(name: N, data: EventData<N> | D
     traceparent: options.traceparent, tracestate: options.tracestate, data,
   });
   if (!envelope.success) throw new ContractViolation(entry.type, issuesFrom(envelope.error));
-  return assemble(entry, envelope.data, checkData(entry, data)) as EventOf<N>;
+  return assemble(entry, envelope.data, checked) as EventOf<N>;
 }
 
-/** Narrows an event to short name N (`isEventOf(e, 'shard.requested')`). */
+/** Narrows an event to short name N, whichever of N's versions it is (`isEventOf(e, 'shard.requested')`). */
 export function isEventOf<N extends EventName>(event: AnyUpshiftEvent, name: N): event is Extract<AnyUpshiftEvent, UpshiftEvent<N>> {
-  return event.type === catalogue[name].type;
+  return entryForType(event.type)?.name === name;
 }
 
 /** The short name of an event (`shard.requested`). */

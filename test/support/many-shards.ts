@@ -9,13 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { policyLimits } from '@upshift/events';
 import type pg from 'pg';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const run = promisify(execFile);
 
-/** The most shards of one migration (`PlannedMigration.shards` of the published events). */
-export const shardsPerMigration = 4096;
+/** The most shards of one migration (the policy's bound; runs over 4,096 are announced by the v2 events). */
+export const shardsPerMigration = policyLimits.shardsPerMigration;
 
 /** Catalog entries `shards-<i>@1`: the example's orders migration, each on its own table `orders_<i>`. */
 export function manyShardsCatalog(migrations: number): { dir: string; refs: string[]; tables: string[] } {
@@ -42,7 +43,7 @@ export async function seedTable(shop: pg.Client, table: string, rows: number): P
   await shop.query(`ANALYZE ${table}`);
 }
 
-/** Splits `shards` over as few migrations as the per-migration bound allows, as evenly as possible. */
+/** Splits `shards` over as few migrations as the per-migration bound allows (one up to 100,000), as evenly as possible. */
 export function shardsByMigration(shards: number): number[] {
   const migrations = Math.ceil(shards / shardsPerMigration);
   return Array.from({ length: migrations }, (_, i) => Math.floor(shards / migrations) + (i < shards % migrations ? 1 : 0));

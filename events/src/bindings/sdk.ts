@@ -3,7 +3,7 @@
  * hand-written `ce_` headers); this file only converts between SDK CloudEvents and UpshiftEvents.
  */
 import { CloudEvent, ValidationError } from 'cloudevents';
-import { catalogue } from '../catalogue.ts';
+import { entries } from '../catalogue.ts';
 import { ContractViolation } from '../errors.ts';
 import { toUpshiftEvent, type AnyUpshiftEvent } from '../event.ts';
 
@@ -66,5 +66,5 @@ export function typeHint(headers: Readonly<Record<string, string>>, body: string
   }
 }
 
-/** All catalogue types, for quick membership checks in bindings. */
-export const knownTypes: ReadonlySet<string> = new Set(Object.values(catalogue).map((e) => e.type));
+/** All catalogue types, every version, for quick membership checks in bindings. */
+export const knownTypes: ReadonlySet<string> = new Set(entries.map((e) => e.type));

@@ -3,18 +3,23 @@
  * event type (binary-mode CloudEvents: `ce_` headers, JSON data, key = partition key), and the
  * operations each function performs.
  */
-import { entries, topics, workTopics, DEAD_LETTER_TOPIC, LIFECYCLE_TOPIC, type CatalogueEntry, type Topic } from '../catalogue.ts';
+import { catalogue, entries, isEventName, topics, workTopics, DEAD_LETTER_TOPIC, LIFECYCLE_TOPIC, type CatalogueEntry, type Topic } from '../catalogue.ts';
 import { dataSchemaOf } from '../dataschema.ts';
 import { eventDataSchema, type JsonSchema } from './jsonschema.ts';
 
-/** Message id of an entry: `shard.requested` → `shardRequested`. */
-export function messageId(entry: Pick<CatalogueEntry, 'name'>): string {
-  return entry.name.replace(/[.-]([a-z])/g, (_, c: string) => c.toUpperCase());
+function camelCase(name: string): string {
+  return name.replace(/[.-]([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Message id of an entry: `shard.requested` → `shardRequested`; a later version of a name `upgradePlannedV2`. */
+export function messageId(entry: Pick<CatalogueEntry, 'name' | 'version'>): string {
+  const later = isEventName(entry.name) && catalogue[entry.name].version !== entry.version;
+  return `${camelCase(entry.name)}${later ? `V${entry.version}` : ''}`;
 }
 
 /** Channel id of a topic: `upshift.migrate-shard` → `migrateShard`. */
 export function channelId(topic: Topic): string {
-  return messageId({ name: topic.replace(/^upshift\./, '') });
+  return camelCase(topic.replace(/^upshift\./, ''));
 }
 
 function ceHeaders(entry: CatalogueEntry): JsonSchema {

@@ -25,6 +25,23 @@ export const policyLimits = {
   targets: 2000,
   /** Entries of `spec.migrations`. */
   migrations: 64,
+  /**
+   * Shards of one migration (`spec.migrations[].shards`, and `PlannedMigration.shards` of the v2 events;
+   * v1 carries at most `shardsV1`). 100,000 is 10× the 10,000 measured end to end (bench/src/many-shards.ts);
+   * each shard costs a shard step, one `shard.requested` (~0.6 KB) written in the fan-out's one transaction
+   * (~60 MB at the bound) and ~10–25 ms of orchestration, while parallelism stops at the 12 partitions of
+   * `upshift.migrate-shard`: more shards would add only overhead. PostgreSQL's split samples 60,000 rows,
+   * so a big table gets at most about that many distinct ranges anyway.
+   */
+  shardsPerMigration: 100_000,
+  /** Shards of one migration the v1 events (`upgrade.planned.v1`, `migration.requested.v1`) carry. */
+  shardsV1: 4096,
+  /**
+   * Shards given as numbers over all migrations of a run: 64 × 4,096, what a policy could ask for before
+   * v2, so no request valid then is refused now, and a run's fan-out stays bounded with 64 migrations
+   * allowed 100,000 each (`auto` adds at most 64 per migration).
+   */
+  shardsPerRun: 64 * 4096,
   /** Entries of `spec.verification.checks`. */
   checks: 16,
   /** Entries of `metadata.labels`. */

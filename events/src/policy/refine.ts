@@ -115,5 +115,9 @@ export function checkCrossReferences(spec: UpgradePolicySpec, ctx: Ctx): void {
   const services = new Set(spec.services.map((s) => s.name));
   checkUnique(ctx, spec.migrations.map((m) => m.ref.split('@')[0] ?? m.ref), (i) => ['migrations', i, 'ref'], 'migration');
   spec.migrations.forEach((m, i) => checkKnown(ctx, services, m.after, (j) => ['migrations', i, 'after', j], 'service'));
+  const shards = spec.migrations.reduce((sum, m) => sum + (m.shards === 'auto' ? 0 : m.shards), 0);
+  if (shards > policyLimits.shardsPerRun) {
+    problem(ctx, ['migrations'], `must ask for at most ${policyLimits.shardsPerRun} shards over all migrations; these ask for ${shards}`);
+  }
   checkUnique(ctx, spec.verification.checks.map((c) => c.name), (i) => ['verification', 'checks', i, 'name'], 'check name');
 }

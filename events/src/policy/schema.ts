@@ -58,7 +58,8 @@ export type ServiceSpec = z.infer<typeof ServiceSpec>;
 /** A migration from the operator's catalog, run after the named services are rolled out. */
 export const MigrationSpec = z.strictObject({
   ref: MigrationRef,
-  shards: z.union([z.int().min(1, 'must be at least 1').max(4096, 'must be at most 4096'), z.literal('auto')]).default('auto'),
+  shards: z.union([z.int().min(1, 'must be at least 1').max(limits.shardsPerMigration, `must be at most ${limits.shardsPerMigration}`), z.literal('auto')]).default('auto')
+    .describe(`Shards of the migration: 1 to ${limits.shardsPerMigration}, or auto (sized from the row count). Over ${limits.shardsV1}, the run's upgrade.planned and migration.requested are v2.`),
   batchSize: z.int().min(1).max(100000).default(1000),
   backup: z.boolean().default(true),
   after: bounded(Dns1123Label, limits.services, 'services').default([]),

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { Dns1123Label, Dns1123Subdomain, ImageReference, MigrationRef } from '../names.ts';
+import { policyLimits } from '../policy/limits.ts';
 
 /** The function that emits or consumes an event; `cli` only emits (requests). */
 export const FunctionName = z.enum(['plan', 'rollout', 'migrate-shard', 'verify']);
@@ -55,12 +56,18 @@ export type Store = z.infer<typeof Store>;
 export const PlannedMigration = z.object({
   ref: MigrationRef,
   store: Store,
-  shards: z.int().min(1).max(4096),
+  shards: z.int().min(1).max(policyLimits.shardsV1),
   batchSize: z.int().min(1).max(100000),
   backup: z.boolean(),
   afterWave: Count.optional(),
 });
 export type PlannedMigration = z.infer<typeof PlannedMigration>;
+
+/**
+ * `PlannedMigration` of the v2 events: up to `policyLimits.shardsPerMigration` shards (v1 stops at
+ * `policyLimits.shardsV1`, 4,096). Everything else is v1's, so v2 reads every v1 migration.
+ */
+export const PlannedMigrationV2 = PlannedMigration.extend({ shards: z.int().min(1).max(policyLimits.shardsPerMigration) });
 
 /** A field-level problem, e.g. with a policy: `path` like `spec.services[1].image`. */
 export const FieldProblem = z.object({ path: z.string().max(512), message: z.string().max(2000) });

@@ -1,7 +1,7 @@
 /** Data of the migration, shard and rollback events. Migrations are named, never carried as SQL. */
 import { z } from 'zod';
 import { MigrationRef, RunId, ShardId } from '../names.ts';
-import { Count, KeyRange, PlannedMigration, Reason, Stage } from './common.ts';
+import { Count, KeyRange, PlannedMigration, PlannedMigrationV2, Reason, Stage } from './common.ts';
 
 /** Run the additive (expand) DDL of these migrations before any image changes — consumed by migrate-shard. */
 export const MigrationExpandRequested = z.object({ runId: RunId, migrations: z.array(MigrationRef).min(1) });
@@ -30,6 +30,9 @@ export const MigrationRequested = z.object({
   migrations: z.array(PlannedMigration).min(1),
 });
 export type MigrationRequested = z.infer<typeof MigrationRequested>;
+
+/** `migration.requested` v2: a migration may have more than 4,096 shards (`PlannedMigrationV2`); emitted only when one does. */
+export const MigrationRequestedV2 = MigrationRequested.extend({ migrations: z.array(PlannedMigrationV2).min(1) });
 
 /** Migrate one shard (partition key = shard id, so shards spread over partitions) — consumed by migrate-shard. */
 export const ShardRequested = z.object({

@@ -1,7 +1,7 @@
 /** Data of the `upgrade.*` events: the request, and the run's public lifecycle outcomes. */
 import { z } from 'zod';
 import { Dns1123Subdomain, ImageReference, MigrationRef, RunId } from '../names.ts';
-import { Count, FieldProblem, PlannedMigration, Reason, Stage, WorkloadTarget } from './common.ts';
+import { Count, FieldProblem, PlannedMigration, PlannedMigrationV2, Reason, Stage, WorkloadTarget } from './common.ts';
 
 /**
  * The policy as carried by `upgrade.requested`: only its envelope is checked here; plan validates
@@ -39,6 +39,9 @@ export const UpgradePlanned = z.object({
   migrations: z.array(PlannedMigration),
 });
 export type UpgradePlanned = z.infer<typeof UpgradePlanned>;
+
+/** `upgrade.planned` v2: a migration may have more than 4,096 shards (`PlannedMigrationV2`); emitted only when one does. */
+export const UpgradePlannedV2 = UpgradePlanned.extend({ migrations: z.array(PlannedMigrationV2) });
 
 /** plan refused the request (invalid policy, target busy, unknown migration) — terminal (lifecycle). */
 export const UpgradeRejected = z.object({
