@@ -11,16 +11,17 @@ import type { AnyUpshiftEvent, EventData, EventName, FunctionName, UpshiftEvent 
 import { UpshiftError } from '../errors.ts';
 import type { HostConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { beginAndClaimInbox, seenBefore } from '../store/inbox.ts';
+import { beginAndClaimInbox, claimInboxAlone, seenBefore } from '../store/inbox.ts';
 import type { InboxClaim, InboxKey } from '../store/inbox.ts';
-import { redriveEntry, replayOutbox, storeOutputs } from '../store/outbox.ts';
+import { outputsBeforeCommit, redriveEntry, replayOutbox, storeOutputs } from '../store/outbox.ts';
 import { redrivesOf } from '../store/run-state/dead-letters.ts';
 import { holdWhilePaused } from '../store/run-state/controls.ts';
 import type { DeadLetter } from '../lifecycle/dead-letters.ts';
+import { checkedEvent } from './checked-events.ts';
 import { deadLetterOf } from './dead-letter-input.ts';
 import type { OutboxEntry } from '../store/outbox.ts';
-import { withTransaction, withTransactionFrom } from '../store/pool.ts';
-import type { TxClient } from '../store/pool.ts';
+import { withTransaction, withTransactionFinishing } from '../store/pool.ts';
+import type { Finished, TxClient } from '../store/pool.ts';
 import { deliveryOrigin, handlingAttributes } from '../telemetry/messaging.ts';
 import { contextOfEvent, traceAttributesOf } from '../telemetry/propagation.ts';
 import { RUN_ID_ATTRIBUTE, withRunId } from '../telemetry/run-context.ts';
@@ -105,8 +106,9 @@ interface Outcome {
 
 /**
  * A delivery seen before is replayed without running the handler. Otherwise the handler looks and
- * decides; its decision commits in one transaction with the inbox claim and the outbox. A handler that
- * decides nothing still claims the inbox, so a redelivery is recognised.
+ * decides; its decision commits in one transaction with the inbox claim and the outbox (the outputs
+ * sent with the COMMIT). A handler that decides nothing still claims the inbox, in one statement, so a
+ * redelivery is recognised.
  */
 async function handleOnce<C extends HostConfig>(
   definition: FunctionDefinition<C>, resources: Resources<C>, event: AnyUpshiftEvent, log: Logger, letter?: DeadLetter, metrics?: FunctionMetrics,
@@ -123,15 +125,19 @@ async function handleOnce<C extends HostConfig>(
   };
   const decideOnce = async <T>(decision: (d: Decision) => Promise<T>): Promise<T | undefined> => {
     const begin = (client: TxClient): Promise<InboxClaim> => beginAndClaimInbox(client, key, event.type);
-    const decided = await withTransactionFrom(resources.pool, begin, async (tx, claim) => {
+    type Decided = { outcome: Outcome; value: T | undefined; emitted: readonly OutboxEntry[] };
+    const decided = await withTransactionFinishing(resources.pool, begin, async (tx, claim): Promise<Finished<Decided>> => {
       if (!claim.first) {
         await replayOutbox(tx, source, claim.outputs);
-        return { outcome: { duplicate: true, outputs: claim.outputs }, value: undefined, emitted: [] };
+        return { value: { outcome: { duplicate: true, outputs: claim.outputs }, value: undefined, emitted: [] } };
       }
       const emitted: OutboxEntry[] = [];
       const value = await decision({ tx, emit: emitterFor(definition, resources, letter ? { ...event, id: key.id } as AnyUpshiftEvent : event, emitted), redrive: (again) => redriveEntry(tx, outboxEntryOf(resources, again)) });
-      await storeOutputs(tx, key, await holdWhilePaused(tx, emitted)); // a paused run's forward events wait for its resume
-      return { outcome: { duplicate: false, outputs: emitted.map((entry) => entry.id) }, value, emitted };
+      const stored = await holdWhilePaused(tx, emitted); // a paused run's forward events wait for its resume
+      return {
+        value: { outcome: { duplicate: false, outputs: emitted.map((entry) => entry.id) }, value, emitted },
+        beforeCommit: await outputsBeforeCommit(tx, key, stored), // small outputs travel with the COMMIT
+      };
     });
     if (metrics) countOutcomes(metrics.domain, decided.emitted); // committed: counted once
     outcome = decided.outcome;
@@ -158,7 +164,8 @@ async function handleOnce<C extends HostConfig>(
     }
     // A decision the handler started but did not wait for still counts (and its failure fails the delivery).
     if (deciding) await deciding;
-    else await decide(async () => undefined);
+    else if (await claimInboxAlone(resources.pool, key, event.type)) outcome = { duplicate: false, outputs: [] };
+    else await decide(async () => undefined); // claimed meanwhile by another delivery: replay what it decided
   }
   const done = outcome ?? { duplicate: false, outputs: [] };
   if (resources.config.UPSHIFT_CRASH_POINT === 'after-commit-before-publish' && !done.duplicate) {
@@ -223,12 +230,12 @@ async function deadLetterKey(resources: Resources, event: AnyUpshiftEvent): Prom
 /** Decodes a dead letter for the function that consumes them (any catalogue type may arrive). */
 function decodeDeadLetter(definition: FunctionDefinition, raw: unknown): AnyUpshiftEvent {
   if (!definition.deadLetters) throw new Error(`${definition.name} does not consume dead letters`);
-  return decode(raw);
+  return checkedEvent(raw) ?? decode(raw);
 }
 
 /** Decodes and checks the catalogue routes this type to `functionName` (else it is misdelivered). */
 function decodeFor(functionName: FunctionName, raw: unknown): AnyUpshiftEvent {
-  const event = decode(raw);
+  const event = checkedEvent(raw) ?? decode(raw); // the host's own decoding checked it already
   if (!routesFor(functionName).types.includes(event.type)) {
     throw new Error(`${event.type} is not consumed by ${functionName} (catalogue routes)`);
   }

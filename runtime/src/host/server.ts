@@ -12,6 +12,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeHttp } from '@upshift/events';
 import { UpshiftError } from '../errors.ts';
+import { markChecked } from './checked-events.ts';
 import type { FunctionModule } from './function.ts';
 import { redactCredentials } from '../redact.ts';
 
@@ -56,7 +57,7 @@ async function deliver(fn: FunctionModule, request: IncomingMessage, response: S
   if (body === undefined) return send(response, 413, { error: 'body too large' });
   let event: unknown;
   try {
-    event = decodeHttp({ headers: request.headers, body });
+    event = markChecked(decodeHttp({ headers: request.headers, body }));
   } catch (err) {
     const violation = new UpshiftError('CONTRACT_VIOLATION', (err as Error).message);
     return send(response, violation.status, { error: violation.toJSON() });

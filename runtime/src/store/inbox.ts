@@ -30,6 +30,20 @@ export async function beginAndClaimInbox(client: PoolClient, key: InboxKey, type
   return readDuplicate(client, key);
 }
 
+/**
+ * Records the event as received and handled with no outputs, in ONE autocommitted statement: for a
+ * handler that decided nothing, where a transaction around the claim alone would only add round trips.
+ * False when the event was claimed before (or is being claimed now: the insert waits for that
+ * transaction, then conflicts); the caller then takes the transactional path, which replays.
+ */
+export async function claimInboxAlone(db: Pick<PoolClient, 'query'>, key: InboxKey, type: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    'INSERT INTO upshift.inbox (consumer, source, id, type) VALUES ($1, $2, $3, $4) ON CONFLICT (consumer, source, id) DO NOTHING',
+    [key.consumer, key.source, key.id, type],
+  );
+  return rowCount === 1;
+}
+
 /** Whether this event was handled before (a cheap look before any work; the claim itself decides). */
 export async function seenBefore(db: Pick<PoolClient, 'query'>, key: InboxKey): Promise<boolean> {
   const { rowCount } = await db.query('SELECT 1 FROM upshift.inbox WHERE consumer = $1 AND source = $2 AND id = $3', [key.consumer, key.source, key.id]);

@@ -2,6 +2,7 @@
  * The outbox: events a handler produces are inserted in the handling transaction and published by the
  * relay only after commit. A NOTIFY in the same transaction wakes relays when (and only if) it commits.
  */
+import type { PoolClient, QueryResult } from 'pg';
 import type { InboxKey } from './inbox.ts';
 import type { Queryable } from './leases.ts';
 import type { TxClient } from './pool.ts';
@@ -20,33 +21,78 @@ export interface OutboxEntry {
   readonly event: Readonly<Record<string, unknown>>;
 }
 
+/** What escapes values for simple-query text: a connected pg client (its escapeLiteral). */
+export type Escaper = Pick<PoolClient, 'escapeLiteral'>;
+
+/** A value as an SQL literal: escaped by the driver, or NULL. */
+function literal(escape: Escaper, value: string | null | undefined): string {
+  return value === null || value === undefined ? 'NULL' : escape.escapeLiteral(value);
+}
+
+/** How a statement carries its values: inline as escaped literals, or as `$n` parameters. */
+interface ValueRenderer {
+  value(value: string): string;
+  array(values: ReadonlyArray<string | null>, type: 'text' | 'jsonb'): string;
+}
+
+function inlineValues(escape: Escaper): ValueRenderer {
+  return {
+    value: (value) => literal(escape, value),
+    array: (values, type) => `ARRAY[${values.map((value) => literal(escape, value)).join(', ')}]::${type}[]`,
+  };
+}
+
+function parameterValues(params: unknown[]): ValueRenderer {
+  const next = (value: unknown, cast: string): string => `$${params.push(value)}${cast}`;
+  return { value: (value) => next(value, ''), array: (values, type) => next(values, `::${type}[]`) };
+}
+
 /**
- * In one statement: inserts the produced events (idempotent on (source, id)), records their ids on the
- * input's inbox row (for replay), and NOTIFYs the relays, which PostgreSQL delivers only at commit.
+ * The one statement that stores a decision's outputs: inserts the produced events (idempotent on
+ * (source, id)), records their ids on the input's inbox row (for replay), and NOTIFYs the relays, which
+ * PostgreSQL delivers only at commit.
  */
-export async function storeOutputs(tx: TxClient, input: InboxKey, entries: readonly OutboxEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  await tx.query(
-    `WITH produced AS (
+function outputsSql(values: ValueRenderer, input: InboxKey, entries: readonly OutboxEntry[], events: readonly string[]): string {
+  return `WITH produced AS (
        INSERT INTO upshift.outbox (source, id, type, topic, partition_key, event)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
+       SELECT * FROM unnest(${values.array(entries.map((entry) => entry.source), 'text')}, ${values.array(entries.map((entry) => entry.id), 'text')},
+         ${values.array(entries.map((entry) => entry.type), 'text')}, ${values.array(entries.map((entry) => entry.topic), 'text')},
+         ${values.array(entries.map((entry) => entry.partitionKey ?? null), 'text')}, ${values.array(events, 'jsonb')})
        ON CONFLICT (source, id) DO NOTHING
        RETURNING 1
      ), remembered AS (
-       UPDATE upshift.inbox SET outputs = $2::text[] WHERE consumer = $7 AND source = $8 AND id = $9
+       UPDATE upshift.inbox SET outputs = ${values.array(entries.map((entry) => entry.id), 'text')}
+        WHERE consumer = ${values.value(input.consumer)} AND source = ${values.value(input.source)} AND id = ${values.value(input.id)}
        RETURNING 1
      )
-     SELECT pg_notify($10, '') FROM (SELECT count(*) FROM produced) p, (SELECT count(*) FROM remembered) r`,
-    [
-      entries.map((entry) => entry.source),
-      entries.map((entry) => entry.id),
-      entries.map((entry) => entry.type),
-      entries.map((entry) => entry.topic),
-      entries.map((entry) => entry.partitionKey ?? null),
-      entries.map((entry) => JSON.stringify(entry.event)),
-      input.consumer, input.source, input.id, outboxChannel,
-    ],
-  );
+     SELECT pg_notify(${values.value(outboxChannel)}, '') FROM (SELECT count(*) FROM produced) p, (SELECT count(*) FROM remembered) r`;
+}
+
+/** Stores outputs now, as a statement of its own with parameters (see outputsSql). */
+export async function storeOutputs(tx: TxClient, input: InboxKey, entries: readonly OutboxEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const params: unknown[] = [];
+  await tx.query(outputsSql(parameterValues(params), input, entries, entries.map((entry) => JSON.stringify(entry.event))), params);
+}
+
+/**
+ * Outputs up to this many bytes of JSON travel with the COMMIT as escaped text; larger ones (a fan-out
+ * of thousands) are sent as parameters on their own: the driver's escapeLiteral takes about 0.1 µs a
+ * character, which would hold the event loop for a quarter of a second on 2 MB.
+ */
+export const inlineOutputsMaxChars = 16_384;
+
+/**
+ * Stores a decision's outputs with as few round trips as their size allows: small ones are returned
+ * as the statement to send with the COMMIT (simple-query text, every value escaped by the driver; see
+ * pool.ts `withTransactionFinishing`), larger ones are stored now. Undefined when nothing is left to send.
+ */
+export async function outputsBeforeCommit(tx: TxClient, input: InboxKey, entries: readonly OutboxEntry[]): Promise<string | undefined> {
+  if (entries.length === 0) return undefined;
+  const events = entries.map((entry) => JSON.stringify(entry.event));
+  if (events.reduce((chars, event) => chars + event.length, 0) <= inlineOutputsMaxChars) return outputsSql(inlineValues(tx), input, entries, events);
+  await storeOutputs(tx, input, entries);
+  return undefined;
 }
 
 /** Marks already-produced events for publishing again (a redelivered input replays its outputs). */
@@ -82,22 +128,24 @@ export interface PendingOutboxRow {
   readonly event: Record<string, unknown>;
 }
 
-/** Locks up to `limit` unsent rows not set aside (SKIP LOCKED: relays in other processes take other rows). */
-export async function claimPending(tx: TxClient, limit: number): Promise<PendingOutboxRow[]> {
-  const { rows } = await tx.query<{ seq: string; topic: string; partition_key: string | null; event: Record<string, unknown> }>(
-    `SELECT seq, topic, partition_key, event FROM upshift.outbox WHERE sent_at IS NULL AND failed_at IS NULL
-      ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
-    [limit],
-  );
-  return rows.map((row) => ({ seq: row.seq, topic: row.topic, partitionKey: row.partition_key, event: row.event }));
+/**
+ * Opens the relay's transaction and locks up to `limit` unsent rows not set aside, in ONE round trip
+ * (simple-query `BEGIN; SELECT … FOR UPDATE SKIP LOCKED`: relays in other processes take other rows).
+ */
+export async function beginAndClaimPending(client: PoolClient, limit: number): Promise<PendingOutboxRow[]> {
+  type Row = { seq: string; topic: string; partition_key: string | null; event: Record<string, unknown> };
+  const results = (await client.query(
+    `BEGIN; SELECT seq, topic, partition_key, event FROM upshift.outbox WHERE sent_at IS NULL AND failed_at IS NULL
+      ORDER BY seq LIMIT ${Math.max(0, Math.trunc(limit))} FOR UPDATE SKIP LOCKED`,
+  )) as unknown as [QueryResult, QueryResult<Row>];
+  return results[1].rows.map((row) => ({ seq: row.seq, topic: row.topic, partitionKey: row.partition_key, event: row.event }));
 }
 
-/** Marks published rows sent. */
-export async function markSent(tx: TxClient, seqs: readonly string[]): Promise<void> {
-  await tx.query(
-    `UPDATE upshift.outbox SET sent_at = now(), publish_count = publish_count + 1 WHERE seq = ANY($1::bigint[])`,
-    [seqs],
-  );
+/** The statement that marks published rows sent (to travel with the relay's COMMIT); undefined for none. */
+export function markSentStatement(escape: Escaper, seqs: readonly string[]): string | undefined {
+  if (seqs.length === 0) return undefined;
+  return `UPDATE upshift.outbox SET sent_at = now(), publish_count = publish_count + 1
+           WHERE seq = ANY(ARRAY[${seqs.map((seq) => literal(escape, seq)).join(', ')}]::bigint[])`;
 }
 
 /** A row the relay will never publish, and why (e.g. "12 MB: larger than the broker accepts"). */

@@ -68,13 +68,35 @@ export function withTransaction<T>(pool: Pool, fn: (tx: TxClient) => Promise<T>)
 }
 
 /**
+ * What a transaction body hands back: its value, and optionally its last statement, which then travels
+ * with the COMMIT in ONE round trip (simple-query text: every value in it escaped with the driver's
+ * escapeLiteral). Should it fail, nothing after it runs and the transaction rolls back as a whole.
+ */
+export interface Finished<T> {
+  readonly value: T;
+  readonly beforeCommit?: string | undefined;
+}
+
+/**
  * Like withTransaction, but `begin` opens the transaction (it must issue BEGIN) and its result is
  * handed to `fn`: lets BEGIN and the first statement share one round trip.
  */
-export async function withTransactionFrom<B, T>(
+export function withTransactionFrom<B, T>(
   pool: Pool,
   begin: (client: PoolClient) => Promise<B>,
   fn: (tx: TxClient, begun: B) => Promise<T>,
+): Promise<T> {
+  return withTransactionFinishing(pool, begin, async (tx, begun) => ({ value: await fn(tx, begun) }));
+}
+
+/**
+ * Like withTransactionFrom, and the body's last statement (Finished.beforeCommit) goes with the COMMIT:
+ * a transaction of one claim, the caller's work and one write costs two round trips of its own.
+ */
+export async function withTransactionFinishing<B, T>(
+  pool: Pool,
+  begin: (client: PoolClient) => Promise<B>,
+  fn: (tx: TxClient, begun: B) => Promise<Finished<T>>,
 ): Promise<T> {
   let client: PoolClient;
   try {
@@ -84,9 +106,9 @@ export async function withTransactionFrom<B, T>(
   }
   let broken = false;
   try {
-    const result = await fn(client, await begin(client));
-    await client.query('COMMIT');
-    return result;
+    const { value, beforeCommit } = await fn(client, await begin(client));
+    await client.query(beforeCommit === undefined ? 'COMMIT' : `${beforeCommit}; COMMIT`);
+    return value;
   } catch (err) {
     broken = await rollbackQuietly(client);
     throw wrapError(err, { operation: 'transaction' });

@@ -63,7 +63,7 @@ function prepare(row: PendingOutboxRow): PreparedRow {
   const key = row.partitionKey ?? record.key;
   let bytes = Buffer.byteLength(record.value) + Buffer.byteLength(key ?? '');
   for (const [name, value] of Object.entries(record.headers)) bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
-  return { seq: row.seq, message: { topic: row.topic, key: row.partitionKey ?? undefined, event }, bytes };
+  return { seq: row.seq, message: { topic: row.topic, key: row.partitionKey ?? undefined, event, record }, bytes };
 }
 
 /** Cuts rows, in order, into groups whose total size is at most `maxBytes` (a row alone always forms a group). */

@@ -13,9 +13,9 @@ import pg from 'pg';
 import type { Pool } from 'pg';
 import type { Logger } from '../log.ts';
 import type { Publisher } from '../transport/types.ts';
-import { outboxChannel, claimPending, markSent, setAside } from './outbox.ts';
+import { outboxChannel, beginAndClaimPending, markSentStatement, setAside } from './outbox.ts';
 import type { PendingOutboxRow, SetAsideRow } from './outbox.ts';
-import { withTransaction } from './pool.ts';
+import { withTransactionFinishing } from './pool.ts';
 import type { TxClient } from './pool.ts';
 import { chunksOf, defaultMaxRecordBytes, isTooLarge, sortRows, tooLargeReason } from './relay-records.ts';
 import type { PreparedRow } from './relay-records.ts';
@@ -117,25 +117,25 @@ export class OutboxRelay {
   }
 
   /**
-   * Publishes the claimed rows in order, in publishes under the size limit, and marks them sent. A row
-   * that can never be published (not a valid event, too large) is set aside with its reason, so one bad
-   * row never stops the rows behind it; any other failure leaves the whole batch for the next drain.
+   * Claims rows (with BEGIN, one round trip), publishes them in order, in publishes under the size limit,
+   * and marks them sent (with COMMIT, one round trip). A row that can never be published (not a valid
+   * event, too large) is set aside with its reason, so one bad row never stops the rows behind it; any
+   * other failure leaves the whole batch for the next drain.
    */
   async #publishBatch(limit: number): Promise<number> {
-    return withTransaction(this.#options.pool, async (tx) => {
-      const rows = await claimPending(tx, limit);
-      if (rows.length === 0) return 0;
+    const claim = (client: TxClient): Promise<PendingOutboxRow[]> => beginAndClaimPending(client, limit);
+    return withTransactionFinishing(this.#options.pool, claim, async (tx, rows) => {
+      if (rows.length === 0) return { value: 0 };
       const maxBytes = this.#options.maxRecordBytes ?? defaultMaxRecordBytes;
       const sorted = sortRows(rows, maxBytes);
       const refused: SetAsideRow[] = [...sorted.setAside];
       for (const chunk of chunksOf(sorted.publishable, maxBytes)) refused.push(...await this.#publishChunk(chunk));
       const refusedSeqs = new Set(refused.map((row) => row.seq));
       const sent = sorted.publishable.filter((row) => !refusedSeqs.has(row.seq)).map((row) => row.seq);
-      await markSent(tx, sent);
       await this.#setAside(tx, rows, refused);
       if (sent.length > 0) this.#options.onPublished?.(sent.length);
       if (sorted.unknown.length > 0) this.#options.log.warn({ seqs: sorted.unknown.slice(0, 20) }, 'outbox rows of a type this version does not know: left for a relay that does');
-      return rows.length - sorted.unknown.length;
+      return { value: rows.length - sorted.unknown.length, beforeCommit: markSentStatement(tx, sent) };
     });
   }
 

@@ -98,6 +98,6 @@ export class KafkaPublisher implements Publisher {
 
 /** The kafkajs message of an outgoing event: binary-mode CloudEvent, catalogue key unless overridden. */
 function toKafkaRecord(message: OutgoingMessage): { key: string; value: string; headers: Record<string, string> } {
-  const record = encodeKafka(message.event);
+  const record = message.record ?? encodeKafka(message.event);
   return { key: message.key ?? record.key, value: record.value, headers: { ...record.headers } };
 }

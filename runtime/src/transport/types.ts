@@ -2,7 +2,7 @@
  * The transport port: what the relay publishes through and what the dispatcher consumes from. Kafka in
  * every real process; the in-memory transport exists for unit tests only.
  */
-import type { AnyUpshiftEvent } from '@upshift/events';
+import type { AnyUpshiftEvent, KafkaRecord } from '@upshift/events';
 
 /** One event to publish, with its destination. */
 export interface OutgoingMessage {
@@ -10,6 +10,8 @@ export interface OutgoingMessage {
   /** Kafka message key (the catalogue's partition key); same key → same partition → ordered. */
   readonly key: string | undefined;
   readonly event: AnyUpshiftEvent;
+  /** The event already encoded for Kafka (`encodeKafka(event)`), when the sender has it: not encoded again. */
+  readonly record?: KafkaRecord;
 }
 
 /** Publishes events; resolves when the broker acknowledged all of them. */
