@@ -5,7 +5,8 @@
  * (c) during upshift's backfill with the default policy (auto shards, batch 1000, backup on, the store
  * throttle's defaults), each on a fresh copy of the table. Printed: writer p99 during (c) ÷ alone (goal
  * ≤ 1.5×) and (c)'s rows/s ÷ (b)'s rows/s, both with the writer on (goal ≥ 0.8×). BENCH_ONLINE_VARIANTS
- * adds comparisons (`before`: 200 ms batches, no store throttle — upshift before issue 20; `no-backup`;
+ * adds comparisons (`before`: 200 ms batches, no store throttle — upshift before issue 20; `uncapped`: no
+ * cap of the store's batches in flight (the default before the adaptive cap); `in-flight-<n>`: a fixed cap; `no-backup`;
  * `target-<ms>`; `mongo-cmd-<n>`: n writes per MongoDB command). Sizes: BENCH_ONLINE_ROWS (default 1,000,000), BENCH_ONLINE_DOCS (MongoDB, default
  * 20,000), BENCH_ONLINE_BASELINE_SECONDS (default 10), BENCH_ONLINE_STORES (default `postgres,mongodb`).
  * Shards in flight: BENCH_ONLINE_IN_FLIGHT (default 4, migrate-shard's default slots per process).
@@ -43,13 +44,16 @@ export interface Variant {
   sizing: 'fitted' | 'proportional';
   /** MongoDB: writes per command of a backfill batch (undefined: the engine's default). */
   writesPerCommand?: number;
+  /** false: no batch slots, so no cap of the store's batches in flight (the default before the adaptive cap). */
+  batchSlots?: boolean;
 }
 
-/** The variants by name: `upshift` (the default policy), `before`, `proportional`, `no-backup`, `target-<ms>`, `in-flight-<n>`, `mongo-cmd-<n>`. */
+/** The variants by name: `upshift` (the default policy), `before`, `uncapped`, `proportional`, `no-backup`, `target-<ms>`, `in-flight-<n>`, `mongo-cmd-<n>`. */
 export function variantOf(name: string): Variant {
   const policy = { limits: defaultStrategyThrottle, backup: true, sizing: 'fitted' } as const;
   if (name === 'before') return { name: 'upshift before issue 20 (200 ms batches, no store throttle, proportional sizing)', limits: undefined, backup: true, sizing: 'proportional' };
   if (name === 'proportional') return { ...policy, name: 'upshift default policy, batch size ∝ time (before the fitted controller)', sizing: 'proportional' };
+  if (name === 'uncapped') return { ...policy, name: 'upshift default policy without a cap of the store\'s batches in flight (the default before the adaptive cap)', batchSlots: false };
   if (name === 'no-backup') return { ...policy, name: 'upshift default policy, backup off', backup: false };
   const target = /^target-(\d+)$/.exec(name)?.[1];
   if (target) return { ...policy, name: `upshift, ${target} ms batches`, limits: { ...defaultStrategyThrottle, targetBatchMs: Number(target) } };
@@ -83,10 +87,12 @@ export async function upshiftBackfill(engine: MigrationEngine, migration: Migrat
       for (let range = ranges[next++]; range; range = ranges[next++]) {
         const limits = variant.limits;
         const throttle = limits && new StoreThrottle({
-          reader, budget, slots, limits, signal: new AbortController().signal, until: Number.POSITIVE_INFINITY,
+          reader, budget, slots: variant.batchSlots === false ? undefined : slots, limits, signal: new AbortController().signal, until: Number.POSITIVE_INFINITY,
           onChange: (state) => {
             const key = `${state.state}${state.reason ? ` (${state.reason.replace(/\d+(\.\d+)?/g, 'n')})` : ''}`;
             states.set(key, (states.get(key) ?? 0) + 1);
+            const cap = state.batchesInFlight?.cap;
+            if (cap !== undefined) states.set(`in flight ≤ ${cap}`, (states.get(`in flight ≤ ${cap}`) ?? 0) + 1);
           },
         });
         const batchLimits = { ...defaultBatchSizeLimits, targetMs: limits?.targetBatchMs ?? defaultBatchSizeLimits.targetMs };
@@ -193,9 +199,19 @@ export function printFigures(alone: WriterFigures, raw: { ms: number; writer: Wr
   }
 }
 
+/**
+ * A checkpoint before a measured phase: the WAL of the table's fresh copy (and of the raw UPDATE before
+ * the first variant) is flushed now, not during the phase (a phase right after the raw UPDATE used to
+ * pay a forced checkpoint the others did not: the writer's p99 doubled in whichever variant ran first).
+ */
+async function settleStore(client: pg.Client): Promise<void> {
+  await client.query('CHECKPOINT');
+}
+
 /** One round of every PostgreSQL phase, each on a fresh copy of the table. */
 async function postgresRound(client: pg.Client, pool: pg.Pool, url: URL, controlUrl: string, phases: Map<string, PhaseRuns>): Promise<void> {
   await freshTable(client, 'online_raw');
+  await settleStore(client);
   addRound(phases, 'alone', { ms: 0, writer: await writerAlone(postgresWriter(pool, 'online_raw'), rows) });
   let changed = 0;
   const raw = await withWriter(postgresWriter(pool, 'online_raw'), rows, async () => {
@@ -207,6 +223,7 @@ async function postgresRound(client: pg.Client, pool: pg.Pool, url: URL, control
     const variant = variantOf(name);
     const table = `online_${name.replaceAll('-', '_')}`;
     await freshTable(client, table);
+    await settleStore(client);
     const migration = postgresMigration(table);
     const env = { BENCH_DATABASE_URL: url.toString() };
     const engine = openEngine(migration, env, { poolSize: inFlight + 1 });

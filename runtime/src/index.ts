@@ -21,7 +21,7 @@ export * from './lifecycle/statuses.ts';
 export * from './lifecycle/stages.ts';
 export * from './lifecycle/rollback.ts';
 export { OutboxRelay } from './store/relay.ts';
-export { chargeStoreBudget, forgetStoreBudget, giveBackStoreBatchSlot, takeStoreBatchSlot, type StoreBatchSlot, type StoreBudgetRow } from './store/store-budgets.ts';
+export { changeStoreBatchCap, chargeStoreBudget, forgetStoreBudget, giveBackStoreBatchSlot, takeStoreBatchSlot, type StoreBatchSlot, type StoreBudgetRow } from './store/store-budgets.ts';
 export { defineFunction } from './host/function.ts';
 export type { Decision, FunctionDefinition, FunctionDeps, FunctionModule, HandlerContext, InitOverrides } from './host/function.ts';
 export type { HandleResult } from './host/handle-event.ts';

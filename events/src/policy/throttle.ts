@@ -28,8 +28,8 @@ export const StrategyThrottle = z.strictObject({
     .describe('Target duration of one batch transaction: how long a batch may hold its row locks.'),
   storeRowsPerSecond: z.int().min(1).max(10_000_000).optional()
     .describe('Rows per second over every shard of every run on one store (a shared budget); no cap when omitted.'),
-  storeBatchesInFlight: z.int().min(1).max(10_000).optional()
-    .describe('Batches of one store that may run at once over every shard of every run (shared slots in the control store); no cap when omitted.'),
+  storeBatchesInFlight: z.union([z.literal('auto'), z.int().min(1).max(10_000)]).default('auto')
+    .describe('Batches of one store that may run at once over every shard of every run (shared slots in the control store). `auto` (default) adapts the cap to the store\'s signals, shared by its shards: halved when writers wait on a batch (no lower than 2) or the store is over a limit (down to 1), one more after 2 s of quiet batches on their target time that found every slot taken. A number is a fixed cap.'),
   query: ThrottleQuery.optional(),
 });
 export type StrategyThrottle = z.infer<typeof StrategyThrottle>;

@@ -3,18 +3,21 @@
  * store is over a limit of `strategy.throttle`, or while another shard of the store holds it) and, with
  * a `storeRowsPerSecond`, reserves the batch's rows in the store's shared budget; it runs the batch with
  * one more look while the batch holds its row locks (writers blocked behind it slow the next batch),
- * then waits what the decision says, sharing a hold with every shard of the store. With
- * `storeBatchesInFlight`, a batch runs only in one of the store's batch slots (at most that many
- * batches of the store at once, over every shard, run and instance). Restore pages go through the
- * same throttle (`aroundPage`) as backfill batches (`wrap`).
- * Decisions are the pure `core/throttle.ts`; reading is `@upshift/migrations`' signal readers; the
- * shared budget is `adapters/store-budget.ts`, the slots `adapters/store-batch-slots.ts`.
+ * then waits what the decision says, sharing a hold with every shard of the store.
+ * A batch runs only in one of the store's batch slots (`storeBatchesInFlight`: at most that many
+ * batches of the store at once, over every shard, run and instance; `auto`, the default: a cap every
+ * shard of the store adapts to what its batches and looks see). Restore pages go through the same throttle
+ * (`aroundPage`) as backfill batches (`wrap`).
+ * Decisions are the pure `core/throttle.ts` and `core/batches-in-flight.ts`; reading is
+ * `@upshift/migrations`' signal readers; the shared budget is `adapters/store-budget.ts`, the slots and
+ * the shared cap `adapters/store-batch-slots.ts`.
  */
 import type { StrategyThrottle } from '@upshift/events/contract';
 import { MigrationError } from '@upshift/migrations';
 import type { BatchRequest, BatchResult, MigrationEngine, StoreSignalReader, StoreSignalReading } from '@upshift/migrations';
 import { batchSlotLeaseMs, blockedBetweenBatches, decideThrottle, heldLookMs, nextThrottleState, slotWaitMs } from './core/throttle.ts';
 import type { ThrottleDecision, ThrottleState } from './core/throttle.ts';
+import { inFlightSetting, nextInFlightCap, type InFlightCap, type InFlightSetting } from './core/batches-in-flight.ts';
 import type { StoreBatchSlots } from './adapters/store-batch-slots.ts';
 import type { StoreBudget } from './adapters/store-budget.ts';
 import { abortableSleep } from './abortable-sleep.ts';
@@ -24,7 +27,7 @@ export interface StoreThrottleOptions {
   reader: StoreSignalReader;
   /** The store's shared budget (undefined: this process alone, e.g. a unit test). */
   budget: StoreBudget | undefined;
-  /** The store's batch slots, taken per batch when the limits cap batches in flight (undefined: no cap can be kept). */
+  /** The store's batch slots, taken per batch (undefined: no cap can be kept, e.g. a unit test without a control store). */
   slots?: StoreBatchSlots | undefined;
   limits: StrategyThrottle;
   signal: AbortSignal;
@@ -51,9 +54,18 @@ export class StoreThrottle {
   #lastBatchMs = 0;
   #budgetAt = 0;
   #heldReportedAt: number | undefined;
+  readonly #inFlightSetting: InFlightSetting;
+  /** The store's cap of batches in flight as last seen, with its shared row as read (for a compare-and-set). */
+  #inFlight: { cap: InFlightCap; row: string | undefined } | undefined;
 
   constructor(options: StoreThrottleOptions) {
     this.#options = options;
+    this.#inFlightSetting = inFlightSetting(options.limits.storeBatchesInFlight);
+  }
+
+  /** The store's cap of batches in flight as this shard last saw it (undefined: before its first slot). */
+  get batchesInFlightCap(): number | undefined {
+    return this.#inFlight?.cap.cap;
   }
 
   /** The shard's throttle state and why, as its step and progress show it. */
@@ -88,7 +100,7 @@ export class StoreThrottle {
       const answer = await this.#options.budget.charge(batchSize, rate, undefined);
       await this.#sleepUntil(Date.now() + Math.max(answer.startAt, answer.heldUntil) - answer.now);
     }
-    const slot = await this.#takeSlot();
+    const taken = await this.#takeSlot();
     // One look while the batch holds its row locks: writers queued behind it show up only now.
     let during: Promise<StoreSignalReading | undefined> | undefined;
     const timer = setTimeout(() => { during = this.#read(); }, Math.max(5, Math.round(this.#options.limits.targetBatchMs / 2)));
@@ -98,34 +110,54 @@ export class StoreThrottle {
       result = await page(batchSize);
     } finally {
       clearTimeout(timer);
-      if (slot !== undefined) await this.#options.slots?.giveBack(slot);
+      if (taken !== undefined) await this.#options.slots?.giveBack(taken.slot);
     }
     this.#lastBatchMs = performance.now() - started;
     const reading = await during;
     const decision = reading ? this.#decide(reading, batchSize) : clearDecision;
     this.#nextCap = decision.batchCap;
+    await this.#adaptInFlight(decision, taken && { batchMs: this.#lastBatchMs, inFlight: taken.inFlight });
     await this.#settle(decision);
     return result;
   };
 
   /**
-   * One of the store's batch slots when the limits cap batches in flight (undefined: no cap, or the
-   * shard stops anyway); waits while every slot is taken, THROTTLED past the invocation's end.
+   * One of the store's batch slots, with the batches in flight with it (undefined: no slots, or the
+   * shard stops anyway); waits while the cap is reached, THROTTLED past the invocation's end.
    */
-  async #takeSlot(): Promise<string | undefined> {
+  async #takeSlot(): Promise<{ slot: string; inFlight: number } | undefined> {
     const slots = this.#options.slots;
-    const inFlight = this.#options.limits.storeBatchesInFlight;
-    if (!slots || inFlight === undefined) return undefined;
+    const setting = this.#inFlightSetting;
+    if (!slots) return undefined;
     const expectedMs = Math.max(this.#lastBatchMs, this.#options.limits.targetBatchMs);
     while (!this.#options.signal.aborted) {
-      const answer = await slots.take(inFlight, expectedMs, batchSlotLeaseMs);
-      if (answer.slot !== undefined) return answer.slot;
+      const answer = await slots.take(setting, expectedMs, batchSlotLeaseMs);
+      this.#inFlight = { cap: answer.cap, row: answer.capRow };
+      if (answer.slot !== undefined) return { slot: answer.slot, inFlight: answer.inFlight };
       if (Date.now() >= this.#options.until) {
-        throw new MigrationError('THROTTLED', `${this.#options.reader.target}: ${inFlight} batch${inFlight === 1 ? '' : 'es'} of the store already in flight`);
+        const cap = answer.cap.cap;
+        throw new MigrationError('THROTTLED', `${this.#options.reader.target}: ${cap} batch${cap === 1 ? '' : 'es'} of the store already in flight`);
       }
       await this.#sleepUntil(Date.now() + slotWaitMs(answer.freeAt, answer.now));
     }
     return undefined;
+  }
+
+  /**
+   * Changes the store's adaptive cap of batches in flight as the decision after a batch (or a look
+   * while held, `batch` undefined) says; a failed change leaves the cap as it is.
+   */
+  async #adaptInFlight(decision: ThrottleDecision, batch: { batchMs: number; inFlight: number } | undefined): Promise<void> {
+    const slots = this.#options.slots;
+    const setting = this.#inFlightSetting;
+    if (!slots || !setting.adaptive) return;
+    const seen = this.#inFlight ?? { cap: { cap: setting.initial, why: '' }, row: undefined };
+    const change = nextInFlightCap({
+      seen: seen.cap, setting, decision, batchMs: batch?.batchMs, targetBatchMs: this.#options.limits.targetBatchMs, inFlightAtStart: batch?.inFlight,
+    });
+    if (!change) return;
+    const answer = await slots.changeCap(seen.row, change.next, change.afterMs).catch(() => undefined);
+    if (answer) this.#inFlight = { cap: answer.cap ?? seen.cap, row: answer.row };
   }
 
   /** Waits out the pause, then looks until the store is not held; returns the cap of the batch to run. */
@@ -144,6 +176,7 @@ export class StoreThrottle {
         await this.#sleepUntil(Date.now() + decision.pauseMs);
         return minCap(this.#nextCap, decision.batchCap);
       }
+      await this.#adaptInFlight(decision, undefined);
       await this.#settle(decision, reading);
       await this.#reportHeld();
       if (this.#waitUntil > this.#options.until) {
@@ -186,8 +219,10 @@ export class StoreThrottle {
 
   #record(decision: ThrottleDecision, reading: StoreSignalReading | undefined): void {
     const previous = this.#state;
-    this.#state = nextThrottleState(previous, decision, Date.now(), reading?.unavailable ?? previous?.unavailable ?? []);
-    if (previous?.state !== this.#state.state || previous.reason !== this.#state.reason) this.#options.onChange?.(this.#state);
+    const inFlight = this.#inFlight && { ...this.#inFlight.cap, adaptive: this.#inFlightSetting.adaptive };
+    this.#state = nextThrottleState(previous, decision, Date.now(), reading?.unavailable ?? previous?.unavailable ?? [], inFlight);
+    const changed = previous?.state !== this.#state.state || previous.reason !== this.#state.reason || previous.batchesInFlight?.cap !== inFlight?.cap;
+    if (changed) this.#options.onChange?.(this.#state);
   }
 
   /** One look at the store; a failed look counts as no signal (the batch's own timeouts still protect the store). */

@@ -1,7 +1,8 @@
 /**
  * The store throttle on the real stack: a session blocked on the table by someone else's lock makes a
  * shard hold (no batch queues behind the lock) and resume when the lock is released, with the
- * application's writes all kept; two shards of one store share its rows/s budget and its batch slots;
+ * application's writes all kept; two shards of one store share its rows/s budget and its batch slots,
+ * whose adaptive cap comes down to 1 while the table is blocked and grows back after;
  * FerretDB's missing signals are reported, not silently ignored.
  */
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import { lastWrites, startOrdersWriter } from '../../../migrations/test/helpers/
 import { createTestDatabase, seedOrders, type TestDatabase } from '../../../migrations/test/helpers/postgres.ts';
 import { StoreBatchSlots } from '../src/adapters/store-batch-slots.ts';
 import { StoreBudget } from '../src/adapters/store-budget.ts';
+import { growAfterMs } from '../src/core/batches-in-flight.ts';
 import { decideThrottle, type ThrottleState } from '../src/core/throttle.ts';
 import { StoreThrottle } from '../src/store-throttle.ts';
 
@@ -178,6 +180,79 @@ for (const inFlight of [1, 2]) {
     }
   });
 }
+
+test('by default the store\'s cap of batches in flight adapts: a session blocked on the table lowers it to 1, it grows back once the lock goes, and is never exceeded', async () => {
+  const engine = await freshOrders();
+  const reader = openSignalReader(migration(), { TEST_DATABASE_URL: db.url });
+  const blocker = new pg.Client({ connectionString: db.url, application_name: 'blocker' });
+  const app = new pg.Client({ connectionString: db.url, application_name: 'orders-app' });
+  await Promise.all([blocker.connect(), app.connect()]);
+  const limits = StrategyThrottle.parse({});
+  const throttles: StoreThrottle[] = [];
+  // Each batch: when it ran, and the cap its slot was taken under.
+  const batches: Array<{ start: number; end: number; cap: number }> = [];
+  const recording = (throttle: StoreThrottle): MigrationEngine => new Proxy(engine, {
+    get: (target, property) => {
+      if (property === 'runBatch') {
+        return async (request: BatchRequest) => {
+          const batch = { start: performance.now(), end: Number.POSITIVE_INFINITY, cap: throttle.batchesInFlightCap ?? 0 };
+          batches.push(batch);
+          try {
+            return await target.runBatch(request);
+          } finally {
+            batch.end = performance.now();
+          }
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const sharedCap = async () => (await control.query<{ held_why: string }>(`SELECT held_why FROM upshift.store_budgets WHERE store = $1`, [`${reader.storeKey}#in-flight`])).rows[0]?.held_why;
+  const quarter = rows / 4;
+  const ranges = [0, 1, 2, 3].map((i) => ({ start: i === 0 ? null : String(i * quarter + 1), end: i === 3 ? null : String((i + 1) * quarter + 1) }));
+  let blocked: Promise<unknown> | undefined;
+  try {
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE orders IN SHARE MODE');
+    blocked = app.query(`UPDATE orders SET note = 'app' WHERE id = 1`);
+    const shards = ranges.map((range) => {
+      const throttle = new StoreThrottle({ reader, budget: new StoreBudget(control, reader.storeKey), slots: new StoreBatchSlots(control, reader.storeKey), limits, signal: new AbortController().signal, until: Number.POSITIVE_INFINITY });
+      throttles.push(throttle);
+      return runShard({ engine: throttle.wrap(recording(throttle)), shard: { range, backup: true }, checkpoint: initialCheckpoint(10), limits: { ...defaultBatchSizeLimits, max: 10 }, onBatch: async () => undefined });
+    });
+    await until('the shared cap to come down to 1', async () => (await sharedCap())?.startsWith('{"cap":1,') === true);
+    assert.match(await sharedCap() ?? '', /waiting for locks on public\.orders/, 'the cap says why');
+    await until('a shard to show the cap', async () => throttles.some((throttle) => throttle.state?.batchesInFlight?.cap === 1));
+    assert.equal(batches.length, 0, 'no batch ran while the table was blocked');
+    await new Promise((resolve) => setTimeout(resolve, growAfterMs)); // the cap may grow again this long after its last change
+    await blocker.query('ROLLBACK');
+    await blocked;
+    const finals = await Promise.all(shards);
+    assert.equal(finals.reduce((sum, final) => sum + final.changed, 0), rows, 'every row migrated');
+  } finally {
+    await blocker.query('ROLLBACK').catch(() => undefined);
+    await blocked?.catch(() => undefined);
+    await Promise.all([blocker.end(), app.end()]);
+    await reader.close();
+    await engine.close();
+  }
+  const caps = batches.map((batch) => batch.cap);
+  assert.equal(caps[0], 1, 'the first batch after the release ran under the lowered cap');
+  assert.ok(Math.max(...caps) > 1, `the cap grew back once the store was quiet (caps ${[...new Set(caps)].join(', ')})`);
+  for (const batch of batches) {
+    const running = batches.filter((other) => other.start <= batch.start && other.end > batch.start);
+    const allowed = Math.max(...running.map((other) => other.cap));
+    assert.ok(running.length <= allowed, `${running.length} batches in flight under a cap of ${allowed}`);
+  }
+  const runs = caps.reduce<Array<[number, number]>>((all, cap) => {
+    const last = all.at(-1);
+    if (last?.[0] === cap) last[1] += 1;
+    else all.push([cap, 1]);
+    return all;
+  }, []);
+  process.stdout.write(`# ${batches.length} batches under caps ${runs.map(([cap, count]) => `${cap} ×${count}`).join(', ')}\n`);
+});
 
 test('a batch slot whose holder died comes back when its lease ends; a holder whose slot was taken over cannot give it back', async () => {
   await db.client.query('DELETE FROM upshift.store_budgets');

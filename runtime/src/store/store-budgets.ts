@@ -3,7 +3,8 @@
  * 6): one atomic upsert per batch reserves the batch's rows on the store's rows/s clock (GCRA: n rows
  * reserve n/rate seconds from the clock or now, whichever is later) and records a hold any shard may set
  * for every shard of that store, with its reason. The same table keeps a store's batch slots (rows
- * `<store>#batch:<i>`, see `takeStoreBatchSlot`), which cap how many batches of the store run at once.
+ * `<store>#batch:<i>`, see `takeStoreBatchSlot`), which cap how many batches of the store run at once,
+ * and an adaptive cap's row (`<store>#in-flight`, see `changeStoreBatchCap`).
  */
 import type { Queryable } from './leases.ts';
 
@@ -43,20 +44,25 @@ export async function chargeStoreBudget(
 
 /** Forgets a store's budget and batch slots (a bench's or test's own key when it is done). */
 export async function forgetStoreBudget(db: Queryable, store: string): Promise<void> {
-  await db.query(`DELETE FROM upshift.store_budgets WHERE store = $1 OR starts_with(store, $1 || '#batch:')`, [store]);
+  await db.query(`DELETE FROM upshift.store_budgets WHERE store = $1 OR starts_with(store, $1 || '#batch:') OR store = $1 || '#in-flight'`, [store]);
 }
 
 /**
- * $1 store, $2 slots, $3 ms until the batch is expected to end, $4 lease ms, $5 holder. A slot is a row
- * `<store>#batch:<i>` (i < slots) of the budgets table: taken while `held_until` (the lease, which
- * frees the slot of a worker that died mid-batch) lies ahead, by `held_why` (the holder); `next_at` is
- * when its batch is expected to end, so a shard that finds every slot taken knows how long to wait.
- * Two shards racing for one free slot: the second one's upsert finds it taken (its WHERE fails) and
- * claims nothing.
+ * $1 store, $2 slots, $3 ms until the batch is expected to end, $4 lease ms, $5 holder, $6 the store's
+ * shared cap row (null: the cap is $7), $7 the cap when the row is missing or forgotten. A slot is a row
+ * `<store>#batch:<i>` (i < $2) of the budgets table: taken while `held_until` (the lease, which frees
+ * the slot of a worker that died mid-batch) lies ahead, by `held_why` (the holder); `next_at` is when its
+ * batch is expected to end, so a shard that finds no slot knows how long to wait. A slot is claimed only
+ * below the cap and while fewer than the cap are taken (a lowered cap lets the higher slots drain). The
+ * cap row's `held_why` is JSON `{"cap": n, "why": …}` (`changeStoreBatchCap`). Two shards racing for
+ * one free slot: the second one's upsert finds it taken (its WHERE fails) and claims nothing.
  */
-const takeSlotStatement = `WITH slots AS (SELECT $1 || '#batch:' || i AS store FROM generate_series(0, $2::int - 1) AS i),
+const takeSlotStatement = `WITH cap_row AS (SELECT held_why FROM upshift.store_budgets WHERE store = $6 AND held_until > clock_timestamp()),
+  cap AS (SELECT least($2::int, coalesce((SELECT (held_why::jsonb ->> 'cap')::int FROM cap_row), $7::int)) AS n),
+  slots AS (SELECT i, $1 || '#batch:' || i AS store FROM generate_series(0, $2::int - 1) AS i),
   taken AS (SELECT b.store, b.next_at FROM upshift.store_budgets b JOIN slots USING (store) WHERE b.held_until > clock_timestamp()),
-  free AS (SELECT store FROM slots WHERE store NOT IN (SELECT store FROM taken) ORDER BY random() LIMIT 1),
+  free AS (SELECT store FROM slots WHERE i < (SELECT n FROM cap) AND store NOT IN (SELECT store FROM taken)
+             AND (SELECT count(*) FROM taken) < (SELECT n FROM cap) ORDER BY random() LIMIT 1),
   claimed AS (
     INSERT INTO upshift.store_budgets AS b (store, next_at, held_until, held_why)
       SELECT store, clock_timestamp() + $3::float8 * interval '1 millisecond', clock_timestamp() + $4::float8 * interval '1 millisecond', $5 FROM free
@@ -64,23 +70,57 @@ const takeSlotStatement = `WITH slots AS (SELECT $1 || '#batch:' || i AS store F
       WHERE b.held_until <= clock_timestamp()
     RETURNING b.store)
 SELECT (SELECT store FROM claimed) AS slot, (SELECT (extract(epoch FROM min(next_at)) * 1000)::float8 FROM taken) AS free_at,
-       (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now`;
+       (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now, (SELECT count(*)::int FROM taken) AS taken,
+       (SELECT n FROM cap) AS cap, (SELECT held_why FROM cap_row) AS cap_row`;
 
-/** A try for a store's batch slot: the slot taken (undefined: all were taken), and when the first taken one is expected back (epoch ms, control store's clock). */
+/**
+ * A try for a store's batch slot: the slot taken (undefined: none free under the cap), when the first
+ * taken one is expected back (epoch ms, control store's clock), how many were taken before, the cap in
+ * force and its shared row as stored (undefined: none, the cap was the given one).
+ */
 export interface StoreBatchSlot {
   readonly slot: string | undefined;
   readonly freeAt: number | undefined;
   readonly now: number;
+  readonly taken: number;
+  readonly cap: number;
+  readonly capRow: string | undefined;
 }
 
 /**
  * Takes one of `slots` batch slots of `store` for `holder`, expected back in `expectedMs`, lost after
- * `leaseMs` if never given back; answers without one when all are taken.
+ * `leaseMs` if never given back; answers without one when the cap (the row `cap.row`, else `cap.initial`)
+ * is reached.
  */
-export async function takeStoreBatchSlot(db: Queryable, store: string, slots: number, holder: string, expectedMs: number, leaseMs: number): Promise<StoreBatchSlot> {
-  const { rows } = await db.query<{ slot: string | null; free_at: number | null; now: number }>(takeSlotStatement, [store, slots, expectedMs, leaseMs, holder]);
+export async function takeStoreBatchSlot(
+  db: Queryable, store: string, slots: number, holder: string, expectedMs: number, leaseMs: number, cap?: { row: string; initial: number },
+): Promise<StoreBatchSlot> {
+  const { rows } = await db.query<{ slot: string | null; free_at: number | null; now: number; taken: number; cap: number; cap_row: string | null }>(takeSlotStatement,
+    [store, slots, expectedMs, leaseMs, holder, cap?.row ?? null, cap?.initial ?? slots]);
   const row = rows[0];
-  return { slot: row?.slot ?? undefined, freeAt: row?.free_at ?? undefined, now: row?.now ?? Date.now() };
+  return {
+    slot: row?.slot ?? undefined, freeAt: row?.free_at ?? undefined, now: row?.now ?? Date.now(), taken: row?.taken ?? 0, cap: row?.cap ?? slots, capRow: row?.cap_row ?? undefined,
+  };
+}
+
+/**
+ * $1 the cap row, $2 its value as last seen ('' when there was none), $3 the new value, $4 ms the row is
+ * remembered, $5 ms since its last change before it may change again. A compare-and-set: it changes only
+ * what the shard saw (or a missing or forgotten row), at most once per window.
+ */
+const changeCapStatement = `WITH changed AS (
+    INSERT INTO upshift.store_budgets AS b (store, next_at, held_until, held_why)
+      VALUES ($1, clock_timestamp(), clock_timestamp() + $4::float8 * interval '1 millisecond', $3)
+    ON CONFLICT (store) DO UPDATE SET next_at = excluded.next_at, held_until = excluded.held_until, held_why = excluded.held_why, updated_at = clock_timestamp()
+      WHERE (b.held_until <= clock_timestamp() OR (b.held_why = $2 AND b.next_at <= clock_timestamp() - $5::float8 * interval '1 millisecond'))
+    RETURNING b.held_why)
+SELECT (SELECT held_why FROM changed) AS changed,
+       (SELECT held_why FROM upshift.store_budgets WHERE store = $1 AND held_until > clock_timestamp()) AS current`;
+
+/** Sets a store's shared batch cap row `row` from `seen` to `next` (see the statement); answers the row as it is now (undefined: none). */
+export async function changeStoreBatchCap(db: Queryable, row: string, seen: string | undefined, next: string, rememberMs: number, windowMs: number): Promise<string | undefined> {
+  const { rows } = await db.query<{ changed: string | null; current: string | null }>(changeCapStatement, [row, seen ?? '', next, rememberMs, windowMs]);
+  return rows[0]?.changed ?? rows[0]?.current ?? undefined;
 }
 
 /** Gives a batch slot back (only while `holder` still holds it: a slot lost to its lease is someone else's now). */

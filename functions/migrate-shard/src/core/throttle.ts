@@ -7,6 +7,7 @@
  */
 import type { StrategyThrottle } from '@upshift/events/contract';
 import type { StoreSignalReading } from '@upshift/migrations';
+import { describeInFlight, type InFlightCap } from './batches-in-flight.ts';
 
 /** What the store said (the migrations package's reading, without the list of signals it cannot give). */
 export type StoreSignals = Omit<StoreSignalReading, 'unavailable'>;
@@ -118,21 +119,29 @@ export interface ThrottleState {
   unavailable?: string[];
   /** Since when (epoch ms) the shard is in this state. */
   since: number;
+  /** The store's cap of batches in flight as the shard last saw it, and why (adaptive: its last change). */
+  batchesInFlight?: InFlightCap & { adaptive: boolean };
 }
 
 /** The state after a decision: `since` kept while the state does not change. */
-export function nextThrottleState(previous: ThrottleState | undefined, decision: ThrottleDecision, now: number, unavailable: readonly string[]): ThrottleState {
+export function nextThrottleState(
+  previous: ThrottleState | undefined, decision: ThrottleDecision, now: number, unavailable: readonly string[], batchesInFlight?: InFlightCap & { adaptive: boolean },
+): ThrottleState {
   const since = previous?.state === decision.state ? previous.since : now;
-  return { state: decision.state, reason: decision.reason, since, ...(unavailable.length > 0 ? { unavailable: [...unavailable] } : {}) };
+  return {
+    state: decision.state, reason: decision.reason, since, ...(unavailable.length > 0 ? { unavailable: [...unavailable] } : {}),
+    ...(batchesInFlight ? { batchesInFlight: { ...batchesInFlight } } : {}),
+  };
 }
 
 /** The state in a few words, for `run.progress` messages and `upshift watch`. */
 export function describeThrottle(state: ThrottleState | undefined, now: number): string {
   if (!state) return '';
   const unavailable = state.unavailable && state.unavailable.length > 0 ? `; store gives no ${state.unavailable.join(', ')}` : '';
-  if (state.state === 'clear') return `throttle clear${unavailable}`;
+  const inFlight = state.batchesInFlight ? `; ${describeInFlight(state.batchesInFlight)}` : '';
+  if (state.state === 'clear') return `throttle clear${inFlight}${unavailable}`;
   const forSeconds = Math.max(0, Math.round((now - state.since) / 1000));
-  return `throttle ${state.state} ${forSeconds} s: ${state.reason}${unavailable}`;
+  return `throttle ${state.state} ${forSeconds} s: ${state.reason}${inFlight}${unavailable}`;
 }
 
 /** The throttle as a suffix of a shard's progress message (`; throttle held 3 s: …`), empty before the first look. */

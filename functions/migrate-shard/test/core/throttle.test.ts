@@ -73,6 +73,8 @@ test('the state keeps its start while it lasts, and reads as one phrase', () => 
   assert.deepEqual(cleared, { state: 'clear', reason: '', since: 5_000 });
   assert.equal(throttleNote(cleared, 5_000), '; throttle clear');
   assert.equal(throttleNote(undefined, 5_000), '');
+  const capped = nextThrottleState(cleared, decide({}), 6_000, [], { cap: 1, why: '1 session waiting for locks on public.orders', adaptive: true });
+  assert.equal(throttleNote(capped, 6_000), '; throttle clear; ≤ 1 store batch at once (auto: 1 session waiting for locks on public.orders)');
 });
 
 test('the policy section parses with its defaults and rejects nonsense', () => {
@@ -83,7 +85,7 @@ test('the policy section parses with its defaults and rejects nonsense', () => {
   assert.equal(StrategyThrottle.safeParse({ query: { sql: 'SELECT 1', max: 3 } }).success, false, 'a request carries no SQL: the query is the catalog\'s');
   assert.equal(StrategyThrottle.parse({ storeBatchesInFlight: 2 }).storeBatchesInFlight, 2);
   assert.equal(StrategyThrottle.safeParse({ storeBatchesInFlight: 0 }).success, false, 'at least one batch in flight');
-  assert.equal(defaultStrategyThrottle.storeBatchesInFlight, undefined, 'no cap by default');
+  assert.equal(defaultStrategyThrottle.storeBatchesInFlight, 'auto', 'an adaptive cap by default');
 });
 
 const slotWaits: Array<{ name: string; freeAt: number | undefined; expected: number }> = [
