@@ -5,48 +5,31 @@
  * The 10,000-shard figures come from `bench/src/many-shards.ts`.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { createEvent, isEventOf, uuidv7, type AnyUpshiftEvent } from '@upshift/events';
+import { isEventOf } from '@upshift/events';
 import pg from 'pg';
-import { publishEvents } from '../runtime/test/support/publish.ts';
-import { startShardTest, type ShardTest } from '../functions/migrate-shard/test/support.ts';
-import { clusterNames, deploy, deployment, freshNamespace, privateKubeconfig } from './support/kube.ts';
-import { manyShardsCatalog, seedTable, upshiftStatus } from './support/many-shards.ts';
-import { testPolicy } from './support/policy.ts';
+import { privateKubeconfig, freshNamespace } from './support/kube.ts';
+import { publishManyShardsRun, startManyShards, upshiftStatus, type ManyShards } from './support/many-shards.ts';
 
 const shards = 300;
-let t: ShardTest;
+let run: ManyShards;
 let kubeconfig: ReturnType<typeof privateKubeconfig>;
-let catalog: ReturnType<typeof manyShardsCatalog>;
 
 before(async () => {
   kubeconfig = privateKubeconfig();
-  catalog = manyShardsCatalog(1);
-  t = await startShardTest({
-    functions: ['plan', 'rollout', 'migrate-shard', 'verify'],
-    extraEnv: { UPSHIFT_CATALOG_DIR: catalog.dir, UPSHIFT_SHARD_CONCURRENCY: '8' },
-    dev: { concurrency: { 'migrate-shard': 8 } },
-  });
+  run = await startManyShards(1);
 });
 
 after(async () => {
-  await t?.stop();
+  await run?.stop();
   kubeconfig?.remove();
-  if (catalog) rmSync(catalog.dir, { recursive: true, force: true });
 });
 
 test(`a run of ${shards} shards completes, its tallies agree with its steps, and status summarises the shards`, { timeout: 240_000 }, async () => {
   const ns = await freshNamespace('many');
   try {
-    const image = 'registry.local/many/web:2.0.0';
-    for (const cluster of clusterNames) await deploy(cluster, ns.name, [deployment('web', image)]);
-    const [ref, table] = [catalog.refs[0]!, catalog.tables[0]!];
-    await seedTable(t.shop, table, shards * 2);
-    const document = testPolicy(ns.name, [{ name: 'web', image }]);
-    const policy = { ...document, spec: { ...document.spec, migrations: [{ ref, shards, batchSize: 100, backup: true }] } };
-    const runId = uuidv7();
-    await publishEvents(t.harness.env, t.harness.prefix, [createEvent('upgrade.requested', { runId, policy: policy as never }, { producer: 'cli' }) as AnyUpshiftEvent]);
+    const { t, refs: [ref], tables: [table] } = run;
+    const { runId } = await publishManyShardsRun(run, ns.name, [shards]);
     const end = await t.harness.waitFor(runId, ['upgrade.completed', 'upgrade.failed', 'upgrade.rolled-back', 'upgrade.rejected'], 200_000);
     assert.ok(isEventOf(end, 'upgrade.completed'), `${end.type}: ${JSON.stringify(end.data).slice(0, 500)}`);
     assert.deepEqual(end.data.migrations, [{ ref, shards, rowsMigrated: shards * 2 }]);

@@ -9,14 +9,10 @@
  * to 100,000 shards); past 4,096 shards the run announces it with the v2 events (`upgrade.planned.v2`,
  * `migration.requested.v2`), and the `events` column says which version the run emitted.
  */
-import { rmSync } from 'node:fs';
-import { createEvent, entryFor, isEventOf, uuidv7, type AnyUpshiftEvent, type EventName } from '@upshift/events';
+import { entryFor, isEventOf, type EventName } from '@upshift/events';
 import { runStatus } from '../../cli/src/status.ts';
-import { publishEvents } from '../../runtime/test/support/publish.ts';
-import { startShardTest } from '../../functions/migrate-shard/test/support.ts';
-import { clusterNames, deploy, deployment, freshNamespace, privateKubeconfig } from '../../test/support/kube.ts';
-import { testPolicy } from '../../test/support/policy.ts';
-import { manyShardsCatalog, seedTable, shardsByMigration, upshiftStatus } from '../../test/support/many-shards.ts';
+import { freshNamespace, privateKubeconfig } from '../../test/support/kube.ts';
+import { publishManyShardsRun, shardsByMigration, startManyShards, upshiftStatus } from '../../test/support/many-shards.ts';
 
 const sizes = (process.env.BENCH_MANY_SHARDS ?? '1000,10000').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
 const concurrency = Number(process.env.BENCH_MANY_SHARDS_CONCURRENCY ?? 8);
@@ -53,23 +49,11 @@ interface SizeFigures {
 /** One run of `shards` shards (two rows each) on a fresh stack harness. */
 async function measure(shards: number): Promise<SizeFigures> {
   const split = shardsByMigration(shards);
-  const catalog = manyShardsCatalog(split.length);
-  const t = await startShardTest({
-    functions: ['plan', 'rollout', 'migrate-shard', 'verify'],
-    extraEnv: { UPSHIFT_CATALOG_DIR: catalog.dir, UPSHIFT_SHARD_CONCURRENCY: String(concurrency) },
-    dev: { concurrency: { 'migrate-shard': concurrency } },
-  });
+  const run = await startManyShards(split.length, concurrency);
+  const { t } = run;
   const ns = await freshNamespace('many');
   try {
-    const image = 'registry.local/bench/many:2.0.0';
-    for (const cluster of clusterNames) await deploy(cluster, ns.name, [deployment('web', image)]);
-    for (const [i, count] of split.entries()) await seedTable(t.shop, catalog.tables[i]!, count * 2);
-    const document = testPolicy(ns.name, [{ name: 'web', image }]);
-    const migrations = split.map((count, i) => ({ ref: catalog.refs[i]!, shards: count, batchSize: 100, backup: true }));
-    const policy = { ...document, spec: { ...document.spec, migrations } };
-    const runId = uuidv7();
-    const started = Date.now();
-    await publishEvents(t.harness.env, t.harness.prefix, [createEvent('upgrade.requested', { runId, policy: policy as never }, { producer: 'cli' }) as AnyUpshiftEvent]);
+    const { runId, started } = await publishManyShardsRun(run, ns.name, split);
     const end = await t.harness.waitFor(runId, ['upgrade.completed', 'upgrade.failed', 'upgrade.rolled-back', 'upgrade.rejected'], 120_000 + 500 * shards);
     const totalMs = Date.now() - started;
     if (!isEventOf(end, 'upgrade.completed')) throw new Error(`the run ended ${end.type}: ${JSON.stringify(end.data).slice(0, 2000)}`);
@@ -83,8 +67,7 @@ async function measure(shards: number): Promise<SizeFigures> {
     return { shards, migrations: split.length, events, totalMs, migrateMs, statusMs: status.ms, statusLines: status.lines, statusProcessMs: statusProcess.ms };
   } finally {
     await ns.remove();
-    await t.stop();
-    rmSync(catalog.dir, { recursive: true, force: true });
+    await run.stop();
   }
 }
 
