@@ -1,5 +1,6 @@
 import type { HandlerContext } from '@upshift/runtime';
 import type { EngineRegistry } from './adapters/engines.ts';
+import type { PlannedRuns } from './adapters/planned-runs.ts';
 import type { ShardSlots } from './slots.ts';
 import type { MigrateShardConfig } from './config.ts';
 
@@ -13,4 +14,6 @@ export interface MigrateDeps {
   holder: string;
   /** Caps concurrent shard work in this process. */
   slots: ShardSlots;
+  /** The planned checksums and throttle limits of the runs this process works on. */
+  planned: PlannedRuns;
 }

@@ -10,6 +10,7 @@ import { isEventOf } from '@upshift/events';
 import { defineFunction, UpshiftError } from '@upshift/runtime';
 import type { BatchResult } from '@upshift/migrations';
 import { EngineRegistry } from './adapters/engines.ts';
+import { PlannedRuns } from './adapters/planned-runs.ts';
 import { MigrateShardConfig } from './config.ts';
 import type { MigrateDeps } from './context.ts';
 import { contract, expand, fanOut } from './migration.ts';
@@ -32,7 +33,7 @@ const migrateShardFunction = defineFunction({
       metrics.domain.recordsMigrated.inc({ migration: ref, store }, batch.changed);
       metrics.domain.batchSeconds.observe({ migration: ref, store }, batch.durationMs / 1000);
     };
-    deps = { engines: new EngineRegistry(config.UPSHIFT_CATALOG_DIR, storeEnv(config), config.UPSHIFT_STORE_POOL_SIZE, observeBatch), holder: `${hostname()}:${process.pid}`, slots: new ShardSlots(config.UPSHIFT_SHARD_CONCURRENCY) };
+    deps = { engines: new EngineRegistry(config.UPSHIFT_CATALOG_DIR, storeEnv(config), config.UPSHIFT_STORE_POOL_SIZE, observeBatch), holder: `${hostname()}:${process.pid}`, slots: new ShardSlots(config.UPSHIFT_SHARD_CONCURRENCY), planned: new PlannedRuns() };
   },
   async shutdown() {
     const open = deps;

@@ -8,7 +8,7 @@ import type { DeepReadonly, EventData } from '@upshift/events';
 import type { RestoreResult } from '@upshift/migrations';
 import { acquireLease, releaseLease, saveCheckpoint, startHeartbeat, UpshiftError } from '@upshift/runtime';
 import { shardsToRestore } from './core/restore.ts';
-import { plannedChecksums, retryOrMessage } from './adapters/engines.ts';
+import { retryOrMessage } from './adapters/engines.ts';
 import { cancelPendingShards, markRestoring, readShard, shardStep, shardsOfRun } from './adapters/steps.ts';
 import type { MigrateContext, MigrateDeps } from './context.ts';
 import { shardLeaseName } from './shard.ts';
@@ -45,7 +45,7 @@ export async function restoreShard(ctx: MigrateContext, data: DeepReadonly<Event
   const stored = await readShard(ctx.store, step);
   if (!stored.state) throw new UpshiftError('CONTRACT_VIOLATION', `shard ${data.shardId} was never planned by migrate-shard`);
   const state = stored.state;
-  const planned = (await plannedChecksums(ctx.store, data.runId)).get(data.migration);
+  const planned = (await deps.planned.of(ctx.store, data.runId)).checksums.get(data.migration);
   await markRestoring(ctx.store, step);
   const ttlMs = ctx.config.UPSHIFT_SHARD_LEASE_TTL_MS;
   const lease = await acquireLease(ctx.store, shardLeaseName(data.shardId), deps.holder, ttlMs);

@@ -6,7 +6,6 @@
 import { defaultBatchSizeLimits, type BatchSizeLimits } from '@upshift/migrations';
 import { StoreBatchSlots } from './adapters/store-batch-slots.ts';
 import { StoreBudget } from './adapters/store-budget.ts';
-import { throttleLimitsOf } from './adapters/throttle-limits.ts';
 import type { MigrateContext, MigrateDeps } from './context.ts';
 import type { ThrottleState } from './core/throttle.ts';
 import { StoreThrottle } from './store-throttle.ts';
@@ -17,7 +16,7 @@ export async function shardStoreThrottle(
   shard: { runId: string; shardId: string; migration: string; checksum: string | undefined; signal: AbortSignal; until: number },
   onHeld: (state: ThrottleState) => Promise<void>,
 ): Promise<{ throttle: StoreThrottle; batchLimits: BatchSizeLimits }> {
-  const limits = await throttleLimitsOf(ctx.store, shard.runId);
+  const limits = (await deps.planned.of(ctx.store, shard.runId)).throttle;
   const reader = deps.engines.signals(shard.migration, shard.checksum);
   const throttle = new StoreThrottle({
     reader, budget: new StoreBudget(ctx.store, reader.storeKey), slots: new StoreBatchSlots(ctx.store, reader.storeKey), limits, signal: shard.signal, until: shard.until, onHeld,

@@ -13,7 +13,7 @@ import { progressDue, shouldHandOver } from './core/budget.ts';
 import { failureReason } from './core/failure.ts';
 import { isSettled, plannedShard } from './core/shard-state.ts';
 import type { ShardState } from './core/shard-state.ts';
-import { plannedChecksums, retryOrMessage } from './adapters/engines.ts';
+import { retryOrMessage } from './adapters/engines.ts';
 import { claimShard, commitCheckpoint, ensureShard, shardStep } from './adapters/steps.ts';
 import type { MigrateContext, MigrateDeps } from './context.ts';
 import { shardCount } from './core/progress.ts';
@@ -40,7 +40,7 @@ export async function migrateShard(ctx: MigrateContext, event: UpshiftEvent<'sha
     ctx.log.info({ shardId: data.shardId, status: stored.status }, 'shard already settled: nothing to do');
     return;
   }
-  const checksum = (await plannedChecksums(ctx.store, data.runId)).get(data.migration);
+  const checksum = (await deps.planned.of(ctx.store, data.runId)).checksums.get(data.migration);
   const ttlMs = ctx.config.UPSHIFT_SHARD_LEASE_TTL_MS;
   const lease = await acquireLease(ctx.store, shardLeaseName(data.shardId), deps.holder, ttlMs);
   let end: WorkEnd;

@@ -136,7 +136,7 @@ async function handleOnce<C extends HostConfig>(
       const stored = await holdWhilePaused(tx, emitted); // a paused run's forward events wait for its resume
       return {
         value: { outcome: { duplicate: false, outputs: emitted.map((entry) => entry.id) }, value, emitted },
-        beforeCommit: await outputsBeforeCommit(tx, key, stored), // small outputs travel with the COMMIT
+        beforeCommit: await outputsBeforeCommit(tx, key, stored, resources.relay.id), // small outputs travel with the COMMIT
       };
     });
     if (metrics) countOutcomes(metrics.domain, decided.emitted); // committed: counted once
@@ -151,7 +151,7 @@ async function handleOnce<C extends HostConfig>(
       emitIn: async (tx, name, data, options) => {
         const side: OutboxEntry[] = [];
         const produced = emitterFor(definition, resources, event, side)(name, data, options);
-        await storeOutputs(tx, { ...key, id: `side:${produced.id}` }, side);
+        await storeOutputs(tx, { ...key, id: `side:${produced.id}` }, side, resources.relay.id); // its NOTIFY wakes this relay at commit
         return produced;
       },
     };
@@ -171,7 +171,7 @@ async function handleOnce<C extends HostConfig>(
   if (resources.config.UPSHIFT_CRASH_POINT === 'after-commit-before-publish' && !done.duplicate) {
     process.exit(86); // fault injection: committed, not yet published
   }
-  if (done.outputs.length > 0) resources.relay.wake(); // NOTIFY wakes other processes' relays too
+  if (done.outputs.length > 0) resources.relay.wake(); // before the NOTIFY, which names this relay, arrives
   return done;
 }
 
@@ -185,7 +185,7 @@ export async function decideWithoutEvent<C extends HostConfig, T>(
   const value = await withTransaction(resources.pool, async (tx) => {
     emitted.length = 0;
     const result = await decision({ tx, emit: emitterFor(definition, resources, input, emitted), redrive: (again) => redriveEntry(tx, outboxEntryOf(resources, again)) });
-    await storeOutputs(tx, { consumer: definition.name, source, id: cause }, await holdWhilePaused(tx, emitted));
+    await storeOutputs(tx, { consumer: definition.name, source, id: cause }, await holdWhilePaused(tx, emitted), resources.relay.id);
     return result;
   });
   if (metrics) countOutcomes(metrics.domain, emitted);

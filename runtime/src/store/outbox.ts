@@ -1,6 +1,8 @@
 /**
  * The outbox: events a handler produces are inserted in the handling transaction and published by the
- * relay only after commit. A NOTIFY in the same transaction wakes relays when (and only if) it commits.
+ * relay only after commit. A NOTIFY in the same transaction wakes relays when (and only if) it commits:
+ * the writer's own relay when the writer names it (`notifyRelay`: the other processes' relays leave those
+ * rows to it, so a commit does not wake every instance), every relay when it names none.
  */
 import type { PoolClient, QueryResult } from 'pg';
 import type { InboxKey } from './inbox.ts';
@@ -9,6 +11,12 @@ import type { TxClient } from './pool.ts';
 
 /** The channel relays LISTEN on. */
 export const outboxChannel = 'upshift_outbox';
+
+/**
+ * The NOTIFY payload that wakes every relay (a writer with no relay of its own: the CLI, a redrive);
+ * any other payload is the id of the one relay it wakes (`OutboxRelay.id`).
+ */
+export const everyRelay = '';
 
 /** An event ready for the outbox: its structured-mode JSON plus where it goes. */
 export interface OutboxEntry {
@@ -49,10 +57,10 @@ function parameterValues(params: unknown[]): ValueRenderer {
 
 /**
  * The one statement that stores a decision's outputs: inserts the produced events (idempotent on
- * (source, id)), records their ids on the input's inbox row (for replay), and NOTIFYs the relays, which
- * PostgreSQL delivers only at commit.
+ * (source, id)), records their ids on the input's inbox row (for replay), and NOTIFYs `relay` (one
+ * relay's id, or `everyRelay`), which PostgreSQL delivers only at commit.
  */
-function outputsSql(values: ValueRenderer, input: InboxKey, entries: readonly OutboxEntry[], events: readonly string[]): string {
+function outputsSql(values: ValueRenderer, input: InboxKey, entries: readonly OutboxEntry[], events: readonly string[], relay: string): string {
   return `WITH produced AS (
        INSERT INTO upshift.outbox (source, id, type, topic, partition_key, event)
        SELECT * FROM unnest(${values.array(entries.map((entry) => entry.source), 'text')}, ${values.array(entries.map((entry) => entry.id), 'text')},
@@ -65,14 +73,14 @@ function outputsSql(values: ValueRenderer, input: InboxKey, entries: readonly Ou
         WHERE consumer = ${values.value(input.consumer)} AND source = ${values.value(input.source)} AND id = ${values.value(input.id)}
        RETURNING 1
      )
-     SELECT pg_notify(${values.value(outboxChannel)}, '') FROM (SELECT count(*) FROM produced) p, (SELECT count(*) FROM remembered) r`;
+     SELECT pg_notify(${values.value(outboxChannel)}, ${values.value(relay)}) FROM (SELECT count(*) FROM produced) p, (SELECT count(*) FROM remembered) r`;
 }
 
-/** Stores outputs now, as a statement of its own with parameters (see outputsSql). */
-export async function storeOutputs(tx: TxClient, input: InboxKey, entries: readonly OutboxEntry[]): Promise<void> {
+/** Stores outputs now, as a statement of its own with parameters (see outputsSql); `relay` is the relay to wake. */
+export async function storeOutputs(tx: TxClient, input: InboxKey, entries: readonly OutboxEntry[], relay = everyRelay): Promise<void> {
   if (entries.length === 0) return;
   const params: unknown[] = [];
-  await tx.query(outputsSql(parameterValues(params), input, entries, entries.map((entry) => JSON.stringify(entry.event))), params);
+  await tx.query(outputsSql(parameterValues(params), input, entries, entries.map((entry) => JSON.stringify(entry.event)), relay), params);
 }
 
 /**
@@ -87,11 +95,11 @@ export const inlineOutputsMaxChars = 16_384;
  * as the statement to send with the COMMIT (simple-query text, every value escaped by the driver; see
  * pool.ts `withTransactionFinishing`), larger ones are stored now. Undefined when nothing is left to send.
  */
-export async function outputsBeforeCommit(tx: TxClient, input: InboxKey, entries: readonly OutboxEntry[]): Promise<string | undefined> {
+export async function outputsBeforeCommit(tx: TxClient, input: InboxKey, entries: readonly OutboxEntry[], relay = everyRelay): Promise<string | undefined> {
   if (entries.length === 0) return undefined;
   const events = entries.map((entry) => JSON.stringify(entry.event));
-  if (events.reduce((chars, event) => chars + event.length, 0) <= inlineOutputsMaxChars) return outputsSql(inlineValues(tx), input, entries, events);
-  await storeOutputs(tx, input, entries);
+  if (events.reduce((chars, event) => chars + event.length, 0) <= inlineOutputsMaxChars) return outputsSql(inlineValues(tx), input, entries, events, relay);
+  await storeOutputs(tx, input, entries, relay);
   return undefined;
 }
 

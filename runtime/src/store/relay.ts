@@ -1,12 +1,14 @@
 /**
  * The outbox relay: after commit, publishes pending outbox rows to Kafka and marks them sent. Woken by
- * LISTEN/NOTIFY (and directly by the in-process handler), with a polling fallback that also covers rows
- * left behind by a crash between commit and publish. A crash after publish and before "mark sent"
+ * LISTEN/NOTIFY (a commit of its own process names it; one with no relay of its own wakes every relay)
+ * and directly by the in-process handler, with a polling fallback that also covers rows left behind by
+ * a crash between commit and publish. A crash after publish and before "mark sent"
  * publishes again on restart: delivery is at-least-once and consumers dedupe on (source, id).
  * A lost LISTEN connection reconnects with backoff on its own while the poll keeps publishing. A row
  * that can never be published (too large for the broker, not a valid event) is set aside with its
  * reason and logged, so it never stops the rows behind it (relay-records.ts sorts and sizes them).
  */
+import { randomUUID } from 'node:crypto';
 import { ROOT_CONTEXT, context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import pg from 'pg';
@@ -42,6 +44,12 @@ export interface RelayOptions {
 
 /** Publishes the outbox; one per process is enough, several are safe (SKIP LOCKED). */
 export class OutboxRelay {
+  /**
+   * This relay's name in NOTIFY payloads: a commit that names it wakes it alone (its process wrote the
+   * rows); one that names no relay wakes all. Rows whose writer died before its relay published them
+   * are found by any relay's poll.
+   */
+  readonly id = `${process.pid}-${randomUUID()}`;
   #options: RelayOptions;
   #listener: pg.Client | undefined;
   #reconnect: NodeJS.Timeout | undefined;
@@ -185,7 +193,9 @@ export class OutboxRelay {
       connectionString: this.#options.databaseUrl, application_name: 'upshift-relay',
       connectionTimeoutMillis: 5000, keepAlive: true, keepAliveInitialDelayMillis: 10_000,
     });
-    client.on('notification', () => this.wake());
+    client.on('notification', (message) => {
+      if (!message.payload || message.payload === this.id) this.wake(); // another process's commit is its own relay's
+    });
     client.on('error', (err) => this.#lost(client, err));
     client.on('end', () => this.#lost(client, undefined));
     try {

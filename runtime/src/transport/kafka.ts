@@ -1,11 +1,12 @@
 /**
- * Kafka transport (kafkajs) using the CloudEvents Kafka binding from the contract. Each message is sent
- * inside the trace context carried by its event, so the producer span joins the run's trace.
+ * Kafka transport (kafkajs) using the CloudEvents Kafka binding from the contract. The messages of one
+ * trace (one run) go in one request, inside the trace context of the first of them, so the producer
+ * spans join the run's trace; each message keeps its own event's traceparent, which the consumer continues.
  */
 import { context } from '@opentelemetry/api';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import type { Admin, Producer } from 'kafkajs';
-import { encodeKafka } from '@upshift/events';
+import { encodeKafka, traceIdOf } from '@upshift/events';
 import { contextOfEvent } from '../telemetry/propagation.ts';
 import { wrapError } from '../wrap-error.ts';
 import type { KafkaSecurity } from './kafka-security.ts';
@@ -56,8 +57,10 @@ export class KafkaPublisher implements Publisher {
     await this.connect();
     const byTrace = new Map<string, OutgoingMessage[]>();
     for (const message of messages) {
-      const trace = message.event.traceparent ?? '';
-      byTrace.set(trace, [...(byTrace.get(trace) ?? []), message]);
+      const trace = traceOf(message);
+      const group = byTrace.get(trace);
+      if (group) group.push(message);
+      else byTrace.set(trace, [message]);
     }
     try {
       await Promise.all([...byTrace.values()].map((group) => this.#sendInTrace(group)));
@@ -70,7 +73,11 @@ export class KafkaPublisher implements Publisher {
     const first = group[0];
     if (!first) return;
     const topics = new Map<string, OutgoingMessage[]>();
-    for (const message of group) topics.set(message.topic, [...(topics.get(message.topic) ?? []), message]);
+    for (const message of group) {
+      const list = topics.get(message.topic);
+      if (list) list.push(message);
+      else topics.set(message.topic, [message]);
+    }
     await context.with(contextOfEvent(first.event), () =>
       this.#producer.sendBatch({
         acks: -1,
@@ -94,6 +101,12 @@ export class KafkaPublisher implements Publisher {
   async close(): Promise<void> {
     await Promise.allSettled([this.#producer.disconnect(), this.#admin.disconnect()]);
   }
+}
+
+/** The trace a message belongs to: its traceparent's trace id (events of one run share it), '' without one. */
+function traceOf(message: OutgoingMessage): string {
+  const traceparent = message.event.traceparent;
+  return typeof traceparent === 'string' ? traceIdOf(traceparent) : '';
 }
 
 /** The kafkajs message of an outgoing event: binary-mode CloudEvent, catalogue key unless overridden. */

@@ -5,11 +5,9 @@
  * parses (an older schema) falls back to the defaults rather than failing the shard.
  */
 import { defaultStrategyThrottle, StrategyThrottle } from '@upshift/events/contract';
-import { readRunFacts, type Queryable } from '@upshift/runtime';
 
-/** The throttle limits of run `runId` (one primary-key read of the control store). */
-export async function throttleLimitsOf(db: Queryable, runId: string): Promise<StrategyThrottle> {
-  const policy = (await readRunFacts(db, runId))?.request.policy as { spec?: { strategy?: { throttle?: unknown } } } | undefined;
-  const parsed = StrategyThrottle.safeParse(policy?.spec?.strategy?.throttle ?? {});
+/** The throttle limits of a stored `strategy.throttle` section (undefined: none in the policy). */
+export function throttleLimits(section: unknown): StrategyThrottle {
+  const parsed = StrategyThrottle.safeParse(section ?? {});
   return parsed.success ? parsed.data : defaultStrategyThrottle;
 }

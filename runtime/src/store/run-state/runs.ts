@@ -144,6 +144,33 @@ export async function requirePlan(db: Queryable, runId: string): Promise<RunPlan
   return plan;
 }
 
+/** What a shard of a run reads of it every time, and that never changes once the run is planned. */
+export interface PlannedFacts {
+  /** The catalog checksum the plan pinned for each migration ref (none for an unplanned run). */
+  readonly checksums: ReadonlyMap<string, string>;
+  /** Whether the run has a plan yet (a run rejected before planning never will). */
+  readonly planned: boolean;
+  /** The policy's `spec.strategy.throttle` section as requested (unparsed), if any. */
+  readonly throttle: unknown;
+}
+
+/**
+ * The planned checksums and the policy's throttle section of a run, in one primary-key read that sends
+ * only those parts of the stored plan and request (a plan of many shards is large); undefined for an
+ * unknown run.
+ */
+export async function readPlannedFacts(db: Queryable, runId: string): Promise<PlannedFacts | undefined> {
+  const { rows } = await db.query<{ checksums: Record<string, string>; planned: boolean; throttle: unknown }>(
+    `SELECT (SELECT coalesce(jsonb_object_agg(m->>'ref', m->>'checksum'), '{}'::jsonb)
+               FROM jsonb_array_elements(CASE jsonb_typeof(r.plan->'migrations') WHEN 'array' THEN r.plan->'migrations' ELSE '[]'::jsonb END) m
+              WHERE m->>'ref' IS NOT NULL AND m->>'checksum' IS NOT NULL) AS checksums,
+            r.plan IS NOT NULL AS planned,
+            r.request->'policy'->'spec'->'strategy'->'throttle' AS throttle
+       FROM upshift.runs r WHERE r.id = $1`, [runId]);
+  const row = rows[0];
+  return row ? { checksums: new Map(Object.entries(row.checksums)), planned: row.planned, throttle: row.throttle ?? undefined } : undefined;
+}
+
 /** Ends the unfinished runs of a policy as `abandoned` (an interrupted demo), releasing their targets; returns their ids. */
 export async function abandonRunsOf(db: Queryable, policyName: string): Promise<string[]> {
   const { rows: present } = await db.query<{ ok: boolean }>(`SELECT to_regclass('upshift.runs') IS NOT NULL AS ok`);
