@@ -10,7 +10,7 @@ import { acquireLease, guardedWrite, heartbeatLease, releaseLease, startHeartbea
 import type { UpshiftError } from '../src/errors.ts';
 import { migrateStore } from '../src/store/migrate.ts';
 import { createPool, withTransaction } from '../src/store/pool.ts';
-import { ensureStep, readStep, saveCheckpoint, setRunStatus, startRun } from '../src/store/run-state/index.ts';
+import { claimShard, commitCheckpoint, ensureStep, markRestoring, readStep, saveCheckpoint, setRunStatus, startRun } from '../src/store/run-state/index.ts';
 import { freshDatabase, stackEnv } from './support/stack.ts';
 
 const env = stackEnv();
@@ -69,6 +69,44 @@ test('a checkpoint written with a stale token is refused; the current holder wri
   const stored = await readStep(pool, step);
   assert.deepEqual(stored?.checkpoint, { after: 10 });
   assert.equal(stored?.fencingToken, current.token);
+});
+
+test('a shard claim and a batch checkpoint are one fenced statement each: settled steps answer their status, a stale or expired lease is refused, a lease taken meanwhile wins', { timeout: 20_000 }, async () => {
+  const step = { runId: 'run-claim', kind: 'shard', key: 'c0' } as const;
+  await withTransaction(pool, async (tx) => {
+    await startRun(tx, 'run-claim', {}, []);
+    await ensureStep(tx, step);
+  });
+  const expiring = await acquireLease(pool, 'shard:c0', 'pod-1', 150);
+  let statements = 0;
+  const counting = { query: (text: string, values?: unknown[]) => { statements += 1; return pool.query(text, values); } } as unknown as Pool;
+  assert.equal(await claimShard(counting, step, expiring, { batches: 0 }), 'running');
+  assert.equal(await commitCheckpoint(counting, step, expiring, { batches: 1 }), 'running');
+  assert.equal(statements, 2, 'one statement each, no transaction around it');
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  // Expired, not yet taken by anyone: still refused, nothing written.
+  await assert.rejects(commitCheckpoint(pool, step, expiring, { batches: 2 }), rejectsWith('STALE_FENCING_TOKEN'));
+  const current = await acquireLease(pool, 'shard:c0', 'pod-2', 10_000);
+  await assert.rejects(claimShard(pool, step, expiring, { batches: 0 }), rejectsWith('STALE_FENCING_TOKEN'));
+  assert.equal(await claimShard(pool, step, current, { batches: 1 }), 'running');
+  let stored = await readStep(pool, step);
+  assert.deepEqual(stored?.checkpoint, { batches: 1 });
+  assert.equal(stored?.attempt, 2, 'each claim is a new attempt');
+  // A restore asks the worker to stop: the next checkpoint says so (and is kept), in a transaction with more or alone.
+  await markRestoring(pool, step);
+  assert.equal(await commitCheckpoint(pool, step, current, { batches: 2 }), 'restoring');
+  let also = 0;
+  assert.equal(await commitCheckpoint(pool, step, current, { batches: 3 }, async (tx) => { also += (await tx.query('SELECT 1')).rowCount ?? 0; }), 'restoring');
+  assert.equal(also, 1);
+  assert.deepEqual((await readStep(pool, step))?.checkpoint, { batches: 3 });
+  // A settled step answers its status and is not written, whoever asks.
+  await withTransaction(pool, (tx) => saveCheckpoint(tx, step, { checkpoint: { batches: 3 }, status: 'completed' }, current));
+  assert.equal(await claimShard(pool, step, current, { batches: 0 }), 'completed');
+  assert.equal(await claimShard(pool, step, expiring, { batches: 0 }), 'completed');
+  stored = await readStep(pool, step);
+  assert.deepEqual([stored?.status, stored?.checkpoint, stored?.attempt], ['completed', { batches: 3 }, 2]);
+  // A step no one recorded cannot be claimed.
+  await assert.rejects(claimShard(pool, { ...step, key: 'never' }, current, {}), rejectsWith('STALE_FENCING_TOKEN'));
 });
 
 test('only one active run per workload, enforced by the database', { timeout: 20_000 }, async () => {

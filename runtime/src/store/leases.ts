@@ -94,7 +94,8 @@ export async function guardedWrite<T>(tx: TxClient, lease: Pick<Lease, 'name' | 
   return write();
 }
 
-function staleToken(lease: Pick<Lease, 'name' | 'token'>): UpshiftError {
+/** The refusal of a write whose fencing token is no longer current. */
+export function staleToken(lease: Pick<Lease, 'name' | 'token'>): UpshiftError {
   return new UpshiftError('STALE_FENCING_TOKEN', `fencing token ${lease.token} for lease ${lease.name} is stale`, {
     context: { lease: lease.name, token: lease.token },
   });

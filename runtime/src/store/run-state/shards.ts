@@ -8,7 +8,7 @@ import { UpshiftError } from '../../errors.ts';
 import type { StepStatus } from '../../lifecycle/statuses.ts';
 import type { Lease, Queryable } from '../leases.ts';
 import { withTransaction, type TxClient } from '../pool.ts';
-import { saveCheckpoint, stepStatus, type StepKey } from './steps.ts';
+import { writeFenced, type StepKey } from './steps.ts';
 
 /** The step key of a shard. */
 export function shardStep(runId: string, shardId: string): StepKey {
@@ -60,30 +60,25 @@ export async function ensureShard(db: Queryable, step: StepKey, checkpoint: unkn
 
 /**
  * Marks the shard running under `lease` unless it is settled (a restore, a cancel or the end got there
- * first): returns the status it found. The row lock orders this against a concurrent cancel.
+ * first): returns the status it found. One fenced statement; its row lock orders it against a concurrent cancel.
  */
 export async function claimShard(pool: Pool, step: StepKey, lease: Lease, checkpoint: unknown): Promise<StepStatus> {
-  return withTransaction(pool, async (tx) => {
-    const { rows } = await tx.query<{ status: StepStatus }>(
-      `SELECT status FROM upshift.steps WHERE run_id = $1 AND kind = $2 AND key = $3 FOR UPDATE`, [step.runId, step.kind, step.key]);
-    const status = rows[0]?.status ?? 'pending';
-    if (status !== 'pending' && status !== 'running') return status;
-    await saveCheckpoint(tx, step, { status: 'running', checkpoint, newAttempt: true }, lease);
-    return 'running';
-  });
+  return writeFenced(pool, step, { status: 'running', checkpoint, newAttempt: true }, lease, ['pending', 'running']);
 }
 
 /**
- * Commits one batch's checkpoint (fenced by the lease) in its own transaction, with `alsoInTx` (e.g. a
- * progress event in the outbox); returns the status, so the worker sees a restore asking it to stop.
+ * Commits one batch's checkpoint (fenced by the lease): one autocommitted statement, or a transaction
+ * when `alsoInTx` adds to it (e.g. a progress event in the outbox); returns the step's status, so the
+ * worker sees a restore asking it to stop.
  */
 export async function commitCheckpoint(
   pool: Pool, step: StepKey, lease: Lease, checkpoint: unknown, alsoInTx?: (tx: TxClient) => Promise<void>,
 ): Promise<StepStatus> {
+  if (!alsoInTx) return writeFenced(pool, step, { checkpoint }, lease);
   return withTransaction(pool, async (tx) => {
-    await saveCheckpoint(tx, step, { checkpoint }, lease);
-    await alsoInTx?.(tx);
-    return stepStatus(tx, step);
+    const status = await writeFenced(tx, step, { checkpoint }, lease);
+    await alsoInTx(tx);
+    return status;
   });
 }
 

@@ -5,7 +5,7 @@
  */
 import { UpshiftError } from '../../errors.ts';
 import type { StepKind, StepStatus } from '../../lifecycle/statuses.ts';
-import { assertFence } from '../leases.ts';
+import { staleToken } from '../leases.ts';
 import type { Lease, Queryable } from '../leases.ts';
 import type { TxClient } from '../pool.ts';
 
@@ -52,30 +52,62 @@ export async function stepStatus(db: Queryable, step: StepKey): Promise<StepStat
   return rows[0]?.status ?? 'running';
 }
 
+/** What a step write under a lease changes: its checkpoint, and its status (else kept) and attempt when given. */
+export interface FencedUpdate {
+  readonly status?: StepStatus;
+  readonly checkpoint: unknown;
+  readonly newAttempt?: boolean;
+}
+
 /**
- * Records progress under a lease: refused (STALE_FENCING_TOKEN) unless the lease is current and no
- * write with a newer token has landed on this step.
+ * Records progress under a lease, in ONE statement (autocommitted on a pool, or in the caller's
+ * transaction): the lease row is locked (FOR SHARE, so no one can take the lease before this commits)
+ * and the step written only if the lease is current and unexpired, no write with a newer token has
+ * landed on the step, and (`onlyFrom`) the step is in one of these statuses. Refused with
+ * STALE_FENCING_TOKEN otherwise; answers the step's status after the write, or, when `onlyFrom` kept it
+ * from writing, the status that did.
  */
-export async function saveCheckpoint(
-  tx: TxClient,
-  step: StepKey,
-  update: { status?: StepStatus; checkpoint: unknown; newAttempt?: boolean },
-  lease: Pick<Lease, 'name' | 'token'>,
-): Promise<void> {
-  await assertFence(tx, lease.name, lease.token);
-  const result = await tx.query(
-    `UPDATE upshift.steps SET checkpoint = $4, status = COALESCE($5, status), fencing_token = $6,
-            attempt = attempt + CASE WHEN $7 THEN 1 ELSE 0 END, updated_at = now(),
-            started_at = COALESCE(started_at, now()),
-            finished_at = CASE WHEN $5 IN ('completed', 'failed') THEN now() ELSE finished_at END
-      WHERE run_id = $1 AND kind = $2 AND key = $3 AND fencing_token <= $6`,
-    [step.runId, step.kind, step.key, JSON.stringify(update.checkpoint), update.status ?? null, lease.token, update.newAttempt === true],
+export async function writeFenced(
+  db: Queryable, step: StepKey, update: FencedUpdate, lease: Pick<Lease, 'name' | 'token'>, onlyFrom?: readonly StepStatus[],
+): Promise<StepStatus> {
+  const { rows } = await db.query<{ fenced: boolean; written: StepStatus | null; current: StepStatus | null }>(
+    `WITH fence AS MATERIALIZED (
+       SELECT (token = $6 AND holder IS NOT NULL AND expires_at > now()) AS ok FROM upshift.leases WHERE name = $8 FOR SHARE
+     ), written AS (
+       UPDATE upshift.steps SET checkpoint = $4, status = COALESCE($5, status), fencing_token = $6,
+              attempt = attempt + CASE WHEN $7 THEN 1 ELSE 0 END, updated_at = now(),
+              started_at = COALESCE(started_at, now()),
+              finished_at = CASE WHEN $5 IN ('completed', 'failed') THEN now() ELSE finished_at END
+        WHERE run_id = $1 AND kind = $2 AND key = $3 AND fencing_token <= $6
+          AND ($9::text[] IS NULL OR status = ANY($9::text[]))
+          AND coalesce((SELECT ok FROM fence), false)
+       RETURNING status
+     )
+     SELECT coalesce((SELECT ok FROM fence), false) AS fenced, (SELECT status FROM written) AS written,
+            (SELECT status FROM upshift.steps WHERE run_id = $1 AND kind = $2 AND key = $3) AS current`,
+    [step.runId, step.kind, step.key, JSON.stringify(update.checkpoint), update.status ?? null, lease.token, update.newAttempt === true,
+      lease.name, onlyFrom ? [...onlyFrom] : null],
   );
-  if (result.rowCount === 0) {
-    throw new UpshiftError('STALE_FENCING_TOKEN', `step ${step.kind}/${step.key} was written with a newer token`, {
-      context: { runId: step.runId, step: step.key, token: lease.token },
-    });
+  const row = rows[0];
+  if (row?.written) return row.written;
+  // Not written. A status outside `onlyFrom` answers first (as before any fence); re-read once, as the
+  // statement's own read may predate a concurrent change it waited for.
+  if (onlyFrom) {
+    const now = row?.current && !onlyFrom.includes(row.current) ? row.current : await stepStatus(db, step);
+    if (!onlyFrom.includes(now)) return now;
   }
+  if (!row?.fenced) throw staleToken(lease);
+  throw new UpshiftError('STALE_FENCING_TOKEN', `step ${step.kind}/${step.key} was written with a newer token`, {
+    context: { runId: step.runId, step: step.key, token: lease.token },
+  });
+}
+
+/**
+ * Records progress under a lease in the caller's transaction: refused (STALE_FENCING_TOKEN) unless the
+ * lease is current and no write with a newer token has landed on this step (`writeFenced`).
+ */
+export async function saveCheckpoint(tx: TxClient, step: StepKey, update: FencedUpdate, lease: Pick<Lease, 'name' | 'token'>): Promise<void> {
+  await writeFenced(tx, step, update, lease);
 }
 
 /** A wave (or a wave's revert) as rollout keeps it: no lease, a run's events are handled in order. */
