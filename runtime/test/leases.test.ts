@@ -10,7 +10,7 @@ import { acquireLease, guardedWrite, heartbeatLease, releaseLease, startHeartbea
 import type { UpshiftError } from '../src/errors.ts';
 import { migrateStore } from '../src/store/migrate.ts';
 import { createPool, withTransaction } from '../src/store/pool.ts';
-import { claimShard, commitCheckpoint, ensureStep, markRestoring, readStep, saveCheckpoint, setRunStatus, startRun } from '../src/store/run-state/index.ts';
+import { claimShard, commitCheckpoint, ensureShard, ensureStep, markRestoring, readStep, saveCheckpoint, setRunStatus, startRun } from '../src/store/run-state/index.ts';
 import { freshDatabase, stackEnv } from './support/stack.ts';
 
 const env = stackEnv();
@@ -107,6 +107,19 @@ test('a shard claim and a batch checkpoint are one fenced statement each: settle
   assert.deepEqual([stored?.status, stored?.checkpoint, stored?.attempt], ['completed', { batches: 3 }, 2]);
   // A step no one recorded cannot be claimed.
   await assert.rejects(claimShard(pool, { ...step, key: 'never' }, current, {}), rejectsWith('STALE_FENCING_TOKEN'));
+});
+
+test('a shard step is created once and then read as stored, by concurrent first deliveries too; an unknown run is named', { timeout: 20_000 }, async () => {
+  await withTransaction(pool, (tx) => startRun(tx, 'run-ensure', {}, []));
+  const step = { runId: 'run-ensure', kind: 'shard', key: 'e0' } as const;
+  const firsts = await Promise.all(Array.from({ length: 10 }, (_, i) => ensureShard(pool, step, { planned: i })));
+  const stored = await readStep(pool, step);
+  assert.ok(firsts.every((found) => found.status === 'pending' && JSON.stringify(found.checkpoint) === JSON.stringify(stored?.checkpoint)),
+    JSON.stringify({ firsts, stored: stored?.checkpoint }));
+  const lease = await acquireLease(pool, 'shard:e0', 'pod-1', 10_000);
+  await claimShard(pool, step, lease, { batches: 4 });
+  assert.deepEqual(await ensureShard(pool, step, { planned: 'again' }), { status: 'running', checkpoint: { batches: 4 } });
+  await assert.rejects(ensureShard(pool, { ...step, runId: 'no-such-run' }, {}), (err) => isUpshiftError(err) && err.code === 'CONTRACT_VIOLATION' && /no-such-run/.test(err.message));
 });
 
 test('only one active run per workload, enforced by the database', { timeout: 20_000 }, async () => {

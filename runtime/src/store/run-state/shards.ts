@@ -43,18 +43,31 @@ function unknownRun(error: unknown, runId: string): unknown {
   return new UpshiftError('CONTRACT_VIOLATION', `run ${runId} is unknown to the control store`, { cause: error, context: { runId } });
 }
 
-/** Creates the shard's step when absent (a shard requested without a fan-out); returns it as stored. */
+/**
+ * Creates the shard's step when absent (a shard requested without a fan-out); returns it as stored, in
+ * one statement (a second read only when a concurrent insert committed after this statement began).
+ */
 export async function ensureShard(db: Queryable, step: StepKey, checkpoint: unknown): Promise<{ status: StepStatus; checkpoint: unknown }> {
+  type Row = { status: StepStatus; checkpoint: unknown };
+  let rows: Row[];
   try {
-    await db.query(
-      `INSERT INTO upshift.steps (run_id, kind, key, checkpoint) VALUES ($1, $2, $3, $4) ON CONFLICT (run_id, kind, key) DO NOTHING`,
+    ({ rows } = await db.query<Row>(
+      `WITH inserted AS (
+         INSERT INTO upshift.steps (run_id, kind, key, checkpoint) VALUES ($1, $2, $3, $4) ON CONFLICT (run_id, kind, key) DO NOTHING
+         RETURNING status, checkpoint
+       )
+       SELECT status, checkpoint FROM inserted
+       UNION ALL
+       SELECT status, checkpoint FROM upshift.steps WHERE run_id = $1 AND kind = $2 AND key = $3 AND NOT EXISTS (SELECT 1 FROM inserted)`,
       [step.runId, step.kind, step.key, JSON.stringify(checkpoint)],
-    );
+    ));
   } catch (error) {
     throw unknownRun(error, step.runId);
   }
-  const { rows } = await db.query<{ status: StepStatus; checkpoint: unknown }>(
-    `SELECT status, checkpoint FROM upshift.steps WHERE run_id = $1 AND kind = $2 AND key = $3`, [step.runId, step.kind, step.key]);
+  if (rows.length === 0) {
+    ({ rows } = await db.query<Row>(
+      `SELECT status, checkpoint FROM upshift.steps WHERE run_id = $1 AND kind = $2 AND key = $3`, [step.runId, step.kind, step.key]));
+  }
   return { status: rows[0]?.status ?? 'pending', checkpoint: rows[0]?.checkpoint ?? null };
 }
 
