@@ -15,7 +15,8 @@ import pg from 'pg';
 import { startShardTest, type ShardTest } from '../../functions/migrate-shard/test/support.ts';
 import { requestOrdersRun, runEnds } from '../../test/faults/shard-run.ts';
 import { privateKubeconfig } from '../../test/support/kube.ts';
-import { cpuBetween, cpuByPid, cpuSecondsOf, machineTicks, sampleBackends, type BackendSamples } from './instances-cpu.ts';
+import { sampleBackends, type BackendSamples } from './instances-cpu.ts';
+import { cpuBetween, cpuByPid, cpuSecondsOf, machineTicks } from './proc-stat.ts';
 
 const rows = Number(process.env.BENCH_INSTANCES_ROWS ?? 2_000_000);
 const counts = (process.env.BENCH_INSTANCES_COUNTS ?? '1,2,4').split(',').map(Number);

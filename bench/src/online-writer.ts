@@ -5,10 +5,10 @@
  * omission). 80 % single-row updates of random existing keys, 20 % inserts of new keys.
  */
 
-/** One write the application does: an update of an existing key, or an insert of a new one. */
+/** One write the application does: an update of an existing key, or an insert of a new one; `scheduled` is when it was due (performance.now()). */
 export interface StoreWriter {
-  update(key: number, note: string): Promise<void>;
-  insert(key: number, note: string): Promise<void>;
+  update(key: number, note: string, scheduled: number): Promise<void>;
+  insert(key: number, note: string, scheduled: number): Promise<void>;
 }
 
 /** Latency figures of one writer run, ms. */
@@ -52,7 +52,7 @@ export function startWriter(store: StoreWriter, options: { perSecond: number; ex
       const scheduled = started + index * interval;
       index += 1;
       const kind = random() < 0.8 ? 'update' : 'insert';
-      const write = kind === 'update' ? store.update(1 + Math.floor(random() * options.existing), `w${index}`) : store.insert(nextKey++, `w${index}`);
+      const write = kind === 'update' ? store.update(1 + Math.floor(random() * options.existing), `w${index}`, scheduled) : store.insert(nextKey++, `w${index}`, scheduled);
       const tracked: Promise<void> = write.then(() => {
         const ms = performance.now() - scheduled;
         latencies.push(ms);

@@ -10,7 +10,11 @@
  * `target-<ms>`; `mongo-cmd-<n>`: n writes per MongoDB command). Sizes: BENCH_ONLINE_ROWS (default 1,000,000), BENCH_ONLINE_DOCS (MongoDB, default
  * 20,000), BENCH_ONLINE_BASELINE_SECONDS (default 10), BENCH_ONLINE_STORES (default `postgres,mongodb`).
  * Shards in flight: BENCH_ONLINE_IN_FLIGHT (default 4, migrate-shard's default slots per process).
+ * PostgreSQL: the writer runs in a worker thread of its own (BENCH_ONLINE_WRITER=inline: on the bench's
+ * event loop, beside the backfill's driver, as before), and each phase ends with where the writer's time
+ * went (`online-waits.ts`: its backends' wait events sampled every ~5 ms, each write split into parts).
  */
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { defaultStrategyThrottle, type StrategyThrottle } from '@upshift/events/contract';
@@ -24,6 +28,8 @@ import { freshTable, postgresMigration, timed, withBenchDatabase } from './migra
 import { benchOnlineMongo } from './online-mongo.ts';
 import { describeBatches, newBatchRecord, proportionalSizing, recordingBatches, type BatchRecord } from './online-batches.ts';
 import { describeWriter, pooledFigures, startWriter, type StoreWriter, type WriterFigures } from './online-writer.ts';
+import { WriterThread } from './online-writer-thread.ts';
+import { describeWaits, pooledWaits, startWriterWaitProbe, timedPostgresWriter, writerApplicationName, type PhaseWaits } from './online-waits.ts';
 
 export const onlineRate = Number(process.env.BENCH_ONLINE_RATE ?? 200);
 const rows = Number(process.env.BENCH_ONLINE_ROWS ?? 1_000_000);
@@ -136,15 +142,6 @@ export async function writerAlone(store: StoreWriter, existing: number): Promise
   return (await withWriter(store, existing, () => new Promise((resolve) => setTimeout(resolve, baselineSeconds * 1000)))).writer;
 }
 
-function postgresWriter(pool: pg.Pool, table: string): StoreWriter {
-  return {
-    update: async (key, note) => { await pool.query(`UPDATE ${table} SET note = $2 WHERE id = $1`, [key, note]); },
-    insert: async (key, note) => {
-      await pool.query(`INSERT INTO ${table} (id, customer_id, amount, note, created_at, line, schema_version) VALUES ($1, 1, 1.5, $2, now(), '{}', 1)`, [key, note]);
-    },
-  };
-}
-
 /** One phase's results over its rounds. */
 export interface PhaseRuns {
   ms: number;
@@ -208,13 +205,39 @@ async function settleStore(client: pg.Client): Promise<void> {
   await client.query('CHECKPOINT');
 }
 
+/** Where the PostgreSQL writer runs: `thread` (default; a worker thread of its own) or `inline` (the bench's event loop, as before). */
+const writerMode = process.env.BENCH_ONLINE_WRITER ?? 'thread';
+
+/** The PostgreSQL writer of every phase: its pool, and its thread when it has one. */
+interface PostgresWriter {
+  pool: pg.Pool;
+  thread: WriterThread | undefined;
+  url: URL;
+}
+
+/** Runs one PostgreSQL phase's `work` with the writer on `table` and the writer's waits sampled into `waits`. */
+async function probedPhase(writer: PostgresWriter, table: string, waits: Map<string, PhaseWaits[]>, name: string, work: () => Promise<unknown>): Promise<{ ms: number; writer: WriterFigures }> {
+  const probe = await startWriterWaitProbe(writer.url.toString());
+  try {
+    if (!writer.thread) return await withWriter(timedPostgresWriter(writer.pool, table, probe.writes), rows, work);
+    writerRuns += 1;
+    await writer.thread.start({ table, perSecond: onlineRate, existing: rows, firstNewKey: rows + writerRuns * 1_000_000 });
+    const ms = await timed(work);
+    const { figures, writes } = await writer.thread.stop();
+    probe.writes.push(...writes);
+    return { ms, writer: figures };
+  } finally {
+    waits.set(name, [...(waits.get(name) ?? []), await probe.stop()]);
+  }
+}
+
 /** One round of every PostgreSQL phase, each on a fresh copy of the table. */
-async function postgresRound(client: pg.Client, pool: pg.Pool, url: URL, controlUrl: string, phases: Map<string, PhaseRuns>): Promise<void> {
+async function postgresRound(client: pg.Client, writer: PostgresWriter, controlUrl: string, phases: Map<string, PhaseRuns>, waits: Map<string, PhaseWaits[]>): Promise<void> {
   await freshTable(client, 'online_raw');
   await settleStore(client);
-  addRound(phases, 'alone', { ms: 0, writer: await writerAlone(postgresWriter(pool, 'online_raw'), rows) });
+  addRound(phases, 'alone', { ms: 0, writer: (await probedPhase(writer, 'online_raw', waits, 'alone', () => new Promise((resolve) => setTimeout(resolve, baselineSeconds * 1000)))).writer });
   let changed = 0;
-  const raw = await withWriter(postgresWriter(pool, 'online_raw'), rows, async () => {
+  const raw = await probedPhase(writer, 'online_raw', waits, 'raw', async () => {
     changed = (await client.query(`UPDATE online_raw SET amount_minor = round(coalesce(amount, 0) * 100)::bigint, currency = coalesce(currency, 'EUR'), schema_version = 2 WHERE schema_version = 1`)).rowCount ?? 0;
   });
   addRound(phases, 'raw', { ...raw, changed });
@@ -225,14 +248,21 @@ async function postgresRound(client: pg.Client, pool: pg.Pool, url: URL, control
     await freshTable(client, table);
     await settleStore(client);
     const migration = postgresMigration(table);
-    const env = { BENCH_DATABASE_URL: url.toString() };
+    const env = { BENCH_DATABASE_URL: writer.url.toString() };
     const engine = openEngine(migration, env, { poolSize: inFlight + 1 });
     let result: BackfillResult = { changed: 0, retried: 0, states: new Map<string, number>(), batches: newBatchRecord() };
-    const during = await withWriter(postgresWriter(pool, table), rows, async () => { result = await upshiftBackfill(engine, migration, env, variant, controlUrl); });
+    const during = await probedPhase(writer, table, waits, name, async () => { result = await upshiftBackfill(engine, migration, env, variant, controlUrl); });
     await engine.dropBackups();
     await engine.close();
     await client.query(`DROP TABLE ${table}`);
     addRound(phases, name, { ...during, ...result });
+  }
+}
+
+/** Where the writer's time went in each phase (the slow writes: over the alone phase's p99). */
+function printWaits(waits: Map<string, PhaseWaits[]>, aloneP99: number): void {
+  for (const [name, rounds] of waits) {
+    print(`  ${name} — ${describeWaits(pooledWaits(rounds), aloneP99, cpus().length).join('\n      ')}`);
   }
 }
 
@@ -243,15 +273,20 @@ async function benchOnlinePostgres(adminUrl: string, controlUrl: string): Promis
              'order ' || g || ' ' || repeat(md5(g::text), 3) AS note, timestamptz '2026-01-01' + g * interval '1 second' AS created_at,
              jsonb_build_object('sku', g % 997, 'qty', g % 7) AS line, 1 AS schema_version, NULL::bigint AS amount_minor, NULL::text AS currency
         FROM generate_series(1::bigint, $1::bigint) g`, [rows]);
-    const pool = new pg.Pool({ connectionString: url.toString(), max: 32, application_name: 'bench-writer' });
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 32, application_name: writerApplicationName });
+    // Connections made before any write is timed: the writer measures the store, not connection set-up.
+    const thread = writerMode === 'thread' ? await WriterThread.open(url.toString()) : undefined;
     try {
-      // Connections made before any write is timed: the writer measures the store, not connection set-up.
-      await Promise.all(Array.from({ length: 32 }, () => pool.query('SELECT 1')));
+      if (!thread) await Promise.all(Array.from({ length: 32 }, () => pool.query('SELECT 1')));
       const phases = new Map<string, PhaseRuns>();
-      for (let round = 0; round < onlineRounds; round += 1) await postgresRound(client, pool, url, controlUrl, phases);
-      print(`PostgreSQL, ${rows} rows, writer ${onlineRate}/s (80 % updates, 20 % inserts), ${autoShardCount(rows)} shards, ${inFlight} in flight, ${onlineRounds} round(s) pooled:`);
+      const waits = new Map<string, PhaseWaits[]>();
+      for (let round = 0; round < onlineRounds; round += 1) await postgresRound(client, { pool, url, thread }, controlUrl, phases, waits);
+      print(`PostgreSQL, ${rows} rows, writer ${onlineRate}/s (80 % updates, 20 % inserts; ${writerMode === 'thread' ? 'in a thread of its own' : 'on the bench\'s event loop'}), ${autoShardCount(rows)} shards, ${inFlight} in flight, ${onlineRounds} round(s) pooled:`);
       printPhases(phases, 'one raw UPDATE');
+      print('  where the writer\'s time went (pg_stat_activity of its backends every ~5 ms; per write: its event loop, the pool, /proc schedstat of its backend, the reply):');
+      printWaits(waits, pooledFigures(phases.get('alone')?.writers ?? []).p99);
     } finally {
+      await thread?.close();
       await pool.end();
     }
   });
