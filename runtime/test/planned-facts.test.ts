@@ -5,24 +5,22 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { migrateStore } from '../src/store/migrate.ts';
-import { createPool, withTransaction } from '../src/store/pool.ts';
+import type pg from 'pg';
+import { withTransaction } from '../src/store/pool.ts';
 import { readPlannedFacts, savePlan, startRun } from '../src/store/run-state/runs.ts';
-import { freshDatabase, stackEnv } from './support/stack.ts';
+import { freshControlStore, stackEnv } from './support/stack.ts';
 
 const env = stackEnv();
-let db: Awaited<ReturnType<typeof freshDatabase>>;
-let pool: ReturnType<typeof createPool>;
+let store: Awaited<ReturnType<typeof freshControlStore>>;
+let pool: pg.Pool;
 
 before(async () => {
-  db = await freshDatabase(env);
-  pool = createPool(db.url, { max: 2 });
-  await migrateStore(pool);
+  store = await freshControlStore(env);
+  pool = store.pool;
 });
 
 after(async () => {
-  await pool?.end();
-  await db?.drop();
+  await store?.close();
 });
 
 const throttle = { maxActiveSessions: 7, storeBatchesInFlight: 'auto' };

@@ -6,23 +6,22 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { defaultStrategyThrottle } from '@upshift/events/contract';
-import { createPool, migrateStore, savePlan, startRun, withTransaction, type Queryable } from '@upshift/runtime';
-import { freshDatabase, stackEnv } from '../../../runtime/test/support/stack.ts';
+import type pg from 'pg';
+import { savePlan, startRun, withTransaction, type Queryable } from '@upshift/runtime';
+import { freshControlStore, stackEnv } from '../../../runtime/test/support/stack.ts';
 import { PlannedRuns } from '../src/adapters/planned-runs.ts';
 
 const env = stackEnv();
-let db: Awaited<ReturnType<typeof freshDatabase>>;
-let pool: ReturnType<typeof createPool>;
+let store: Awaited<ReturnType<typeof freshControlStore>>;
+let pool: pg.Pool;
 
 before(async () => {
-  db = await freshDatabase(env);
-  pool = createPool(db.url, { max: 2 });
-  await migrateStore(pool);
+  store = await freshControlStore(env);
+  pool = store.pool;
 });
 
 after(async () => {
-  await pool?.end();
-  await db?.drop();
+  await store?.close();
 });
 
 /** The pool, counting the statements sent through it. */

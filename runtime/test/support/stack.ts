@@ -11,6 +11,8 @@ import { DEAD_LETTER_TOPIC, decodeKafka } from '@upshift/events';
 import type { AnyUpshiftEvent } from '@upshift/events';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import pg from 'pg';
+import { migrateStore } from '../../src/store/migrate.ts';
+import { createPool } from '../../src/store/pool.ts';
 import { createKafka } from '../../src/transport/kafka.ts';
 import { deletePrefixedTopics, ensureCatalogueTopics } from '../../src/transport/topics.ts';
 
@@ -53,6 +55,14 @@ export async function freshDatabase(env: Record<string, string>): Promise<{ url:
       await client.end();
     },
   };
+}
+
+/** A fresh database at the control store's current schema, with a pool on it; `close` ends the pool and drops it. */
+export async function freshControlStore(env: Record<string, string>, poolSize = 2): Promise<{ url: string; pool: pg.Pool; close: () => Promise<void> }> {
+  const db = await freshDatabase(env);
+  const pool = createPool(db.url, { max: poolSize });
+  await migrateStore(pool);
+  return { url: db.url, pool, close: async () => { await pool.end(); await db.drop(); } };
 }
 
 /** Creates the catalogue topics under a fresh prefix; returns the prefix and a delete. */
