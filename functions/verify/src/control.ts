@@ -9,7 +9,7 @@ import { catalogue, entries, type DeepReadonly, type EventData, type RunControlA
 import {
   applyFailurePolicy, controlAnswer, controlStateData, decideControl, dropHeldWork, fanInOf, forgetVerdict, frozenFacts, latestEventType, latestShardRequest, loadPlan,
   lockRun, migrationsWithShards, passGates, readRunControl, readStep, recordControlAnswer, releaseHeldWork, reopenFailedShard, reopenFrozenRun, restartWave, rollBackFrozen,
-  shardStep, stageOfEvent, uncontrolled, writeRunControl, type ControlDecision, type ControlFacts, type Decision, type HandlerContext, type RunFacts,
+  shardStep, stageOfEvent, uncontrolled, writeRunControl, type ControlDecision, type ControlFacts, type Decision, type HandlerContext, type RunState,
 } from '@upshift/runtime';
 import { waveRequest } from '@upshift/events';
 import type { VerifyConfig } from './config.ts';
@@ -47,7 +47,7 @@ export async function controlRequested(ctx: Ctx, data: ControlRequest): Promise<
 }
 
 /** What the decision needs, read under the run's lock. */
-async function factsOf(d: Decision, data: ControlRequest, run: RunFacts | undefined): Promise<ControlFacts> {
+async function factsOf(d: Decision, data: ControlRequest, run: RunState | undefined): Promise<ControlFacts> {
   const now = Date.now();
   if (!run) return { status: undefined, state: uncontrolled, now };
   const { runId } = data;

@@ -7,7 +7,7 @@ import { waveRequest, type DeepReadonly, type EventData, type RunPlan, type Veri
 import {
   afterRestores, afterShards, allFinal, applyFailurePolicy, claimDetail, claimOnce, fanInByMigration, fanInOf, finishOnce, isClaimed, lockRun,
   readRunFacts, recordFinal, requirePlan, setRunStatus, shardOutcomes, UpshiftError,
-  type Decision, type HandlerContext, type RollbackCause, type RunFacts,
+  type Decision, type HandlerContext, type RollbackCause, type RunState,
 } from '@upshift/runtime';
 import type { ClusterRegistry } from '@upshift/workloads';
 import type { Catalog } from '@upshift/migrations';
@@ -28,7 +28,7 @@ type Data<N extends Parameters<Decision['emit']>[0]> = DeepReadonly<EventData<N>
 type Outcomes = Awaited<ReturnType<typeof shardOutcomes>>;
 
 /** The run, locked for this decision, or a contract violation naming it. */
-async function lockKnownRun(d: Decision, runId: string): Promise<RunFacts> {
+async function lockKnownRun(d: Decision, runId: string): Promise<RunState> {
   const run = await lockRun(d.tx, runId);
   if (!run) throw new UpshiftError('CONTRACT_VIOLATION', `run ${runId} is unknown`);
   return run;
@@ -95,7 +95,7 @@ async function resumeRollout(d: Decision, plan: RunPlan, wave: number): Promise<
 }
 
 /** A shard failed before the last wave: the failure policy now, once (the run's verdict claim), without checks. */
-async function failStage(d: Decision, plan: RunPlan, run: RunFacts): Promise<void> {
+async function failStage(d: Decision, plan: RunPlan, run: RunState): Promise<void> {
   if (!(await claimOnce(d.tx, plan.runId, 'verify'))) return;
   const outcomes = await shardOutcomes(d.tx, plan.runId);
   await finishOnce(d.tx, plan.runId, 'verify');
@@ -104,7 +104,7 @@ async function failStage(d: Decision, plan: RunPlan, run: RunFacts): Promise<voi
 }
 
 /** Ends the run as the verdict says: completed (or contract first), or the failure policy. */
-async function conclude(d: Decision, plan: RunPlan, run: RunFacts, verdict: Verdict, outcomes: Outcomes): Promise<void> {
+async function conclude(d: Decision, plan: RunPlan, run: RunState, verdict: Verdict, outcomes: Outcomes): Promise<void> {
   const { runId } = plan;
   if (verdict.kind !== 'complete') {
     return applyFailurePolicy(d, plan, { stage: verdict.stage, reason: verdict.reason, migrationsRun: plan.migrations.map((m) => m.ref) });

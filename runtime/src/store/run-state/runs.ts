@@ -103,19 +103,27 @@ export async function setRunStatus(tx: TxClient, runId: string, status: RunStatu
   return (result.rowCount ?? 0) > 0;
 }
 
-/** The run row as a handler needs it. */
-export interface RunFacts {
+/** Where a run stands: what a decision locks it for. */
+export interface RunState {
   readonly status: RunStatus;
   readonly createdAt: Date;
+}
+
+/** The run row as a handler needs it: its state and the request it was started with. */
+export interface RunFacts extends RunState {
   readonly request: { readonly policy?: unknown };
 }
 
-/** Locks the run for this transaction (fan-ins of concurrent deliveries serialize on it); undefined for an unknown run. */
-export async function lockRun(tx: TxClient, runId: string): Promise<RunFacts | undefined> {
-  const { rows } = await tx.query<{ status: RunStatus; created_at: Date; request: { policy?: unknown } | null }>(
-    'SELECT status, created_at, request FROM upshift.runs WHERE id = $1 FOR UPDATE', [runId]);
+/**
+ * Locks the run for this transaction (fan-ins of concurrent deliveries serialize on it) and reads its
+ * state, not its request (a policy of a thousand services, read on every shard's fan-in otherwise);
+ * undefined for an unknown run.
+ */
+export async function lockRun(tx: TxClient, runId: string): Promise<RunState | undefined> {
+  const { rows } = await tx.query<{ status: RunStatus; created_at: Date }>(
+    'SELECT status, created_at FROM upshift.runs WHERE id = $1 FOR UPDATE', [runId]);
   const row = rows[0];
-  return row ? { status: row.status, createdAt: row.created_at, request: row.request ?? {} } : undefined;
+  return row ? { status: row.status, createdAt: row.created_at } : undefined;
 }
 
 /** Reads the run row without locking it; undefined for an unknown run. */
