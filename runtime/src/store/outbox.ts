@@ -1,8 +1,8 @@
 /**
  * The outbox: events a handler produces are inserted in the handling transaction and published by the
  * relay only after commit. A NOTIFY in the same transaction wakes relays when (and only if) it commits:
- * the writer's own relay when the writer names it (`notifyRelay`: the other processes' relays leave those
- * rows to it, so a commit does not wake every instance), every relay when it names none.
+ * the writer's own relay when the writer names it (the `relay` argument: the other processes' relays
+ * leave those rows to it, so a commit does not wake every instance), every relay when it names none.
  */
 import type { PoolClient, QueryResult } from 'pg';
 import type { InboxKey } from './inbox.ts';
