@@ -6,7 +6,7 @@
  */
 import { isMigrationError, loadCatalog, openEngine, openSignalReader, plannedMigration } from '@upshift/migrations';
 import type { BatchResult, Catalog, Migration, MigrationEngine, StoreSignalReader } from '@upshift/migrations';
-import { loadPlan, redactCredentials, UpshiftError, type Queryable } from '@upshift/runtime';
+import { readPlannedFacts, redactCredentials, UpshiftError, type Queryable } from '@upshift/runtime';
 
 /** Engines by migration entry (ref and checksum), over one catalog folder. */
 export class EngineRegistry {
@@ -96,8 +96,7 @@ function observeBatches(engine: MigrationEngine, migration: Migration, onBatch: 
 
 /** The checksum the run's plan pinned for each migration ref (none for a run planned before they were recorded). */
 export async function plannedChecksums(db: Queryable, runId: string): Promise<ReadonlyMap<string, string>> {
-  const plan = await loadPlan(db, runId);
-  return new Map((plan?.migrations ?? []).flatMap((m) => (m.checksum === undefined ? [] : [[m.ref, m.checksum] as const])));
+  return (await readPlannedFacts(db, runId))?.checksums ?? new Map();
 }
 
 /**

@@ -84,7 +84,7 @@ export async function writeFenced(
        RETURNING status
      )
      SELECT coalesce((SELECT ok FROM fence), false) AS fenced, (SELECT status FROM written) AS written,
-            (SELECT status FROM upshift.steps WHERE run_id = $1 AND kind = $2 AND key = $3) AS current`,
+            CASE WHEN $9::text[] IS NULL THEN NULL ELSE (SELECT status FROM upshift.steps WHERE run_id = $1 AND kind = $2 AND key = $3) END AS current`,
     [step.runId, step.kind, step.key, JSON.stringify(update.checkpoint), update.status ?? null, lease.token, update.newAttempt === true,
       lease.name, onlyFrom ? [...onlyFrom] : null],
   );
