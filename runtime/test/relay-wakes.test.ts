@@ -35,11 +35,15 @@ function anEntry(runId: string): OutboxEntry {
   return { source: event.source, id: event.id, type: event.type, topic: 'wakes.upshift.migrate-shard', partitionKey: runId, event: event as unknown as Record<string, unknown> };
 }
 
-/** A relay with a publisher of its own, whose poll never comes during the test unless asked. */
+/**
+ * A relay with a publisher of its own, whose poll never comes during the test unless asked. Its first
+ * drain has ended when this returns, so that drain cannot claim a row the test writes for another relay.
+ */
 async function startRelay(pool: ReturnType<typeof createPool>, pollMs = 60_000): Promise<{ relay: OutboxRelay; transport: MemoryTransport }> {
   const transport = new MemoryTransport();
   const relay = new OutboxRelay({ pool, databaseUrl: db.url, publisher: transport, log, pollMs });
   await relay.start();
+  await relay.idle();
   return { relay, transport };
 }
 

@@ -71,7 +71,12 @@ export class OutboxRelay {
     await this.#listen();
     this.#timer = setInterval(() => this.wake(), this.#options.pollMs);
     this.#timer.unref();
-    this.wake();
+    this.#startDrain();
+  }
+
+  /** Resolves once no drain is running (the one `start` began included). */
+  async idle(): Promise<void> {
+    while (this.#draining) await this.#draining;
   }
 
   /**
