@@ -31,6 +31,11 @@ export const HostConfig = z.object({
    * UPSHIFT_CONTAINER_CONCURRENCY (`controlPoolMax` in store/pool.ts; runtime/README "Connection budget").
    */
   UPSHIFT_CONTROL_POOL_MAX: z.coerce.number().int().min(2).max(100).optional(),
+  /**
+   * `off` runs control-store statements unnamed: for a pooler in transaction mode that keeps no
+   * prepared statements (PgBouncer before 1.21, or without `max_prepared_statements`). store/prepared.ts.
+   */
+  UPSHIFT_CONTROL_PREPARED: z.enum(['on', 'off']).default('on'),
   /** Requests the platform sends this instance at once (Knative containerConcurrency; `upshift dev` sets what its dispatcher sends). */
   UPSHIFT_CONTAINER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).optional(),
   /** Fault injection for tests only: the process exits at this point. */

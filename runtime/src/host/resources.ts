@@ -38,6 +38,7 @@ export async function openResources<C extends HostConfig>(
   const pool = createPool(config.DATABASE_URL, {
     max: config.UPSHIFT_CONTROL_POOL_MAX ?? controlPoolMax(config.UPSHIFT_CONTAINER_CONCURRENCY),
     applicationName: `upshift-${definition.name}`,
+    prepared: config.UPSHIFT_CONTROL_PREPARED === 'on',
     onError: (err) => log.warn({ err }, 'control-store connection lost; the pool opens a new one'),
   });
   try {

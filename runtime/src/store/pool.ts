@@ -5,6 +5,7 @@
 import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 import { wrapError } from '../wrap-error.ts';
+import { PreparingClient } from './prepared.ts';
 
 /** A client inside an open transaction; handlers receive this and nothing else to write with. */
 export type TxClient = PoolClient;
@@ -24,14 +25,17 @@ export function controlPoolMax(concurrency: number | undefined): number {
 }
 
 /**
- * Creates the control-store pool. A connection that drops (pg_terminate_backend, a failover) is
+ * Creates the control-store pool, whose parameterised statements are prepared once per connection
+ * (`prepared: false`: each parsed and planned anew, for a pooler that keeps no prepared statements). A connection that drops (pg_terminate_backend, a failover) is
  * reported to `onError` once and never crashes the process; see `surviveDroppedConnections`.
  */
 export function createPool(
   databaseUrl: string,
-  options: { max?: number; applicationName?: string; onError?: (err: Error) => void } = {},
+  options: { max?: number; applicationName?: string; onError?: (err: Error) => void; prepared?: boolean } = {},
 ): Pool {
   const pool = new pg.Pool({
+    // Parameterised statements as named prepared statements (store/prepared.ts), unless turned off.
+    ...(options.prepared === false ? {} : { Client: PreparingClient }),
     connectionString: databaseUrl,
     max: options.max ?? controlPoolCeiling,
     connectionTimeoutMillis: 5000,
