@@ -3,8 +3,8 @@
  * send is one of a few fixed texts run thousands of times a run (a shard's claim, checkpoint, fan-in);
  * unnamed, PostgreSQL parses, analyses and plans each one anew. Named after a digest of its text, a
  * statement is parsed once per connection, and after five runs PostgreSQL may keep a generic plan.
- * Measured on 1,000 tiny shards (`BENCH_MANY_SHARDS=1000 node bench/src/many-shards.ts`): the control
- * store's backends used 44 % less CPU (runtime/README "Prepared statements").
+ * Measured on 1,000 tiny shards (`BENCH_MANY_SHARDS=1000 node bench/src/many-shards.ts`, off then on):
+ * the control store's backends used 16–25 % less CPU (runtime/README "Prepared statements").
  *
  * Bounded: only texts up to `maxPreparedTextLength` characters, and at most `maxPreparedTexts` distinct
  * texts per process (each is prepared on every connection that runs it, and lives as long as the
