@@ -23,7 +23,8 @@ const shards = 8;
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-const assignment = `amount_minor = round(coalesce(amount, 0) * 100)::bigint, currency = coalesce(currency, 'EUR'), schema_version = 2`;
+/** The benchmark migration's change as one UPDATE's SET list (the raw UPDATE baselines). */
+export const rawAssignment = `amount_minor = round(coalesce(amount, 0) * 100)::bigint, currency = coalesce(currency, 'EUR'), schema_version = 2`;
 
 /** The benchmark's PostgreSQL migration of `table` (the example's orders-currency, with its own name). */
 export function postgresMigration(table: string): Migration {
@@ -103,7 +104,7 @@ async function benchPostgres(adminUrl: string): Promise<void> {
   await withBenchDatabase(adminUrl, 'backfill', async (url, client) => {
     await seedPostgres(client);
     await freshTable(client, 'raw_update');
-    const raw = await timed(() => client.query(`UPDATE raw_update SET ${assignment} WHERE schema_version = 1`));
+    const raw = await timed(() => client.query(`UPDATE raw_update SET ${rawAssignment} WHERE schema_version = 1`));
     await client.query('DROP TABLE raw_update');
     const ctas = await timed(() => client.query(`CREATE TABLE ctas_copy AS SELECT * FROM bench_base`));
     await client.query('DROP TABLE ctas_copy');

@@ -4,7 +4,10 @@
  * write's scheduled time to its commit) runs (a) alone, (b) during one raw UPDATE of the whole table,
  * (c) during upshift's backfill with the default policy (auto shards, batch 1000, backup on, the store
  * throttle's defaults), each on a fresh copy of the table. Printed: writer p99 during (c) ÷ alone (goal
- * ≤ 1.5×) and (c)'s rows/s ÷ (b)'s rows/s, both with the writer on (goal ≥ 0.8×). BENCH_ONLINE_VARIANTS
+ * ≤ 1.5×) and (c)'s rows/s ÷ (b)'s rows/s, both with the writer on (goal ≥ 0.8×). On PostgreSQL also
+ * (b') one raw UPDATE that writes the backup as a batch does, in the same statement: the ceiling of a
+ * backfill with backup on one core, printed as its rows/s ÷ (b)'s and (c)'s ÷ its (BENCH_ONLINE_CEILING=off
+ * leaves it out). BENCH_ONLINE_VARIANTS
  * adds comparisons (`before`: 200 ms batches, no store throttle — upshift before issue 20; `uncapped`: no
  * cap of the store's batches in flight (the default before the adaptive cap); `in-flight-<n>`: a fixed cap; `no-backup`;
  * `target-<ms>`; `mongo-cmd-<n>`: n writes per MongoDB command). Sizes: BENCH_ONLINE_ROWS (default 1,000,000), BENCH_ONLINE_DOCS (MongoDB, default
@@ -24,7 +27,7 @@ import { forgetStoreBudget, migrateStore } from '@upshift/runtime';
 import { StoreBatchSlots } from '../../functions/migrate-shard/src/adapters/store-batch-slots.ts';
 import { StoreBudget } from '../../functions/migrate-shard/src/adapters/store-budget.ts';
 import { StoreThrottle } from '../../functions/migrate-shard/src/store-throttle.ts';
-import { freshTable, postgresMigration, timed, withBenchDatabase } from './migrations.ts';
+import { freshTable, postgresMigration, rawAssignment, timed, withBenchDatabase } from './migrations.ts';
 import { benchOnlineMongo } from './online-mongo.ts';
 import { describeBatches, newBatchRecord, proportionalSizing, recordingBatches, type BatchRecord } from './online-batches.ts';
 import { describeWriter, pooledFigures, startWriter, type StoreWriter, type WriterFigures } from './online-writer.ts';
@@ -38,6 +41,19 @@ export const onlineVariants = (process.env.BENCH_ONLINE_VARIANTS ?? 'upshift,bef
 /** Each phase is repeated this often and the writer's latencies pooled: one backfill of a small table lasts seconds, too few writes for a p99. */
 export const onlineRounds = Number(process.env.BENCH_ONLINE_ROUNDS ?? 1);
 const inFlight = Number(process.env.BENCH_ONLINE_IN_FLIGHT ?? 4);
+/** PostgreSQL: also run the ceiling phase (BENCH_ONLINE_CEILING=off leaves it out). */
+const onlineCeiling = process.env.BENCH_ONLINE_CEILING !== 'off';
+/**
+ * The ceiling: one raw UPDATE doing what a batch with backup does (the statement shape of
+ * migrations/src/postgres/sql.ts `batchStatement`: the old values read, the rows updated, old and new
+ * values inserted into a backup table, in one statement), over the whole table, READ COMMITTED.
+ */
+const rawUpdateWithBackup = `WITH target AS (SELECT id, amount_minor, currency, schema_version FROM online_raw WHERE schema_version = 1),
+changed AS (UPDATE online_raw SET ${rawAssignment} WHERE schema_version = 1 RETURNING id, amount_minor, currency, schema_version),
+saved AS (INSERT INTO online_raw_backup (id, amount_minor, currency, schema_version, new_amount_minor, new_currency, new_schema_version)
+  SELECT target.id, target.amount_minor, target.currency, target.schema_version, changed.amount_minor, changed.currency, changed.schema_version
+    FROM target JOIN changed ON changed.id = target.id)
+SELECT count(*)::int AS changed FROM changed`;
 let writerRuns = 0;
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -172,25 +188,41 @@ function emptyPhase(): PhaseRuns {
   return { ms: 0, changed: 0, retried: 0, writers: [], states: new Map<string, number>(), batches: newBatchRecord() };
 }
 
-/** Prints the pooled figures of one store's phases (`alone`, `raw`, then each variant). */
-export function printPhases(phases: Map<string, PhaseRuns>, rawName: string): void {
+/** Prints the pooled figures of one store's phases (`alone`, `raw`, `raw-backup` when there is one, then each variant). */
+export function printPhases(phases: Map<string, PhaseRuns>, rawName: string, ceilingName?: string): void {
   const pooled = (name: string) => phases.get(name) ?? { ...emptyPhase(), ms: 1 };
-  const raw = pooled('raw');
-  printFigures(pooledFigures(pooled('alone').writers), { ms: raw.ms, writer: pooledFigures(raw.writers), rows: raw.changed },
-    onlineVariants.map((name) => ({ variant: variantOf(name), ...pooled(name), writer: pooledFigures(pooled(name).writers) })), rawName);
+  const baseline = (name: string) => ({ ms: pooled(name).ms, writer: pooledFigures(pooled(name).writers), rows: pooled(name).changed });
+  const ceiling = ceilingName && phases.has('raw-backup') ? { ...baseline('raw-backup'), name: ceilingName } : undefined;
+  printFigures(pooledFigures(pooled('alone').writers), baseline('raw'),
+    onlineVariants.map((name) => ({ variant: variantOf(name), ...pooled(name), writer: pooledFigures(pooled(name).writers) })), rawName, ceiling);
 }
 
-/** Prints the figures of one store: the writer alone, during the raw baseline, during each variant. */
-export function printFigures(alone: WriterFigures, raw: { ms: number; writer: WriterFigures; rows: number }, runs: Array<{ variant: Variant; ms: number; writer: WriterFigures; changed: number; retried: number; states: Map<string, number>; batches: BatchRecord }>, rawName: string): void {
+/** A baseline phase's pooled figures: how long it took, the writer's latencies, the rows it changed. */
+interface BaselineFigures {
+  ms: number;
+  writer: WriterFigures;
+  rows: number;
+}
+
+/**
+ * Prints the figures of one store: the writer alone, during the raw baseline, during the ceiling (the
+ * raw statement doing a batch's whole work, backup included) when there is one, during each variant.
+ */
+export function printFigures(alone: WriterFigures, raw: BaselineFigures, runs: Array<{ variant: Variant; ms: number; writer: WriterFigures; changed: number; retried: number; states: Map<string, number>; batches: BatchRecord }>, rawName: string, ceiling?: BaselineFigures & { name: string }): void {
   const rawRate = raw.rows / (raw.ms / 1000);
+  const ceilingRate = ceiling && ceiling.rows / (ceiling.ms / 1000);
   print(`  writer alone:                 ${describeWriter(alone)}`);
   print(`  during ${rawName}: ${describeWriter(raw.writer)}  = ${(raw.writer.p99 / alone.p99).toFixed(2)}× alone; ${Math.round(rawRate)} rows/s`);
+  if (ceiling && ceilingRate !== undefined) {
+    print(`  during ${ceiling.name}: ${describeWriter(ceiling.writer)}  = ${(ceiling.writer.p99 / alone.p99).toFixed(2)}× alone; ${Math.round(ceilingRate)} rows/s = ${(ceilingRate / rawRate).toFixed(2)}× ${rawName}'s (the most a backfill with backup gets from one core)`);
+  }
   for (const run of runs) {
     const rate = run.changed / (run.ms / 1000);
     print(`  during ${run.variant.name}:`);
     print(`    writer ${describeWriter(run.writer)}`);
     print(`    writer p99 ÷ alone:          ${(run.writer.p99 / alone.p99).toFixed(2)}×   goal ≤ 1.5×`);
     print(`    rows/s ÷ ${rawName} rows/s: ${(rate / rawRate).toFixed(2)}×   goal ≥ 0.8×   (${Math.round(rate)} rows/s, ${run.changed} rows in ${(run.ms / 1000).toFixed(1)} s; ${run.retried} batches retried smaller after a serialization failure or lock timeout)`);
+    if (ceilingRate !== undefined && run.variant.backup) print(`    rows/s ÷ ${ceiling?.name} rows/s: ${(rate / ceilingRate).toFixed(2)}×`);
     print(`    ${describeBatches(run.batches)}`);
     if (run.states.size > 0) print(`    throttle: ${[...run.states].map(([state, count]) => `${state} ×${count}`).join(', ')}`);
   }
@@ -238,9 +270,21 @@ async function postgresRound(client: pg.Client, writer: PostgresWriter, controlU
   addRound(phases, 'alone', { ms: 0, writer: (await probedPhase(writer, 'online_raw', waits, 'alone', () => new Promise((resolve) => setTimeout(resolve, baselineSeconds * 1000)))).writer });
   let changed = 0;
   const raw = await probedPhase(writer, 'online_raw', waits, 'raw', async () => {
-    changed = (await client.query(`UPDATE online_raw SET amount_minor = round(coalesce(amount, 0) * 100)::bigint, currency = coalesce(currency, 'EUR'), schema_version = 2 WHERE schema_version = 1`)).rowCount ?? 0;
+    changed = (await client.query(`UPDATE online_raw SET ${rawAssignment} WHERE schema_version = 1`)).rowCount ?? 0;
   });
   addRound(phases, 'raw', { ...raw, changed });
+  if (onlineCeiling) {
+    await freshTable(client, 'online_raw');
+    await client.query('DROP TABLE IF EXISTS online_raw_backup');
+    await client.query(`CREATE TABLE online_raw_backup (id bigint PRIMARY KEY, amount_minor bigint, currency text, schema_version integer,
+      new_amount_minor bigint, new_currency text, new_schema_version integer)`);
+    await settleStore(client);
+    const ceiling = await probedPhase(writer, 'online_raw', waits, 'raw-backup', async () => {
+      changed = (await client.query<{ changed: number }>(rawUpdateWithBackup)).rows[0]?.changed ?? 0;
+    });
+    addRound(phases, 'raw-backup', { ...ceiling, changed });
+    await client.query('DROP TABLE online_raw_backup');
+  }
   await client.query('DROP TABLE online_raw');
   for (const name of onlineVariants) {
     const variant = variantOf(name);
@@ -282,7 +326,7 @@ async function benchOnlinePostgres(adminUrl: string, controlUrl: string): Promis
       const waits = new Map<string, PhaseWaits[]>();
       for (let round = 0; round < onlineRounds; round += 1) await postgresRound(client, { pool, url, thread }, controlUrl, phases, waits);
       print(`PostgreSQL, ${rows} rows, writer ${onlineRate}/s (80 % updates, 20 % inserts; ${writerMode === 'thread' ? 'in a thread of its own' : 'on the bench\'s event loop'}), ${autoShardCount(rows)} shards, ${inFlight} in flight, ${onlineRounds} round(s) pooled:`);
-      printPhases(phases, 'one raw UPDATE');
+      printPhases(phases, 'one raw UPDATE', 'one raw UPDATE with backup');
       print('  where the writer\'s time went (pg_stat_activity of its backends every ~5 ms; per write: its event loop, the pool, /proc schedstat of its backend, the reply):');
       printWaits(waits, pooledFigures(phases.get('alone')?.writers ?? []).p99);
     } finally {
