@@ -103,15 +103,26 @@ export async function running(cluster: string, namespace: string, name: string) 
 
 /**
  * Points $KUBECONFIG (of this process, so functions running inline see it too) at a private copy of the
- * stack's kubeconfig that tests can add contexts to. Call before starting the functions.
+ * stack's kubeconfig that tests can add contexts to. Call before starting the functions. `remove` deletes
+ * the copy and points $KUBECONFIG back where it was (`npm run bench` runs several benches in one process:
+ * the next one's copy is made from the stack's kubeconfig, not from a removed file).
  */
 export function privateKubeconfig(): { file: string; remove: () => void } {
   const config = new KubeConfig();
   config.loadFromDefault();
   const file = join(tmpdir(), `upshift-test-kubeconfig-${process.pid}-${randomBytes(3).toString('hex')}.yaml`);
   writeFileSync(file, config.exportConfig(), { mode: 0o600 });
+  const previous = process.env.KUBECONFIG;
   process.env.KUBECONFIG = file;
-  return { file, remove: () => rmSync(file, { force: true }) };
+  return {
+    file,
+    remove: () => {
+      rmSync(file, { force: true });
+      if (process.env.KUBECONFIG !== file) return;
+      if (previous === undefined) delete process.env.KUBECONFIG;
+      else process.env.KUBECONFIG = previous;
+    },
+  };
 }
 
 function addContext(name: string, cluster: { server: string; caData?: string; skipTLSVerify?: boolean }, token: string): void {
