@@ -7,7 +7,8 @@
  */
 import { MongoClient } from 'mongodb';
 import { createMongoEngine, MongoMigrationFile } from '@upshift/migrations';
-import { addRound, onlineRounds, onlineVariants, printPhases, upshiftBackfill, variantOf, withWriter, writerAlone, type BackfillResult, type PhaseRuns } from './online.ts';
+import { onlineRounds, onlineVariants, printPhases, upshiftBackfill, variantOf, withWriter, writerAlone, type BackfillResult } from './online.ts';
+import { addRound, type PhaseRuns } from './online-phases.ts';
 import { newBatchRecord } from './online-batches.ts';
 import type { StoreWriter } from './online-writer.ts';
 
