@@ -60,10 +60,10 @@ interface BaselineFigures {
  */
 export function printFigures(alone: WriterFigures, raw: BaselineFigures, runs: Array<{ variant: Variant; ms: number; writer: WriterFigures; changed: number; retried: number; states: Map<string, number>; batches: BatchRecord }>, rawName: string, ceiling?: BaselineFigures & { name: string }): void {
   const rawRate = raw.rows / (raw.ms / 1000);
-  const ceilingRate = ceiling && ceiling.rows / (ceiling.ms / 1000);
+  const ceilingRate = ceiling ? ceiling.rows / (ceiling.ms / 1000) : 0;
   print(`  writer alone:                 ${describeWriter(alone)}`);
   print(`  during ${rawName}: ${describeWriter(raw.writer)}  = ${(raw.writer.p99 / alone.p99).toFixed(2)}× alone; ${Math.round(rawRate)} rows/s`);
-  if (ceiling && ceilingRate !== undefined) {
+  if (ceiling) {
     print(`  during ${ceiling.name}: ${describeWriter(ceiling.writer)}  = ${(ceiling.writer.p99 / alone.p99).toFixed(2)}× alone; ${Math.round(ceilingRate)} rows/s = ${(ceilingRate / rawRate).toFixed(2)}× ${rawName}'s (the most a backfill with backup gets from one core)`);
   }
   for (const run of runs) {
@@ -72,7 +72,7 @@ export function printFigures(alone: WriterFigures, raw: BaselineFigures, runs: A
     print(`    writer ${describeWriter(run.writer)}`);
     print(`    writer p99 ÷ alone:          ${(run.writer.p99 / alone.p99).toFixed(2)}×   goal ≤ 1.5×`);
     print(`    rows/s ÷ ${rawName} rows/s: ${(rate / rawRate).toFixed(2)}×   goal ≥ 0.8×   (${Math.round(rate)} rows/s, ${run.changed} rows in ${(run.ms / 1000).toFixed(1)} s; ${run.retried} batches retried smaller after a serialization failure or lock timeout)`);
-    if (ceilingRate !== undefined && run.variant.backup) print(`    rows/s ÷ ${ceiling?.name} rows/s: ${(rate / ceilingRate).toFixed(2)}×`);
+    if (ceiling && run.variant.backup) print(`    rows/s ÷ ${ceiling.name} rows/s: ${(rate / ceilingRate).toFixed(2)}×`);
     print(`    ${describeBatches(run.batches)}`);
     if (run.states.size > 0) print(`    throttle: ${[...run.states].map(([state, count]) => `${state} ×${count}`).join(', ')}`);
   }
